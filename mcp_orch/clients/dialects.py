@@ -1,0 +1,191 @@
+"""Read and edit client config files in their own dialect, changing only managed entries.
+
+    >>> from mcp_orch.clients.dialects import read_config, apply_changes
+    >>> data = read_config(spec, text, "settings.json")          # ParseError if it does not parse
+    >>> new_text = apply_changes(spec, text, {"github": entry, "old": None})
+
+JSON and JSONC are edited as text (see :mod:`.jsonc`), TOML with tomlkit and YAML with
+ruamel.yaml in round-trip mode, so comments, key order and unknown keys survive.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from ..errors import ParseError
+from . import jsonc
+from .spec import ClientSpec
+
+
+def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str, Any]:
+    """The whole file as plain Python data (an empty file is an empty config)."""
+    if not text.strip():
+        return {}
+    if spec.dialect in ("json", "jsonc"):
+        data = jsonc.loads(text, name)
+    elif spec.dialect == "toml":
+        import tomlkit
+
+        try:
+            data = tomlkit.parse(text).unwrap()
+        except Exception as exc:  # tomlkit raises several error types
+            raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+    else:
+        data = _yaml_load(text, name)
+        data = _plain(data) if data is not None else {}
+    if not isinstance(data, dict):
+        raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    return data
+
+
+_FIX = "fix the file by hand (it was left untouched) and try again"
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML()
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    return y
+
+
+def _yaml_load(text: str, name: str) -> Any:
+    try:
+        return _yaml().load(text)
+    except Exception as exc:  # ruamel raises several error types
+        raise ParseError(f"{name} does not parse as YAML: {exc}", _FIX) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def apply_changes(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str = "the file"
+) -> str:
+    """Set (entry) or remove (None) the named servers; everything else stays as it is."""
+    if spec.dialect in ("json", "jsonc"):
+        if spec.layout != "map":
+            raise ParseError(f"{spec.id}: list layouts are not supported in JSON", _FIX)
+        return jsonc.edit_map(text, spec.servers_key, changes, name)
+    if spec.dialect == "toml":
+        return _apply_toml(spec, text, changes, name)
+    return _apply_yaml(spec, text, changes, name)
+
+
+def _apply_toml(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+) -> str:
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(text)
+    except Exception as exc:  # noqa: BLE001
+        raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+    container: Any = doc
+    for key in spec.servers_key[:-1]:
+        if key not in container:
+            container[key] = tomlkit.table(is_super_table=True)
+        container = container[key]
+    last = spec.servers_key[-1]
+    if spec.layout == "array-of-tables":
+        if last not in container:
+            container[last] = tomlkit.aot()
+        aot = container[last]
+        field = spec.name_field or "name"
+        for server, entry in changes.items():
+            idx = next((i for i, t in enumerate(aot) if t.get(field) == server), None)
+            if entry is None:
+                if idx is not None:
+                    del aot[idx]
+            else:
+                table = tomlkit.table()
+                table[field] = server
+                for k, v in entry.items():
+                    table[k] = v
+                if idx is None:
+                    aot.append(table)
+                else:
+                    aot[idx] = table
+        return tomlkit.dumps(doc)
+    if last not in container:
+        if all(v is None for v in changes.values()):
+            return text
+        container[last] = tomlkit.table(is_super_table=True)
+    servers = container[last]
+    for server, entry in changes.items():
+        if entry is None:
+            if server in servers:
+                del servers[server]
+        else:
+            table = tomlkit.table()
+            for k, v in entry.items():
+                if isinstance(v, dict):
+                    inline = tomlkit.inline_table()
+                    inline.update(v)
+                    table[k] = inline
+                else:
+                    table[k] = v
+            servers[server] = table
+    return tomlkit.dumps(doc)
+
+
+def _apply_yaml(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+) -> str:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    y = _yaml()
+    data = _yaml_load(text, name) if text.strip() else None
+    if data is None:
+        data = CommentedMap()
+    if not isinstance(data, dict):
+        raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    container: Any = data
+    for key in spec.servers_key[:-1]:
+        if key not in container or container[key] is None:
+            container[key] = CommentedMap()
+        container = container[key]
+    last = spec.servers_key[-1]
+    if spec.layout == "list":
+        if last not in container or container[last] is None:
+            container[last] = CommentedSeq()
+        seq = container[last]
+        field = spec.name_field or "name"
+        for server, entry in changes.items():
+            idx = next(
+                (i for i, t in enumerate(seq) if isinstance(t, dict) and t.get(field) == server),
+                None,
+            )
+            if entry is None:
+                if idx is not None:
+                    del seq[idx]
+            else:
+                item = CommentedMap([(field, server), *entry.items()])
+                if idx is None:
+                    seq.append(item)
+                else:
+                    seq[idx] = item
+    else:
+        if last not in container or container[last] is None:
+            container[last] = CommentedMap()
+        servers = container[last]
+        for server, entry in changes.items():
+            if entry is None:
+                if server in servers:
+                    del servers[server]
+            else:
+                item = dict(entry)
+                if spec.name_in_entry:
+                    item = {spec.name_in_entry: server, **item}
+                servers[server] = CommentedMap(item.items())
+    buf = io.StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()

@@ -1,0 +1,235 @@
+"""What a client is, as data: where its file lives, its dialect, and the shape of its entries.
+
+    >>> from mcp_orch.clients import get_client
+    >>> spec = get_client("cursor")
+    >>> spec.servers_key, spec.dialect
+    (('mcpServers',), 'json')
+
+Entries move between two shapes. The *neutral* shape is the same for every client::
+
+    {"transport": "stdio", "command": "npx", "args": [...], "env": {...}}
+    {"transport": "streamable-http" | "sse", "url": "https://...", "headers": {...}}
+
+and :func:`to_native` / :func:`from_native` turn it into, and back from, the client's own entry
+using only the field names in the client's :class:`ClientSpec` row. No client has code of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Dialect = Literal["json", "jsonc", "toml", "yaml"]
+OSName = Literal["linux", "macos", "windows"]
+TRANSPORTS = ("stdio", "streamable-http", "sse")
+
+# Commands that are scripts or shims rather than executables on Windows: clients that spawn them
+# directly fail there, so they are written as ``cmd /c <command> ...`` for clients that need it.
+WINDOWS_SHIMS = frozenset({"npx", "npm", "pnpm", "pnpx", "yarn", "bunx", "uvx", "uv", "node"})
+
+
+@dataclass(frozen=True)
+class StdioShape:
+    """Field names of a client's stdio entry."""
+
+    type_key: str | None = None  # e.g. "type"; None when the entry has no type field
+    type_value: str | None = None  # e.g. "stdio" / "local"
+    command: str = "command"
+    args: str = "args"
+    env: str = "env"
+    command_array: bool = False  # OpenCode / Kilo: "command": [cmd, *args]
+
+
+@dataclass(frozen=True)
+class RemoteShape:
+    """Field names of a client's native remote entry for one transport."""
+
+    type_key: str | None = "type"
+    type_value: str | None = None
+    url: str = "url"
+    headers: str = "headers"
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """One row of the client table."""
+
+    id: str
+    name: str
+    dialect: Dialect
+    paths: dict[str, str]  # os -> path template (tokens: ~ {AS} {AD} {LAD} {XC} {VSU} {SYS})
+    servers_key: tuple[str, ...] = ("mcpServers",)
+    project_path: str | None = None  # relative to the project dir
+    layout: Literal["map", "list", "array-of-tables"] = "map"
+    name_field: str | None = None  # where a list/array entry keeps its name
+    name_in_entry: str | None = None  # map entries that repeat their name (Goose)
+    stdio: StdioShape = StdioShape()
+    remote: dict[str, RemoteShape] = field(default_factory=dict)  # native remote transports
+    placeholder: str | None = None  # env reference syntax, NAME stands for the variable
+    windows_cmd_wrap: bool = True
+    extra_fields: tuple[str, ...] = ()  # fields the client knows beyond the shape above
+    static_fields: dict[str, Any] = field(default_factory=dict)  # written into every entry
+    max_servers: int | None = None
+    max_name_length: int | None = None
+    name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    limits: str = ""
+    source: str = ""
+
+    @property
+    def native_remote(self) -> bool:
+        return bool(self.remote)
+
+    def supports(self, transport: str) -> bool:
+        return transport == "stdio" or transport in self.remote
+
+    def known_fields(self) -> set[str]:
+        """Every field name this client reads in a server entry."""
+        s = self.stdio
+        names = {s.command, s.args, s.env} | set(self.extra_fields) | set(self.static_fields)
+        for key in (s.type_key, self.name_field, self.name_in_entry):
+            if key:
+                names.add(key)
+        for shape in self.remote.values():
+            names |= {shape.url, shape.headers}
+            if shape.type_key:
+                names.add(shape.type_key)
+        return names
+
+    def placeholder_for(self, var: str) -> str | None:
+        return self.placeholder.replace("NAME", var) if self.placeholder else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "dialect": self.dialect,
+            "paths": dict(self.paths),
+            "project_path": self.project_path,
+            "servers_key": ".".join(self.servers_key)
+            if len(self.servers_key) > 1
+            else self.servers_key[0],
+            "layout": self.layout,
+            "native_remote": sorted(self.remote),
+            "placeholder": self.placeholder,
+            "windows_cmd_wrap": self.windows_cmd_wrap,
+            "max_servers": self.max_servers,
+            "limits": self.limits,
+            "source": self.source,
+        }
+
+
+_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def to_native(spec: ClientSpec, neutral: dict[str, Any], target_os: str = "linux") -> dict[str, Any]:
+    """Render a neutral entry as ``spec``'s entry. Remote transports the client cannot run
+    natively are wrapped with ``mcp-remote`` (see :func:`wrap_remote`)."""
+    transport = neutral.get("transport", "stdio")
+    if transport != "stdio" and transport not in spec.remote:
+        neutral = wrap_remote(neutral)
+        transport = "stdio"
+    out: dict[str, Any] = {}
+    if transport == "stdio":
+        s = spec.stdio
+        command = str(neutral.get("command", ""))
+        args = [str(a) for a in neutral.get("args", [])]
+        if target_os == "windows" and spec.windows_cmd_wrap and command in WINDOWS_SHIMS:
+            command, args = "cmd", ["/c", command, *args]
+        if s.type_key and s.type_value:
+            out[s.type_key] = s.type_value
+        if s.command_array:
+            out[s.command] = [command, *args]
+        else:
+            out[s.command] = command
+            if args or s.args:
+                out[s.args] = args
+        env = neutral.get("env") or {}
+        if env:
+            out[s.env] = dict(env)
+    else:
+        r = spec.remote[transport]
+        if r.type_key and r.type_value:
+            out[r.type_key] = r.type_value
+        out[r.url] = neutral["url"]
+        if neutral.get("headers"):
+            out[r.headers] = dict(neutral["headers"])
+    for key, value in spec.static_fields.items():
+        out.setdefault(key, value)
+    return out
+
+
+def from_native(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """Read ``spec``'s entry back into the neutral shape (unknown fields are dropped)."""
+    s = spec.stdio
+    for transport, r in spec.remote.items():
+        if r.url in entry and (
+            r.type_key is None or not r.type_value or entry.get(r.type_key) == r.type_value
+        ):
+            return {
+                "transport": transport,
+                "url": entry[r.url],
+                "headers": dict(entry.get(r.headers) or {}),
+            }
+    if s.command_array:
+        cmd = list(entry.get(s.command) or [""])
+        command, args = (cmd[0] if cmd else ""), cmd[1:]
+    else:
+        command, args = entry.get(s.command, ""), list(entry.get(s.args) or [])
+    if command == "cmd" and args[:1] in (["/c"], ["/C"]) and len(args) >= 2:
+        command, args = args[1], args[2:]
+    return {
+        "transport": "stdio",
+        "command": command,
+        "args": args,
+        "env": dict(entry.get(s.env) or {}),
+    }
+
+
+def header_env_name(header: str) -> str:
+    """The env var that carries a header's value through mcp-remote."""
+    if header.lower() == "authorization":
+        return "AUTH_HEADER"
+    return re.sub(r"[^A-Za-z0-9]+", "_", header).strip("_").upper() + "_HEADER"
+
+
+def wrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
+    """A remote server as a stdio bridge: ``npx -y mcp-remote <url> --header Name:${VAR}``.
+
+    The header value goes into ``env`` and the argument holds ``Name:${VAR}`` with no space after
+    the colon, because Claude Desktop, Cursor and Codex do not quote arguments on Windows.
+    """
+    args = ["-y", "mcp-remote", neutral["url"]]
+    env: dict[str, str] = {}
+    for name, value in (neutral.get("headers") or {}).items():
+        var = header_env_name(name)
+        args += ["--header", f"{name}:${{{var}}}"]
+        env[var] = value
+    if neutral.get("transport") == "sse":
+        args += ["--transport", "sse-only"]
+    return {"transport": "stdio", "command": "npx", "args": args, "env": env}
+
+
+def env_refs(value: Any) -> list[str]:
+    """The names of every ``${env:NAME}`` reference in a value (nested)."""
+    found: list[str] = []
+    if isinstance(value, str):
+        found += _REF.findall(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            found += env_refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += env_refs(v)
+    return found
+
+
+def substitute_refs(value: Any, replace: Any) -> Any:
+    """Replace every ``${env:NAME}`` in a value (nested) with ``replace(NAME)``."""
+    if isinstance(value, str):
+        return _REF.sub(lambda m: replace(m.group(1)), value)
+    if isinstance(value, dict):
+        return {k: substitute_refs(v, replace) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_refs(v, replace) for v in value]
+    return value

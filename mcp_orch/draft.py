@@ -1,0 +1,351 @@
+"""Drafts: the servers a profile will publish next, persisted in the workspace.
+
+    >>> draft = ws.profile("cursor").draft
+    >>> draft.add(registry.find("time"), params={"local_timezone": "Europe/Paris"})
+    >>> draft.payload
+    {'mcpServers': {'time': {'command': 'uvx', 'args': ['mcp-server-time', ...]}}}
+    >>> draft.validate().publish(changelog="add time")
+
+Every change is written at once (atomically, under a lock), so the CLI's ``add-server`` and
+``remove-server`` work across invocations and two processes never lose each other's edits.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._util import html_table, iso, locked, now_utc, read_json, safe_html, write_json
+from .clients import from_native, header_env_name, to_native
+from .errors import AlreadyExists, InvalidConfig, InvalidId, NotFound
+from .validation import Subject, ValidationReport, check_subjects, server_map
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from .catalog import Server
+    from .models import Artifact
+    from .workspace import Profile
+
+
+def build_payload(spec: Any, servers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The client-native config holding ``servers`` (name -> native entry) at the client's key."""
+    node: Any
+    if spec.layout == "map":
+        named = spec.name_in_entry
+        node = {
+            name: ({named: name, **copy.deepcopy(e)} if named else copy.deepcopy(e))
+            for name, e in servers.items()
+        }
+    else:
+        node = [{spec.name_field or "name": name, **copy.deepcopy(e)} for name, e in servers.items()]
+    for key in reversed(spec.servers_key):
+        node = {key: node}
+    result: dict[str, Any] = node
+    return result
+
+
+class Draft:
+    """The editable, not yet published server set of one profile."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.client = profile.client
+        self.path: Path = profile.workspace.path / "drafts" / profile.client.id / f"{profile.id}.json"
+
+    # -- storage -----------------------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        if self.path.exists():
+            data: dict[str, Any] = read_json(self.path)
+            return data
+        return {
+            "version": 1,
+            "client": self.client.id,
+            "profile": self.profile.id,
+            "target_os": self.profile.target_os,
+            "servers": {},
+        }
+
+    def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        with locked(self.path):
+            data = self._read()
+            change(data)
+            data["updated"] = iso(now_utc())
+            write_json(self.path, data, fsync=False)
+
+    @property
+    def records(self) -> dict[str, dict[str, Any]]:
+        """name -> stored record (native entry plus where it came from)."""
+        servers: dict[str, dict[str, Any]] = self._read()["servers"]
+        return servers
+
+    @property
+    def servers(self) -> dict[str, dict[str, Any]]:
+        """name -> the client-native entry."""
+        return {name: rec["entry"] for name, rec in self.records.items()}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.records
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The client-native config that would be published."""
+        return build_payload(self.client, self.servers)
+
+    # -- editing -----------------------------------------------------------------------------
+    def _check_name(self, name: str) -> str:
+        if not isinstance(name, str) or not re.match(self.client.name_pattern, name):
+            raise InvalidId(
+                f"invalid server name {name!r} for {self.client.name}",
+                "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+            )
+        return name
+
+    def add(
+        self,
+        server: Server,
+        *,
+        params: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        headers: dict[str, str] | None = None,
+        transport: str | None = None,
+        replace: bool = False,
+    ) -> Draft:
+        """Render a catalog server for this client and add it. Refuses literal secrets."""
+        from .transport import render_server
+
+        name = self._check_name(name or server.id)
+        rendered = render_server(
+            server.doc, params=params, env=env, headers=headers, transport=transport
+        )
+        native = to_native(self.client, rendered.entry, self.profile.target_os)
+        record = {
+            "entry": native,
+            "origin": "catalog",
+            "catalog_id": server.id,
+            "catalog_name": server.name,
+            "kind": rendered.kind,
+            "index": rendered.index,
+            "params": dict(params or {}),
+            "env": dict(env or {}),
+            "headers": dict(headers or {}),
+            "transport": transport,
+        }
+        self._guard_secrets(name, record)
+        self._put(name, record, replace)
+        return self
+
+    def add_entry(
+        self,
+        name: str,
+        entry: dict[str, Any],
+        *,
+        replace: bool = False,
+        origin: str = "file",
+        catalog_id: str | None = None,
+    ) -> Draft:
+        """Add a client-native entry as is (from a file or an import)."""
+        name = self._check_name(name)
+        if not isinstance(entry, dict):
+            raise InvalidConfig(f"entry {name!r} must be an object", "see the client's format")
+        record: dict[str, Any] = {"entry": copy.deepcopy(entry), "origin": origin}
+        if catalog_id:
+            record["catalog_id"] = catalog_id
+        self._put(name, record, replace)
+        return self
+
+    def _guard_secrets(self, name: str, record: dict[str, Any]) -> None:
+        subject = self._subject(name, record)
+        report = check_subjects(
+            self.client,
+            [subject],
+            build_payload(self.client, {name: record["entry"]}),
+            select=["MCP003"],
+        )
+        if not report.ok:
+            first = report.errors[0]
+            raise InvalidConfig(
+                f"{name}: {first.message}; nothing was written", first.hint, report=report
+            )
+
+    def _put(self, name: str, record: dict[str, Any], replace: bool) -> None:
+        def change(data: dict[str, Any]) -> None:
+            existing = data["servers"].get(name)
+            if existing is not None and existing.get("entry") == record["entry"]:
+                data["servers"][name] = {**existing, **record}  # same entry: a re-run, not a clash
+                return
+            if existing is not None and not replace:
+                raise AlreadyExists(
+                    f"{name!r} is already in the draft of {self.profile.ref}",
+                    "pass replace=True (CLI: --replace) or choose another --name",
+                )
+            data["servers"][name] = record
+
+        self._update(change)
+
+    def remove(self, name: str) -> Draft:
+        def change(data: dict[str, Any]) -> None:
+            if name not in data["servers"]:
+                raise NotFound(
+                    f"no server {name!r} in the draft of {self.profile.ref}",
+                    f"servers in the draft: {', '.join(data['servers']) or '(none)'}",
+                )
+            del data["servers"][name]
+
+        self._update(change)
+        return self
+
+    def clear(self) -> Draft:
+        self._update(lambda data: data["servers"].clear())
+        return self
+
+    def replace_all(self, servers: dict[str, dict[str, Any]], origin: str = "artifact") -> Draft:
+        """Make the draft hold exactly these native entries (rollback, import, sync)."""
+        for name in servers:
+            self._check_name(name)
+
+        def change(data: dict[str, Any]) -> None:
+            data["servers"] = {
+                n: {"entry": copy.deepcopy(e), "origin": origin} for n, e in servers.items()
+            }
+
+        self._update(change)
+        return self
+
+    # -- checking ----------------------------------------------------------------------------
+    def _subject(self, name: str, record: dict[str, Any]) -> Subject:
+        entry = record["entry"]
+        neutral = from_native(self.client, entry)
+        required: list[str] = []
+        secret: set[str] = set()
+        server = None
+        if record.get("catalog_id"):
+            from .catalog import Registry
+
+            try:
+                server = Registry(self.profile.workspace).get(record["catalog_id"])
+            except NotFound:
+                server = None
+        if server is not None:
+            kind, index = record.get("kind"), record.get("index", 0)
+            if kind == "package" and index < len(server.packages):
+                for var in server.packages[index].get("environmentVariables") or []:
+                    if var.get("isRequired"):
+                        required.append(var["name"])
+                    if var.get("isSecret"):
+                        secret.add(var["name"])
+            elif kind == "remote" and index < len(server.remotes):
+                for h in server.remotes[index].get("headers") or []:
+                    if h.get("isSecret"):
+                        secret |= {h["name"], header_env_name(h["name"])}
+        return Subject(name, entry, neutral, server, required, secret)
+
+    def check(
+        self, *, select: list[str] | None = None, ignore: list[str] | None = None
+    ) -> ValidationReport:
+        """Every finding for this draft (never raises on findings)."""
+        subjects = [self._subject(n, r) for n, r in self.records.items()]
+        return check_subjects(
+            self.client,
+            subjects,
+            self.payload,
+            target=f"draft {self.profile.ref}",
+            select=select,
+            ignore=ignore,
+        )
+
+    def validate(self, **kw: Any) -> Draft:
+        """The draft itself, or ``InvalidConfig`` carrying the report."""
+        report = self.check(**kw)
+        if not report.ok:
+            first = report.errors[0]
+            raise InvalidConfig(
+                f"draft {self.profile.ref} has {len(report.errors)} error(s); first: "
+                f"{first.server + ': ' if first.server else ''}{first.message}",
+                first.hint,
+                report=report,
+            )
+        return self
+
+    # -- release -----------------------------------------------------------------------------
+    def publish(self, changelog: str = "", **kw: Any) -> Artifact:
+        """Validate, sign, store, move ``latest`` and record the event (see publish.py)."""
+        from .publish import publish_payload
+
+        self.validate()
+        return publish_payload(self.profile, self.payload, changelog=changelog, **kw)
+
+    # -- views -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = self._read()
+        return {
+            "client": self.client.id,
+            "profile": self.profile.id,
+            "target_os": data.get("target_os"),
+            "servers": data["servers"],
+            "payload": self.payload,
+            "updated": data.get("updated"),
+        }
+
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        rows = []
+        for name, rec in self.records.items():
+            neutral = from_native(self.client, rec["entry"])
+            rows.append(
+                {
+                    "name": name,
+                    "transport": neutral.get("transport"),
+                    "command": neutral.get("command"),
+                    "url": neutral.get("url"),
+                    "args": [str(a) for a in neutral.get("args") or []],
+                    "env_keys": sorted(neutral.get("env") or {}),
+                    "catalog_id": rec.get("catalog_id"),
+                    "origin": rec.get("origin"),
+                }
+            )
+        schema = {
+            "name": pl.String,
+            "transport": pl.String,
+            "command": pl.String,
+            "url": pl.String,
+            "args": pl.List(pl.String),
+            "env_keys": pl.List(pl.String),
+            "catalog_id": pl.String,
+            "origin": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema)
+
+    def __repr__(self) -> str:
+        return f"<Draft {self.profile.ref}: {len(self)} server(s)>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            rows = []
+            for name, rec in self.records.items():
+                n = from_native(self.client, rec["entry"])
+                target = n.get("url") or " ".join([n.get("command", ""), *map(str, n["args"])])
+                rows.append((name, n.get("transport"), target, sorted(n.get("env") or {})))
+            return f"<div class='mco'><b>Draft</b> {escape(self.profile.ref)}</div>" + html_table(
+                ["name", "transport", "command / url", "env"], rows
+            )
+
+        return safe_html(render, self)
+
+
+def native_servers(spec: Any, payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """name -> native entry of a payload (re-exported for callers of this module)."""
+    return server_map(spec, payload)

@@ -1,0 +1,71 @@
+"""Publish: sign a validated payload, store it, move ``latest``, record the event.
+
+    >>> artifact = profile.draft.validate().publish(changelog="add github")
+    >>> ws.publish_file("cursor", "default", "mcp.json", changelog="from file")
+
+Under the profile lock: read ``latest`` (the parent), build and sign the envelope, write the
+object, append it to the profile's index, move ``latest``, append the audit event. Publishing a
+payload identical to ``latest`` returns that artifact and records nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._util import iso, now_utc
+from .models import Artifact
+from .signing import canonical, sha256_id
+
+if TYPE_CHECKING:
+    from .workspace import Profile
+
+
+def publish_payload(
+    profile: Profile,
+    payload: dict[str, Any],
+    *,
+    changelog: str = "",
+    actor: str | None = None,
+    fsync: bool = True,
+    details: dict[str, Any] | None = None,
+) -> Artifact:
+    ws = profile.workspace
+    store = ws.store
+    client, prof = profile.client.id, profile.id
+    digest = sha256_id(canonical(payload))
+    keys = ws.keys
+    if not keys.exists():
+        kid = keys.init()
+        ws.audit.append("key", details={"event": "init", "key_id": kid}, actor=actor)
+    with store.lock(client, prof):  # type: ignore[attr-defined]
+        parent = store.get_ref(client, prof, "latest")
+        if parent is not None:
+            latest = store.get(parent)
+            if latest.payload_digest == digest:
+                return latest.bind(profile)
+        envelope = Artifact.make_envelope(
+            client=client,
+            profile=prof,
+            payload=payload,
+            parent=parent,
+            changelog=changelog,
+            created=iso(now_utc()),
+            key_id=keys.signing_key_id(),
+        )
+        data = canonical(envelope)
+        key_id, signature = keys.sign(data)
+        artifact = Artifact.from_stored({"envelope": envelope, "signature": signature})
+        assert artifact.key_id == key_id
+        store.put(artifact, fsync=fsync)
+        store.append_index(client, prof, artifact.artifact_id)
+        store.set_ref(client, prof, "latest", artifact.artifact_id)
+        ws.audit.append(
+            "publish",
+            client=client,
+            profile=prof,
+            artifact_id=artifact.artifact_id,
+            changelog=changelog,
+            actor=actor,
+            details={"parent": parent, "servers": len(artifact.servers), **(details or {})},
+        )
+    return artifact.bind(profile)

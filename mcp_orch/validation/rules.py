@@ -1,0 +1,355 @@
+"""Named validation rules. Each has a stable code, a severity, and a fix hint.
+
+    >>> from mcp_orch.validation import RULES
+    >>> [r.code for r in RULES][:3]
+    ['MCP001', 'MCP002', 'MCP003']
+
+A rule is a function of one :class:`Subject` (a server entry with what the catalog knows about
+it) or of the whole :class:`Context`; it yields :class:`Finding` objects. docs/reference/rules.md
+lists every rule with a failing example and its fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from ..clients import ClientSpec
+from ..secrets import is_reference, scan_value
+from ..transport import unfilled
+from .report import Finding, Severity
+
+
+@dataclass
+class Subject:
+    """One server entry under check."""
+
+    name: str
+    native: dict[str, Any]
+    neutral: dict[str, Any]
+    catalog: Any = None  # catalog.Server, when the entry came from the catalog
+    required_env: list[str] = field(default_factory=list)
+    secret_inputs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Context:
+    client: ClientSpec
+    subjects: list[Subject]
+    payload: dict[str, Any]
+    check_path: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    title: str
+    hint: str
+    scope: str  # "server" or "config"
+    func: Callable[..., Iterator[tuple[str, str, str] | tuple[str, str, str, str]]]
+
+    def run(self, ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        targets: list[Any] = ctx.subjects if self.scope == "server" else [None]
+        for subject in targets:
+            results = self.func(subject, ctx) if self.scope == "server" else self.func(ctx)
+            for res in results:
+                server, message, fieldname = res[0], res[1], res[2]
+                hint = res[3] if len(res) > 3 else self.hint
+                out.append(
+                    Finding(self.code, self.name, self.severity, server, message, hint, fieldname)
+                )
+        return out
+
+
+RULES: list[Rule] = []
+
+
+def rule(
+    code: str, name: str, severity: Severity, title: str, hint: str, scope: str = "server"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        RULES.append(Rule(code, name, severity, title, hint, scope, func))
+        return func
+
+    return register
+
+
+def _strings(entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(field, value) for every string of a neutral entry."""
+    for key in ("command", "url"):
+        if isinstance(entry.get(key), str):
+            yield key, entry[key]
+    for i, arg in enumerate(entry.get("args") or []):
+        yield f"args[{i}]", str(arg)
+    for group in ("env", "headers"):
+        for k, v in (entry.get(group) or {}).items():
+            yield f"{group}.{k}", str(v)
+
+
+@rule(
+    "MCP001",
+    "required-input-missing",
+    "error",
+    "A required environment variable or header has no value",
+    "pass it: --env NAME=value (or env={'NAME': '${env:NAME}'} for a secret)",
+)
+def _required(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    env = s.neutral.get("env") or {}
+    for name in s.required_env:
+        if not str(env.get(name, "")).strip():
+            yield s.name, f"required environment variable {name} is not set", f"env.{name}"
+
+
+@rule(
+    "MCP002",
+    "unfilled-placeholder",
+    "error",
+    "A {placeholder} in an argument, URL or header was never filled",
+    "give it a value: --param NAME=value (params={'NAME': ...} in Python)",
+)
+def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    for where, value in _strings(s.neutral):
+        for name in unfilled(value):
+            yield (
+                s.name,
+                f"placeholder {{{name}}} is not filled",
+                where,
+                f"give it a value: --param {name}=VALUE (params={{'{name}': ...}} in Python)",
+            )
+
+
+@rule(
+    "MCP003",
+    "literal-secret",
+    "error",
+    "A secret is written as a literal value",
+    "store a reference instead: ${env:NAME}, and set NAME in the environment",
+)
+def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    for where, value in _strings(s.neutral):
+        group, _, key = where.partition(".")
+        if group in ("env", "headers") and key in s.secret_inputs:
+            if value and not is_reference(value) and not _only_refs(value):
+                ref = "${env:" + key.upper().replace("-", "_") + "}"
+                yield (
+                    s.name,
+                    f"{key} is marked secret in the catalog but holds a literal value",
+                    where,
+                    f"write {ref} and export {key.upper().replace('-', '_')} instead",
+                )
+                continue
+        for finding in scan_value(value):
+            yield (
+                s.name,
+                f"{finding.label} found as a literal value ({finding.masked})",
+                where,
+                "move it to the environment and write ${env:NAME} in its place",
+            )
+
+
+def _only_refs(value: str) -> bool:
+    from ..secrets import without_references
+
+    rest = without_references(value).strip()
+    return rest.lower() in ("", "bearer", "token", "basic")
+
+
+@rule(
+    "MCP004",
+    "invalid-server-name",
+    "error",
+    "A server name the client cannot use",
+    "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+)
+def _name(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    import re
+
+    if not re.match(ctx.client.name_pattern, s.name):
+        yield s.name, f"server name {s.name!r} is not valid for {ctx.client.name}", "name"
+
+
+@rule(
+    "MCP005",
+    "duplicate-server-name",
+    "error",
+    "Two servers whose names differ only in case (or repeat in a list)",
+    "rename one of them: --name NEW_NAME",
+    scope="config",
+)
+def _duplicates(ctx: Context) -> Iterator[tuple[str, str, str]]:
+    seen: dict[str, str] = {}
+    for s in ctx.subjects:
+        key = s.name.lower()
+        if key in seen:
+            yield s.name, f"server name {s.name!r} clashes with {seen[key]!r}", "name"
+        else:
+            seen[key] = s.name
+
+
+@rule(
+    "MCP006",
+    "command-not-found",
+    "warning",
+    "The command of a stdio server is not on PATH here",
+    "install it (npx: Node.js; uvx: uv; docker: Docker) or use an absolute path",
+)
+def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    if not ctx.check_path or s.neutral.get("transport") != "stdio":
+        return
+    command = str(s.neutral.get("command") or "")
+    if not command or unfilled(command):
+        return
+    if os.path.isabs(command) and os.path.exists(command):
+        return
+    if shutil.which(command) is None:
+        install = {
+            "npx": "install Node.js (https://nodejs.org), which provides npx",
+            "uvx": "install uv (https://docs.astral.sh/uv/), which provides uvx",
+            "docker": "install Docker (https://docs.docker.com/get-docker/)",
+        }.get(command, f"install {command} or use an absolute path")
+        yield s.name, f"command {command!r} is not on PATH", "command", install
+
+
+@rule(
+    "MCP007",
+    "client-limit",
+    "error",
+    "The config exceeds a documented limit of the client",
+    "remove servers or shorten names",
+    scope="config",
+)
+def _limits(ctx: Context) -> Iterator[tuple[str, str, str]]:
+    spec = ctx.client
+    if spec.max_servers is not None and len(ctx.subjects) > spec.max_servers:
+        yield "", f"{spec.name} reads at most {spec.max_servers} servers, got {len(ctx.subjects)}", ""
+    if spec.max_name_length is not None:
+        for s in ctx.subjects:
+            if len(s.name) > spec.max_name_length:
+                yield s.name, f"name longer than {spec.max_name_length} characters", "name"
+    for s in ctx.subjects:
+        t = s.neutral.get("transport")
+        if t not in ("stdio", None) and t not in spec.remote and "mcp-remote" not in str(s.native):
+            yield s.name, f"{spec.name} cannot run a {t} server natively", "transport"
+
+
+@rule(
+    "MCP008",
+    "insecure-remote-url",
+    "warning",
+    "A remote server reached over plain http on a non-local host",
+    "use https:// (plain http is only safe on localhost)",
+)
+def _insecure(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    urls = [s.neutral.get("url")] if s.neutral.get("transport") != "stdio" else []
+    args = s.neutral.get("args") or []
+    if "mcp-remote" in args:
+        urls += [a for a in args if isinstance(a, str) and a.startswith("http")]
+    for url in urls:
+        if not isinstance(url, str) or unfilled(url):
+            continue
+        parsed = urlparse(url)
+        if parsed.scheme == "http" and not _is_local(parsed.hostname or ""):
+            yield s.name, f"{url} is plain http to a non-local host", "url"
+
+
+def _is_local(host: str) -> bool:
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@rule(
+    "MCP009",
+    "unknown-field",
+    "warning",
+    "A field the client does not read (it will be ignored)",
+    "remove it, or check the field name against the client's documentation",
+)
+def _unknown(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    known = ctx.client.known_fields()
+    for key in s.native:
+        if key not in known:
+            yield s.name, f"{ctx.client.name} does not read the field {key!r}", key
+
+
+@rule(
+    "MCP010",
+    "schema",
+    "error",
+    "The config does not match the client's JSON Schema",
+    "fix the field named in the message (see schemas/clients/)",
+    scope="config",
+)
+def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
+    from .._resources import data_dir
+    from .schemas import client_schema_name, validator
+
+    name = client_schema_name(ctx.client.id)
+    if not (data_dir("schemas") / name).exists():
+        return
+    errors = sorted(
+        validator(name).iter_errors(ctx.payload), key=lambda e: (-len(e.absolute_path), e.message)
+    )
+    seen: set[tuple[str, ...]] = set()
+    for err in errors:
+        path = [str(p) for p in err.absolute_path]
+        server = path[1] if len(path) > 1 else ""
+        key = tuple(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield server, err.message, "/".join(path[2:]) or "/".join(path)
+        if len(seen) >= 5:
+            break
+
+
+@rule(
+    "MCP011",
+    "env-reference-unset",
+    "warning",
+    "A secret reference names a variable that is not set here",
+    "export the variable before deploying (or before starting the client)",
+)
+def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    from ..clients import env_refs
+
+    for name in dict.fromkeys(env_refs(s.neutral)):
+        if name not in os.environ:
+            needed = "deploy" if ctx.client.placeholder is None else "the client"
+            yield (
+                s.name,
+                f"${{env:{name}}} is referenced but {name} is not set in this environment",
+                "env",
+                f"export {name}=... ({needed} needs its value)",
+            )
+
+
+def run_rules(
+    ctx: Context,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+) -> list[Finding]:
+    """Run every rule (or the selected ones) over a context."""
+
+    def wanted(r: Rule) -> bool:
+        keys = {r.code, r.name}
+        if select and not any(k in keys or r.code.startswith(k) for k in select):
+            return False
+        return not (ignore and any(k in keys or r.code.startswith(k) for k in ignore))
+
+    out: list[Finding] = []
+    for r in RULES:
+        if wanted(r):
+            out += r.run(ctx)
+    return out
