@@ -298,11 +298,27 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
     name = client_schema_name(ctx.client.id)
     if not (data_dir("schemas") / name).exists():
         return
+    top = ctx.client.servers_key[0]
+    if isinstance(ctx.payload, dict) and top not in ctx.payload:
+        wrong = [k for k in ("mcpServers", "servers", "mcp", "context_servers", "mcp_servers")
+                 if k in ctx.payload and k != top]
+        if wrong:
+            yield (
+                "",
+                f"{ctx.client.name} reads {top!r}, not {wrong[0]!r}: these servers would be "
+                "silently ignored",
+                wrong[0],
+            )
+            return
     errors = sorted(
         validator(name).iter_errors(ctx.payload), key=lambda e: (-len(e.absolute_path), e.message)
     )
     seen: set[tuple[str, ...]] = set()
+    from jsonschema.exceptions import best_match
+
     for err in errors:
+        if err.context:  # anyOf/oneOf: report the branch that came closest
+            err = best_match(err.context) or err
         path = [str(p) for p in err.absolute_path]
         server = path[1] if len(path) > 1 else ""
         key = tuple(path)

@@ -1,0 +1,56 @@
+"""Shared fixtures. Every test runs with a temporary workspace, client root and HOME, so nothing
+ever touches the real home directory or real client configs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import mcp_orch as mo
+
+
+@pytest.fixture(autouse=True)
+def _sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("MCP_ORCH_HOME", str(tmp_path / "ws"))
+    monkeypatch.setenv("MCP_ORCH_CLIENT_ROOT", str(tmp_path / "root"))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("MCP_ORCH_KEY_PASSPHRASE", raising=False)
+
+
+@pytest.fixture
+def client_root(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def ws(tmp_path: Path, client_root: Path) -> mo.Workspace:
+    return mo.Workspace(tmp_path / "ws", client_root=client_root)
+
+
+@pytest.fixture
+def registry(ws: mo.Workspace) -> mo.Registry:
+    return mo.Registry(workspace=ws)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the CLI in a subprocess inside the sandbox."""
+    env = dict(os.environ)
+    env["MCP_ORCH_HOME"] = str(tmp_path / "ws")
+    env["MCP_ORCH_CLIENT_ROOT"] = str(tmp_path / "root")
+    env["HOME"] = str(tmp_path / "home")
+    return env
+
+
+@pytest.fixture
+def mcp_orch_cmd() -> list[str]:
+    return [sys.executable, "-m", "mcp_orch"]
