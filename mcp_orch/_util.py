@@ -150,9 +150,9 @@ def safe_html(render: Callable[[], str], obj: object) -> str:
     """Call a renderer; on any failure log it and fall back to an escaped repr (never raise)."""
     try:
         return render()
-    except Exception:  # noqa: BLE001 - a display must never raise
+    except Exception:
         log.exception("HTML display of %s failed", type(obj).__name__)
         try:
             return f"<pre>{escape(repr(obj))}</pre>"
-        except Exception:  # noqa: BLE001
+        except Exception:
             return "<pre>(unprintable)</pre>"

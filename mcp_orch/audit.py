@@ -45,7 +45,7 @@ def default_actor() -> str:
         return actor
     try:
         user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in some containers
+    except Exception:
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
 
@@ -298,7 +298,7 @@ class AuditView(list[dict[str, Any]]):
     def frame(self) -> pl.DataFrame:
         import polars as pl
 
-        schema = {
+        schema: dict[str, Any] = {
             "seq": pl.Int64,
             "time": pl.Datetime("us", "UTC"),
             "action": pl.String,

@@ -93,9 +93,7 @@ class Server:
     @property
     def transports(self) -> list[str]:
         kinds = []
-        if any(
-            (p.get("transport") or {}).get("type", "stdio") == "stdio" for p in self.packages
-        ):
+        if any((p.get("transport") or {}).get("type", "stdio") == "stdio" for p in self.packages):
             kinds.append("stdio")
         for r in self.remotes:
             if r.get("type") not in kinds:

@@ -109,7 +109,7 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - no traceback for users
+        except Exception as exc:
             if os.environ.get("MCP_ORCH_DEBUG"):
                 raise
             internal = MCPOrchError(
@@ -138,9 +138,7 @@ def client_profile(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--profile", "-p", default="default", show_default=True, help="Profile id."
     )(func)
-    return click.option("--client", "-c", required=True, help="Client id (see list-clients).")(
-        func
-    )
+    return click.option("--client", "-c", required=True, help="Client id (see list-clients).")(func)
 
 
 class Group(click.Group):
@@ -189,8 +187,13 @@ def list_profiles_cmd(ctx: Ctx) -> None:
         n = len(p.draft)
         rows.append((p.client.id, p.id, n, (latest or "")[:19], (deployed or "")[:19]))
         data.append(
-            {"client": p.client.id, "profile": p.id, "draft_servers": n, "latest": latest,
-             "deployed": deployed}
+            {
+                "client": p.client.id,
+                "profile": p.id,
+                "draft_servers": n,
+                "latest": latest,
+                "deployed": deployed,
+            }
         )
     ctx.emit(data, lambda: table(["client", "profile", "draft", "latest", "deployed"], rows))
 
@@ -208,7 +211,9 @@ def list_servers_cmd(ctx: Ctx, transport: str | None, search: str, tag: str | No
     rows = [(s.id, s.title, ", ".join(s.transports), s.description) for s in view]
     ctx.emit(
         view.to_dict(),
-        lambda: table(["id", "title", "transports", "description"], rows) + f"\n{len(view)} server(s)",
+        lambda: (
+            table(["id", "title", "transports", "description"], rows) + f"\n{len(view)} server(s)"
+        ),
     )
 
 
@@ -265,8 +270,14 @@ def describe_server_cmd(
                 + table(
                     ["kind", "name", "required", "secret", "default", "description"],
                     [
-                        (i["kind"], i["name"], i["required"], i["secret"], i["default"],
-                         i["description"])
+                        (
+                            i["kind"],
+                            i["name"],
+                            i["required"],
+                            i["secret"],
+                            i["default"],
+                            i["description"],
+                        )
                         for i in inputs
                     ],
                 ).replace("\n", "\n    ")
@@ -337,9 +348,11 @@ def add_server_cmd(
     entry_name = name or server.id
     ctx.emit(
         {"added": entry_name, "entry": draft.servers[entry_name], "draft": draft.names},
-        lambda: f"added {entry_name} to the draft of {prof.ref} "
-        f"({len(draft)} server(s): {', '.join(draft.names)})\n"
-        + json.dumps(draft.servers[entry_name], indent=2),
+        lambda: (
+            f"added {entry_name} to the draft of {prof.ref} "
+            f"({len(draft)} server(s): {', '.join(draft.names)})\n"
+            + json.dumps(draft.servers[entry_name], indent=2)
+        ),
     )
 
 
@@ -427,19 +440,27 @@ def publish_config_cmd(
         art = ctx.profile(client, profile).draft.publish(changelog=changelog)
     ctx.emit(
         art.to_dict(),
-        lambda: f"published {art.artifact_id}\n  {art.client}/{art.profile}, "
-        f"{len(art.servers)} server(s), signed by {art.key_id}\n  changelog: {art.changelog}",
+        lambda: (
+            f"published {art.artifact_id}\n  {art.client}/{art.profile}, "
+            f"{len(art.servers)} server(s), signed by {art.key_id}\n  changelog: {art.changelog}"
+        ),
     )
 
 
 @cli.command("deploy-config")
 @client_profile
 @click.option("--artifact-id", help="Deploy this artifact (default: latest).")
-@click.option("--path", type=click.Path(dir_okay=False), help="Write here instead of the client's file.")
+@click.option(
+    "--path", type=click.Path(dir_okay=False), help="Write here instead of the client's file."
+)
 @click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True)
-@click.option("--project-dir", type=click.Path(file_okay=False), help="Project folder (--scope project).")
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False), help="Project folder (--scope project)."
+)
 @click.option("--dry-run", is_flag=True, help="Show the diff against the real file; write nothing.")
-@click.option("--adopt", is_flag=True, help="Take over same-named entries mcp-orch does not manage.")
+@click.option(
+    "--adopt", is_flag=True, help="Take over same-named entries mcp-orch does not manage."
+)
 @common
 def deploy_config_cmd(
     ctx: Ctx,
@@ -465,6 +486,12 @@ def deploy_config_cmd(
         return (
             f"{verb} {dep.artifact_id[:19]} to {dep.path}\n  managed: {', '.join(dep.managed)}"
             + (f"\n  backup: {dep.backup}" if dep.backup else "")
+            + (
+                f"\n  note: replaced hand edits to {', '.join(dep.overwritten)} "
+                "(the backup has them; `mcp-orch restore` puts them back)"
+                if dep.overwritten and not dry_run
+                else ""
+            )
         )
 
     ctx.emit(dep.to_dict(), text)
@@ -479,9 +506,11 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
     art = ctx.profile(client, profile).artifact(artifact_id).verify()
     ctx.emit(
         art.to_dict(),
-        lambda: f"artifact {art.artifact_id} (signature ok, key {art.key_id})\n"
-        f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
-        + json.dumps(art.payload, indent=2),
+        lambda: (
+            f"artifact {art.artifact_id} (signature ok, key {art.key_id})\n"
+            f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
+            + json.dumps(art.payload, indent=2)
+        ),
     )
 
 
@@ -541,8 +570,14 @@ def restore_cmd(ctx: Ctx, client: str, profile: str, backup: str | None, list_on
     prof = ctx.profile(client, profile)
     if list_only:
         items = prof.backups()
-        ctx.emit(items, lambda: table(["taken", "source", "backup"], [
-            (b["taken"], b["source"], b["backup"]) for b in items], 100))
+        ctx.emit(
+            items,
+            lambda: table(
+                ["taken", "source", "backup"],
+                [(b["taken"], b["source"], b["backup"]) for b in items],
+                100,
+            ),
+        )
         return
     chosen = prof.restore(backup)
     ctx.emit(chosen, f"restored {chosen['source']} from {chosen['backup']}")
@@ -569,7 +604,9 @@ def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
         )
         for a in hist
     ]
-    ctx.emit(hist.to_dict(), lambda: table(["artifact", "created", "refs", "servers", "changelog"], rows))
+    ctx.emit(
+        hist.to_dict(), lambda: table(["artifact", "created", "refs", "servers", "changelog"], rows)
+    )
 
 
 @cli.command("audit-log")
@@ -591,12 +628,23 @@ def audit_log_cmd(
 ) -> None:
     """The audit trail, newest first."""
     view = ctx.ws.audit.query(
-        client=client, profile=profile, action=action, artifact=artifact_id, since=since,
+        client=client,
+        profile=profile,
+        action=action,
+        artifact=artifact_id,
+        since=since,
         limit=limit,
     )
     rows = [
-        (e["seq"], e["time"][:19], e["action"], f"{e['client']}/{e['profile']}".strip("/"),
-         (e.get("artifact_id") or "")[:19], e.get("actor"), e.get("changelog"))
+        (
+            e["seq"],
+            e["time"][:19],
+            e["action"],
+            f"{e['client']}/{e['profile']}".strip("/"),
+            (e.get("artifact_id") or "")[:19],
+            e.get("actor"),
+            e.get("changelog"),
+        )
         for e in view
     ]
     ctx.emit(
@@ -635,8 +683,10 @@ def keys_init_cmd(ctx: Ctx) -> None:
     kid = ctx.ws.keys.init()
     if not existed:
         ctx.ws.audit.append("key", details={"event": "init", "key_id": kid})
-    ctx.emit({"key_id": kid, "created": not existed},
-             f"{'created' if not existed else 'already have'} signing key {kid}")
+    ctx.emit(
+        {"key_id": kid, "created": not existed},
+        f"{'created' if not existed else 'already have'} signing key {kid}",
+    )
 
 
 @keys_group.command("rotate")
@@ -694,10 +744,21 @@ def init_configs_cmd(ctx: Ctx) -> None:
         for sid in ids:
             reg.find(sid).add_to(prof)
         art = prof.draft.validate().publish(changelog="sample config (mcp-orch init-configs)")
-        out.append({"client": client, "profile": "sample", "artifact_id": art.artifact_id,
-                    "servers": sorted(art.servers)})
-    ctx.emit(out, lambda: table(["client", "profile", "artifact", "servers"], [
-        (o["client"], o["profile"], o["artifact_id"][:19], o["servers"]) for o in out]))
+        out.append(
+            {
+                "client": client,
+                "profile": "sample",
+                "artifact_id": art.artifact_id,
+                "servers": sorted(art.servers),
+            }
+        )
+    ctx.emit(
+        out,
+        lambda: table(
+            ["client", "profile", "artifact", "servers"],
+            [(o["client"], o["profile"], o["artifact_id"][:19], o["servers"]) for o in out],
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -79,7 +79,9 @@ def load_records(profile: Profile) -> dict[str, Any]:
 
 
 def target_path(
-    profile: Profile, path: str | os.PathLike[str] | None, scope: str = "user",
+    profile: Profile,
+    path: str | os.PathLike[str] | None,
+    scope: str = "user",
     project_dir: str | os.PathLike[str] | None = None,
 ) -> Path:
     if path is not None:
@@ -132,6 +134,12 @@ def deploy_artifact(
         previous = records["targets"].get(str(target), {})
         managed_before = set(previous.get("managed", []))
 
+        digests = previous.get("entry_digests", {})
+        overwritten = sorted(
+            n
+            for n in managed_before
+            if n in current and n in digests and entry_digest(current[n]) != digests[n]
+        )
         changes: dict[str, dict[str, Any] | None] = {}
         conflicts = []
         for name, entry in rendered.items():
@@ -182,6 +190,7 @@ def deploy_artifact(
             diff_text=diff_text,
             entry_digests={n: entry_digest(e) for n, e in rendered.items()},
             unmanaged=sorted(set(check) - set(rendered)),
+            overwritten=overwritten,
         )
         if dry_run:
             return deployment
@@ -203,7 +212,12 @@ def deploy_artifact(
                 profile=profile.id,
                 artifact_id=artifact.artifact_id,
                 changelog=artifact.changelog,
-                details={"path": str(target), "backup": deployment.backup, "changed": deployment.changed},
+                details={
+                    "path": str(target),
+                    "backup": deployment.backup,
+                    "changed": deployment.changed,
+                    "overwritten": overwritten,
+                },
             )
     return deployment
 
@@ -242,7 +256,11 @@ def restore(profile: Profile, backup: str | os.PathLike[str] | None = None) -> d
     chosen = items[0]
     if backup is not None:
         chosen = next(
-            (b for b in items if b["backup"] == str(backup) or Path(b["backup"]).name == str(backup)),
+            (
+                b
+                for b in items
+                if b["backup"] == str(backup) or Path(b["backup"]).name == str(backup)
+            ),
             {},
         )
         if not chosen:
@@ -309,8 +327,10 @@ class DriftReport:
         rows += [(n, "removed", "") for n in self.removed]
         rows += [(n, "added by hand", "") for n in self.added]
         return safe_html(
-            lambda: f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
-            + html_table(["server", "change", "fields"], rows),
+            lambda: (
+                f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
+                + html_table(["server", "change", "fields"], rows)
+            ),
             self,
         )
 
@@ -338,7 +358,7 @@ def drift(profile: Profile, path: str | os.PathLike[str] | None = None) -> Drift
             n: substitute_refs(e, lambda v: spec.placeholder_for(v) or "${env:" + v + "}")
             for n, e in art.servers.items()
         }
-    except Exception:  # noqa: BLE001 - drift still works from digests alone
+    except Exception:
         expected = {}
     for name in record.get("managed", []):
         if name not in current:

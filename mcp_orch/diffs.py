@@ -26,7 +26,9 @@ from .errors import UsageError
 _SECRET_GROUPS = ("env", "headers", "envs", "environment", "http_headers")
 
 
-def field_changes(old: Any, new: Any, prefix: str = "", secret_safe: bool = False) -> list[dict[str, Any]]:
+def field_changes(
+    old: Any, new: Any, prefix: str = "", secret_safe: bool = False
+) -> list[dict[str, Any]]:
     """Leaf-level differences between two JSON values."""
     out: list[dict[str, Any]] = []
     if isinstance(old, dict) and isinstance(new, dict):
@@ -143,7 +145,9 @@ def _servers(x: Any, client: str | None) -> tuple[str, dict[str, Any], str]:
         from .clients.dialects import read_config
 
         if client is None:
-            raise UsageError("diffing a file needs its client", "pass client='cursor' (or --client)")
+            raise UsageError(
+                "diffing a file needs its client", "pass client='cursor' (or --client)"
+            )
         spec = get_client(client)
         path = Path(x)
         text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -153,13 +157,15 @@ def _servers(x: Any, client: str | None) -> tuple[str, dict[str, Any], str]:
             raise UsageError("diffing a payload needs its client", "pass client='cursor'")
         spec = get_client(client)
         return spec.id, server_map(spec, x), "payload"
-    raise UsageError(f"cannot diff a {type(x).__name__}", "pass an artifact, draft, payload or path")
+    raise UsageError(
+        f"cannot diff a {type(x).__name__}", "pass an artifact, draft, payload or path"
+    )
 
 
 def diff(a: Any, b: Any, *, client: str | None = None, secret_safe: bool = True) -> Diff:
     """Servers added / removed / modified from ``a`` to ``b``, with a status and advice."""
     ca, sa, la = _servers(a, client)
-    cb, sb, lb = _servers(b, client or ca)
+    _, sb, lb = _servers(b, client or ca)
     d = Diff(a=la, b=lb)
     for name, entry in sb.items():
         if name not in sa:
@@ -195,7 +201,7 @@ def _is_ancestor(a: Any, b: Any) -> bool:
             return True
         try:
             parent = store.get(parent).parent
-        except Exception:  # noqa: BLE001 - a broken chain is not an ancestor
+        except Exception:
             return False
         seen += 1
     return False

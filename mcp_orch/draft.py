@@ -42,7 +42,9 @@ def build_payload(spec: Any, servers: dict[str, dict[str, Any]]) -> dict[str, An
             for name, e in servers.items()
         }
     else:
-        node = [{spec.name_field or "name": name, **copy.deepcopy(e)} for name, e in servers.items()]
+        node = [
+            {spec.name_field or "name": name, **copy.deepcopy(e)} for name, e in servers.items()
+        ]
     for key in reversed(spec.servers_key):
         node = {key: node}
     result: dict[str, Any] = node
@@ -55,7 +57,9 @@ class Draft:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.client = profile.client
-        self.path: Path = profile.workspace.path / "drafts" / profile.client.id / f"{profile.id}.json"
+        self.path: Path = (
+            profile.workspace.path / "drafts" / profile.client.id / f"{profile.id}.json"
+        )
 
     # -- storage -----------------------------------------------------------------------------
     def _read(self) -> dict[str, Any]:
@@ -317,7 +321,7 @@ class Draft:
                     "origin": rec.get("origin"),
                 }
             )
-        schema = {
+        schema: dict[str, Any] = {
             "name": pl.String,
             "transport": pl.String,
             "command": pl.String,

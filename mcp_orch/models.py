@@ -13,6 +13,7 @@ artifact id is their SHA-256. Ids are written ``sha256:<hex>`` everywhere.
 from __future__ import annotations
 
 import json
+import os
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,6 @@ from ._util import html_table, safe_html
 from .signing import canonical, sha256_id
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .workspace import Profile
 
 ENVELOPE_TYPE = "mcp-orch/artifact@1"
@@ -146,7 +145,7 @@ class Artifact(BaseModel):
         self._profile.workspace.keys.verify(self.key_id, data, self.signature)
         return self
 
-    def deploy(self, path: str | Path | None = None, **kw: Any) -> Deployment:
+    def deploy(self, path: str | os.PathLike[str] | None = None, **kw: Any) -> Deployment:
         """Deploy into the client's config file (default: its path under the client root)."""
         from .deploy import deploy_artifact
 
@@ -174,7 +173,7 @@ class Artifact(BaseModel):
             try:
                 self.verify()
                 status = "<span class='add'>signature ok</span>"
-            except Exception as exc:  # noqa: BLE001 - shown, not raised
+            except Exception as exc:
                 status = f"<span class='del'>{escape(str(exc))}</span>"
             head = (
                 f"<div class='mco'><b>Artifact</b> <code>{escape(self.artifact_id)}</code><br>"
@@ -204,13 +203,16 @@ class Deployment(BaseModel):
     diff_text: str = ""
     entry_digests: dict[str, str] = {}
     unmanaged: list[str] = []
+    overwritten: list[str] = []  # managed entries edited by hand since the last deploy
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()
 
     def __repr__(self) -> str:
         verb = "would write" if self.dry_run else "wrote"
-        return f"<Deployment {self.artifact_id[:19]} {verb} {self.path} ({len(self.managed)} managed)>"
+        return (
+            f"<Deployment {self.artifact_id[:19]} {verb} {self.path} ({len(self.managed)} managed)>"
+        )
 
     def _repr_html_(self) -> str:
         def render() -> str:

@@ -188,7 +188,9 @@ class Keyring:
         try:
             public = serialization.load_pem_public_key(raw)
         except ValueError:
-            raise ParseError("not a PEM public key", "use the output of `keys export-public`") from None
+            raise ParseError(
+                "not a PEM public key", "use the output of `keys export-public`"
+            ) from None
         if not isinstance(public, Ed25519PublicKey):
             raise ParseError("only Ed25519 public keys are supported", "export it with mcp-orch")
         kid = key_id_of(public)

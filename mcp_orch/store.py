@@ -94,7 +94,9 @@ class Store:
         try:
             return Artifact.from_stored(data)
         except Exception as exc:  # pydantic errors on damaged fields
-            raise IntegrityError(f"artifact {full} is damaged: {exc}", "run `mcp-orch verify`") from None
+            raise IntegrityError(
+                f"artifact {full} is damaged: {exc}", "run `mcp-orch verify`"
+            ) from None
 
     def all_ids(self) -> Iterator[str]:
         if self.objects.is_dir():

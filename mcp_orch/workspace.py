@@ -121,7 +121,7 @@ class Workspace:
         for client, prof in sorted(seen):
             try:
                 out.append(self.profile(client, prof))
-            except Exception:  # noqa: BLE001 - a stray folder is not a profile
+            except Exception:
                 continue
         return out
 
@@ -135,10 +135,10 @@ class Workspace:
     ) -> Artifact:
         """Publish a client-native config file as is (validated like a draft)."""
         from .clients.dialects import read_config
+        from .draft import build_payload
         from .errors import InvalidConfig, NotFound
         from .publish import publish_payload
         from .validation import check_payload, server_map
-        from .draft import build_payload
 
         prof = self.profile(client, profile)
         file = Path(path)
@@ -213,10 +213,10 @@ class Profile:
         return f"<Profile {self.ref}>"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Profile)
-            and (other.workspace, other.client.id, other.id)
-            == (self.workspace, self.client.id, self.id)
+        return isinstance(other, Profile) and (other.workspace, other.client.id, other.id) == (
+            self.workspace,
+            self.client.id,
+            self.id,
         )
 
     def __hash__(self) -> int:
@@ -343,7 +343,7 @@ class Profile:
         current = server_map(self.client, read_config(self.client, text, str(file)))
         try:
             wanted, _ = render_secrets(self.client, latest.servers)
-        except Exception:  # noqa: BLE001 - missing secrets: compare with references
+        except Exception:
             wanted = latest.servers
         records = load_records(self).get("targets", {}).get(str(file), {})
         managed = set(records.get("managed", [])) | set(wanted)
@@ -363,7 +363,7 @@ class Profile:
         if records:
             try:
                 hand_edited = drift(self, file).drifted
-            except Exception:  # noqa: BLE001
+            except Exception:
                 hand_edited = False
         if hand_edited:
             d.status = "diverged"
@@ -385,10 +385,13 @@ class History(list["Artifact"]):
         self.profile = profile
 
     def frame(self) -> pl.DataFrame:
-        import polars as pl
         from datetime import datetime
 
-        latest = self.profile.workspace.store.get_ref(self.profile.client.id, self.profile.id, "latest")
+        import polars as pl
+
+        latest = self.profile.workspace.store.get_ref(
+            self.profile.client.id, self.profile.id, "latest"
+        )
         deployed = self.profile.workspace.store.get_ref(
             self.profile.client.id, self.profile.id, "deployed"
         )
@@ -439,10 +442,12 @@ class History(list["Artifact"]):
 
     def _repr_html_(self) -> str:
         return safe_html(
-            lambda: f"<div class='mco'><b>History</b> {escape(self.profile.ref)}</div>"
-            + html_table(
-                ["artifact", "created", "changelog", "servers"],
-                [(a.short_id, a.created, a.changelog, sorted(a.servers)) for a in self],
+            lambda: (
+                f"<div class='mco'><b>History</b> {escape(self.profile.ref)}</div>"
+                + html_table(
+                    ["artifact", "created", "changelog", "servers"],
+                    [(a.short_id, a.created, a.changelog, sorted(a.servers)) for a in self],
+                )
             ),
             self,
         )

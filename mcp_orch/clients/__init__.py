@@ -1,8 +1,8 @@
 """Supported MCP clients: the table, path resolution and the config dialects.
 
-    >>> from mcp_orch.clients import get_client, config_path
-    >>> config_path(get_client("cursor"), root="/tmp/sandbox", target_os="linux")
-    PosixPath('/tmp/sandbox/.cursor/mcp.json')
+>>> from mcp_orch.clients import get_client, config_path
+>>> config_path(get_client("cursor"), root="/tmp/sandbox", target_os="linux")
+PosixPath('/tmp/sandbox/.cursor/mcp.json')
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def list_clients() -> list[ClientSpec]:
     return list(CLIENTS)
 
 
-def get_client(client_id: str) -> ClientSpec:
+def get_client(client_id: str | ClientSpec) -> ClientSpec:
     """The spec of a client id; ``NotFound`` names the closest known ids."""
     if isinstance(client_id, ClientSpec):
         return client_id
@@ -139,9 +139,7 @@ def config_path(
         raise UsageError(f"unknown OS {target_os!r}", "use linux, macos or windows")
     if scope == "project":
         if not spec.project_path:
-            raise UsageError(
-                f"{spec.name} has no project-level config file", "use --scope user"
-            )
+            raise UsageError(f"{spec.name} has no project-level config file", "use --scope user")
         base = Path(project_dir) if project_dir is not None else Path.cwd()
         return base / spec.project_path
     if scope != "user":
@@ -172,5 +170,7 @@ def config_path(
     if target_os == "windows":
         home = pure("C:/") if system else pure("C:/Users/user")
     else:
-        home = pure("/") if system else pure("/Users/user" if target_os == "macos" else "/home/user")
+        home = (
+            pure("/") if system else pure("/Users/user" if target_os == "macos" else "/home/user")
+        )
     return home.joinpath(*parts)

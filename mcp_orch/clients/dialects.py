@@ -87,7 +87,7 @@ def _apply_toml(
 
     try:
         doc = tomlkit.parse(text)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
     container: Any = doc
     for key in spec.servers_key[:-1]:
@@ -182,10 +182,10 @@ def _apply_yaml(
                 if server in servers:
                     del servers[server]
             else:
-                item = dict(entry)
+                fields: dict[str, Any] = dict(entry)
                 if spec.name_in_entry:
-                    item = {spec.name_in_entry: server, **item}
-                servers[server] = CommentedMap(item.items())
+                    fields = {spec.name_in_entry: server, **fields}
+                servers[server] = CommentedMap(fields.items())
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()

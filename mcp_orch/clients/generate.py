@@ -1,7 +1,7 @@
 """Generate ``schemas/clients/<id>.schema.json`` and ``docs/reference/clients.md`` from the table.
 
-    python -m mcp_orch.clients.generate          # rewrite both (run after editing table.py)
-    python -m mcp_orch.clients.generate --check  # exit 1 if either is out of date (CI)
+python -m mcp_orch.clients.generate          # rewrite both (run after editing table.py)
+python -m mcp_orch.clients.generate --check  # exit 1 if either is out of date (CI)
 """
 
 from __future__ import annotations
@@ -124,9 +124,7 @@ def clients_markdown() -> str:
 
 def outputs() -> dict[Path, str]:
     out = {
-        ROOT / "schemas" / "clients" / f"{c.id}.schema.json": json.dumps(
-            client_schema(c), indent=2
-        )
+        ROOT / "schemas" / "clients" / f"{c.id}.schema.json": json.dumps(client_schema(c), indent=2)
         + "\n"
         for c in CLIENTS
     }

@@ -122,7 +122,9 @@ class ClientSpec:
 _REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def to_native(spec: ClientSpec, neutral: dict[str, Any], target_os: str = "linux") -> dict[str, Any]:
+def to_native(
+    spec: ClientSpec, neutral: dict[str, Any], target_os: str = "linux"
+) -> dict[str, Any]:
     """Render a neutral entry as ``spec``'s entry. Remote transports the client cannot run
     natively are wrapped with ``mcp-remote`` (see :func:`wrap_remote`)."""
     transport = neutral.get("transport", "stdio")

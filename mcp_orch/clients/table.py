@@ -112,8 +112,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         windows_cmd_wrap=False,
         extra_fields=("envFile", "cwd", "dev"),
         limits="Reads 'servers', not 'mcpServers'; at most 128 tools per request.",
-        source="code.visualstudio.com/docs/copilot/customization/mcp-servers "
-        "(mcp.json reference)",
+        source="code.visualstudio.com/docs/copilot/customization/mcp-servers (mcp.json reference)",
     ),
     ClientSpec(
         id="zed",

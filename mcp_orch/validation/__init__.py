@@ -1,9 +1,9 @@
 """Validation: client JSON Schemas plus named rules, producing a :class:`ValidationReport`.
 
-    >>> from mcp_orch.validation import check_payload
-    >>> report = check_payload("cursor", {"mcpServers": {"x": {"command": "npx", "args": []}}})
-    >>> report.ok
-    True
+>>> from mcp_orch.validation import check_payload
+>>> report = check_payload("cursor", {"mcpServers": {"x": {"command": "npx", "args": []}}})
+>>> report.ok
+True
 """
 
 from __future__ import annotations

@@ -136,16 +136,21 @@ def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str
 def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     for where, value in _strings(s.neutral):
         group, _, key = where.partition(".")
-        if group in ("env", "headers") and key in s.secret_inputs:
-            if value and not is_reference(value) and not _only_refs(value):
-                ref = "${env:" + key.upper().replace("-", "_") + "}"
-                yield (
-                    s.name,
-                    f"{key} is marked secret in the catalog but holds a literal value",
-                    where,
-                    f"write {ref} and export {key.upper().replace('-', '_')} instead",
-                )
-                continue
+        if (
+            group in ("env", "headers")
+            and key in s.secret_inputs
+            and value
+            and not is_reference(value)
+            and not _only_refs(value)
+        ):
+            ref = "${env:" + key.upper().replace("-", "_") + "}"
+            yield (
+                s.name,
+                f"{key} is marked secret in the catalog but holds a literal value",
+                where,
+                f"write {ref} and export {key.upper().replace('-', '_')} instead",
+            )
+            continue
         for finding in scan_value(value):
             yield (
                 s.name,
@@ -229,7 +234,11 @@ def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
 def _limits(ctx: Context) -> Iterator[tuple[str, str, str]]:
     spec = ctx.client
     if spec.max_servers is not None and len(ctx.subjects) > spec.max_servers:
-        yield "", f"{spec.name} reads at most {spec.max_servers} servers, got {len(ctx.subjects)}", ""
+        yield (
+            "",
+            f"{spec.name} reads at most {spec.max_servers} servers, got {len(ctx.subjects)}",
+            "",
+        )
     if spec.max_name_length is not None:
         for s in ctx.subjects:
             if len(s.name) > spec.max_name_length:
@@ -300,8 +309,11 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
         return
     top = ctx.client.servers_key[0]
     if isinstance(ctx.payload, dict) and top not in ctx.payload:
-        wrong = [k for k in ("mcpServers", "servers", "mcp", "context_servers", "mcp_servers")
-                 if k in ctx.payload and k != top]
+        wrong = [
+            k
+            for k in ("mcpServers", "servers", "mcp", "context_servers", "mcp_servers")
+            if k in ctx.payload and k != top
+        ]
         if wrong:
             yield (
                 "",

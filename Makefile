@@ -1,0 +1,44 @@
+# mcp-orch: two commands for a newcomer (python3 and make only)
+#   make demo   set up, then run the whole lifecycle in a sandbox workspace (.sandbox/)
+#   make test   set up, then run lint, types and the whole test suite (what CI runs)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint types unit schemas bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,notebook,server]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python scripts/demo.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m mcp_orch.clients.generate --check
+
+types: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov=mcp_orch --cov-report=term:skip-covered
+
+test: lint types unit
+
+schemas: setup
+	$(BIN)/python -m mcp_orch.clients.generate
+
+bench: setup
+	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_release.py
+
+clean:
+	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .coverage
