@@ -142,11 +142,44 @@ def client_profile(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Group(click.Group):
+    """Commands in the order they were defined; heavy ones imported only when used."""
+
+    lazy: dict[str, str] = {}
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # in the order they were defined
+        import importlib.util
+
+        extra = [
+            name
+            for name, target in self.lazy.items()
+            if name not in self.commands and importlib.util.find_spec(target.split(":")[0])
+        ]
+        return [*self.commands, *extra]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module, _, attr = self.lazy[name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, name)
+        return self.commands.get(name)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands that live in other modules (their imports, e.g. ``mcp``, stay off the fast path).
+LAZY_COMMANDS = {
+    "serve": "mcp_orch.server_cli:serve_cmd",
+    "token": "mcp_orch.server_cli:token_group",
+    "install-self": "mcp_orch.server_cli:install_self_cmd",
+    "check": "mcp_orch.validation.cli:check_cmd",
+    "probe": "mcp_orch.validation.cli:probe_cmd",
+}
+
+
+@click.group(
+    cls=type("Cli", (Group,), {"lazy": LAZY_COMMANDS}),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="mcp-orch", prog_name="mcp-orch")
 def cli() -> None:
     """mcp-orch: MCP server configuration as signed releases.

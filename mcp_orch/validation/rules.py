@@ -53,6 +53,7 @@ class Rule:
     title: str
     hint: str
     scope: str  # "server" or "config"
+    level: str  # "static" (schema and rules) or "environment" (this machine); "live" is probe
     func: Callable[..., Iterator[tuple[str, str, str] | tuple[str, str, str, str]]]
 
     def run(self, ctx: Context) -> list[Finding]:
@@ -73,10 +74,16 @@ RULES: list[Rule] = []
 
 
 def rule(
-    code: str, name: str, severity: Severity, title: str, hint: str, scope: str = "server"
+    code: str,
+    name: str,
+    severity: Severity,
+    title: str,
+    hint: str,
+    scope: str = "server",
+    level: str = "static",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        RULES.append(Rule(code, name, severity, title, hint, scope, func))
+        RULES.append(Rule(code, name, severity, title, hint, scope, level, func))
         return func
 
     return register
@@ -205,6 +212,7 @@ def _duplicates(ctx: Context) -> Iterator[tuple[str, str, str]]:
     "warning",
     "The command of a stdio server is not on PATH here",
     "install it (npx: Node.js; uvx: uv; docker: Docker) or use an absolute path",
+    level="environment",
 )
 def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     if not ctx.check_path or s.neutral.get("transport") != "stdio":
@@ -348,6 +356,7 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
     "warning",
     "A secret reference names a variable that is not set here",
     "export the variable before deploying (or before starting the client)",
+    level="environment",
 )
 def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     from ..clients import env_refs
@@ -367,10 +376,13 @@ def run_rules(
     ctx: Context,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
+    levels: tuple[str, ...] = ("static", "environment"),
 ) -> list[Finding]:
-    """Run every rule (or the selected ones) over a context."""
+    """Run every rule (or the selected ones, at the given levels) over a context."""
 
     def wanted(r: Rule) -> bool:
+        if r.level not in levels:
+            return False
         keys = {r.code, r.name}
         if select and not any(k in keys or r.code.startswith(k) for k in select):
             return False
