@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
@@ -144,7 +144,7 @@ def client_profile(func: Callable[..., Any]) -> Callable[..., Any]:
 class Group(click.Group):
     """Commands in the order they were defined; heavy ones imported only when used."""
 
-    lazy: dict[str, str] = {}
+    lazy: ClassVar[dict[str, str]] = {}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         import importlib.util
@@ -337,6 +337,81 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
         view.to_dict(),
         lambda: f"imported {len(view)} server(s): {', '.join(view.ids())}",
     )
+
+
+@cli.command("detect")
+@click.option("--project-dir", type=click.Path(file_okay=False), help="Also look at this project.")
+@click.option("--all", "show_all", is_flag=True, help="List every client, installed or not.")
+@common
+def detect_cmd(ctx: Ctx, project_dir: str | None, show_all: bool) -> None:
+    """Which MCP clients are installed here, their config files and server counts."""
+    rows = ctx.ws.detect(project_dir)
+    shown = list(rows) if show_all else rows.installed()
+    ctx.emit(
+        shown,
+        lambda: table(
+            ["client", "name", "servers", "path"],
+            [
+                (
+                    r["client"],
+                    r["name"],
+                    r["error"] or ("" if r["servers"] is None else r["servers"]),
+                    r["path"],
+                )
+                for r in shown
+            ],
+            90,
+        ),
+    )
+
+
+@cli.command("import")
+@click.option("--client", "-c", required=True, help="Client id (see list-clients).")
+@click.option("--profile", "-p", default="default", show_default=True, help="Profile id.")
+@click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True)
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False), help="Project folder (--scope project)."
+)
+@click.option("--path", type=click.Path(dir_okay=False), help="Read this file instead.")
+@click.option("--keep-secrets", is_flag=True, help="Keep literal secrets (validation flags them).")
+@common
+def import_cmd(
+    ctx: Ctx,
+    client: str,
+    profile: str,
+    scope: str,
+    project_dir: str | None,
+    path: str | None,
+    keep_secrets: bool,
+) -> None:
+    """Read a client's existing servers into a draft (the client's file is not changed)."""
+    result = ctx.ws.import_client(
+        client,
+        profile=profile,
+        scope=scope,
+        path=path,
+        project_dir=project_dir,
+        keep_secrets=keep_secrets,
+    )
+    ctx.emit(result.to_dict(), lambda: str(result))
+
+
+@cli.command("sync")
+@click.option("--from", "source", required=True, help="CLIENT or CLIENT/PROFILE to copy from.")
+@click.option("--to", "targets", required=True, help="Comma-separated client ids.")
+@click.option("--deploy", "do_deploy", is_flag=True, help="Also deploy each target.")
+@click.option("--changelog", "-m", default="", help="Changelog for the published artifacts.")
+@common
+def sync_cmd(ctx: Ctx, source: str, targets: str, do_deploy: bool, changelog: str) -> None:
+    """One set of servers, rendered natively for several clients, published (and deployed)."""
+    client, _, profile = source.partition("/")
+    prof = ctx.profile(client, profile or "default")
+    result = prof.sync_to(
+        [t.strip() for t in targets.split(",") if t.strip()],
+        deploy=do_deploy,
+        changelog=changelog,
+    )
+    ctx.emit(result.to_dict(), lambda: str(result))
 
 
 # ---- drafts --------------------------------------------------------------------------------

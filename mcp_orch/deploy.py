@@ -46,6 +46,7 @@ def render_secrets(
             },
             [],
         )
+    entries = {n: pass_through(spec, e) for n, e in entries.items()}
     missing = sorted({v for e in entries.values() for v in env_refs(e) if v not in os.environ})
     if missing:
         raise MissingSecret(
@@ -60,6 +61,44 @@ def render_secrets(
         return os.environ[name]
 
     return {n: substitute_refs(e, value) for n, e in entries.items()}, resolved
+
+
+def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """For clients that name variables instead of expanding them (Codex ``env_vars``,
+    ``bearer_token_env_var``): move whole-value references into those fields, so the secret
+    stays in the environment instead of being written into the file."""
+    import re
+
+    entry = dict(entry)
+    if spec.env_passthrough and isinstance(entry.get(spec.stdio.env), dict):
+        env = dict(entry[spec.stdio.env])
+        names = list(entry.get(spec.env_passthrough) or [])
+        for key, value in list(env.items()):
+            if value == "${env:" + key + "}":
+                del env[key]
+                names.append(key)
+        if names:
+            entry[spec.env_passthrough] = list(dict.fromkeys(names))
+        if env:
+            entry[spec.stdio.env] = env
+        else:
+            entry.pop(spec.stdio.env)
+    if spec.bearer_env_field:
+        for shape in spec.remote.values():
+            headers = entry.get(shape.headers)
+            if not isinstance(headers, dict):
+                continue
+            m = re.fullmatch(
+                r"Bearer \$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", str(headers.get("Authorization", ""))
+            )
+            if m:
+                headers = {k: v for k, v in headers.items() if k != "Authorization"}
+                entry[spec.bearer_env_field] = m.group(1)
+                if headers:
+                    entry[shape.headers] = headers
+                else:
+                    entry.pop(shape.headers)
+    return entry
 
 
 def entry_digest(entry: Any) -> str:

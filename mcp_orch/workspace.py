@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .models import Artifact, Deployment
     from .signing import Keyring
     from .store import Store
+    from .sync import Detection, ImportResult, SyncResult
 
 HOME_ENV = "MCP_ORCH_HOME"
 
@@ -158,6 +159,35 @@ class Workspace:
                 report=report,
             )
         return publish_payload(prof, payload, changelog=changelog, details={"file": str(file)})
+
+    def detect(self, project_dir: str | os.PathLike[str] | None = None) -> Detection:
+        """Which clients are installed under the client root, with file paths and server counts."""
+        from .sync import detect
+
+        return detect(self, project_dir=project_dir)
+
+    def import_client(
+        self,
+        client: str,
+        *,
+        profile: str = "default",
+        scope: str = "user",
+        path: str | os.PathLike[str] | None = None,
+        project_dir: str | os.PathLike[str] | None = None,
+        keep_secrets: bool = False,
+    ) -> ImportResult:
+        """Read a client's existing config into a draft; the client's file is not changed."""
+        from .sync import import_client
+
+        return import_client(
+            self,
+            client,
+            profile=profile,
+            scope=scope,
+            path=path,
+            project_dir=project_dir,
+            keep_secrets=keep_secrets,
+        )
 
     def verify(self) -> dict[str, Any]:
         """Check every stored object, every signature, every ref and the audit chain."""
@@ -375,6 +405,14 @@ class Profile:
             d.status = "outdated"
             d.recommendation = f"deploy the latest release: mcp-orch deploy-config --client {self.client.id} --profile {self.id}"
         return d
+
+    def sync_to(
+        self, clients: list[str], *, deploy: bool = False, changelog: str = ""
+    ) -> SyncResult:
+        """Render this profile's servers natively for each client; validate, publish, deploy."""
+        from .sync import sync_profile
+
+        return sync_profile(self, clients, deploy=deploy, changelog=changelog)
 
 
 class History(list["Artifact"]):

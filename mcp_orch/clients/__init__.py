@@ -20,8 +20,10 @@ from .spec import (
     env_refs,
     from_native,
     header_env_name,
+    refs_from_placeholders,
     substitute_refs,
     to_native,
+    unwrap_remote,
     wrap_remote,
 )
 from .table import CLIENTS
@@ -40,8 +42,10 @@ __all__ = [
     "get_client",
     "header_env_name",
     "list_clients",
+    "refs_from_placeholders",
     "substitute_refs",
     "to_native",
+    "unwrap_remote",
     "wrap_remote",
 ]
 

@@ -70,6 +70,8 @@ class ClientSpec:
     windows_cmd_wrap: bool = True
     extra_fields: tuple[str, ...] = ()  # fields the client knows beyond the shape above
     static_fields: dict[str, Any] = field(default_factory=dict)  # written into every entry
+    env_passthrough: str | None = None  # field listing variables passed through (Codex)
+    bearer_env_field: str | None = None  # field naming the bearer token's variable (Codex)
     max_servers: int | None = None
     max_name_length: int | None = None
     name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -210,6 +212,50 @@ def wrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
     if neutral.get("transport") == "sse":
         args += ["--transport", "sse-only"]
     return {"transport": "stdio", "command": "npx", "args": args, "env": env}
+
+
+def unwrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
+    """The remote server behind an ``mcp-remote`` bridge (the inverse of :func:`wrap_remote`);
+    any other entry is returned unchanged."""
+    args = [str(a) for a in neutral.get("args") or []]
+    if neutral.get("command") not in ("npx", "bunx", "pnpx") or "mcp-remote" not in args:
+        return neutral
+    rest = args[args.index("mcp-remote") + 1 :]
+    if not rest or not rest[0].startswith(("http://", "https://")):
+        return neutral
+    url, rest = rest[0], rest[1:]
+    env = dict(neutral.get("env") or {})
+    headers: dict[str, str] = {}
+    transport = "streamable-http"
+    i = 0
+    while i < len(rest):
+        if rest[i] == "--header" and i + 1 < len(rest):
+            name, _, value = rest[i + 1].partition(":")
+            m = re.fullmatch(r"\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}\s*", value)
+            headers[name.strip()] = env.get(m.group(1), value) if m else value.strip()
+            i += 2
+        elif rest[i] == "--transport" and i + 1 < len(rest):
+            transport = "sse" if rest[i + 1].startswith("sse") else "streamable-http"
+            i += 2
+        else:
+            return neutral  # an option we do not model: keep the bridge as it is
+    return {"transport": transport, "url": url, "headers": headers}
+
+
+def refs_from_placeholders(spec: ClientSpec, value: Any) -> Any:
+    """Turn a client's own placeholders (``${NAME}``, ``{env:NAME}``, ...) back into
+    ``${env:NAME}`` references."""
+    if not spec.placeholder or spec.placeholder == "${env:NAME}":
+        return value
+    head, _, tail = spec.placeholder.partition("NAME")
+    pattern = re.compile(re.escape(head) + r"([A-Za-z_][A-Za-z0-9_]*)" + re.escape(tail))
+    if isinstance(value, str):
+        return pattern.sub(lambda m: "${env:" + m.group(1) + "}", value)
+    if isinstance(value, dict):
+        return {k: refs_from_placeholders(spec, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [refs_from_placeholders(spec, v) for v in value]
+    return value
 
 
 def env_refs(value: Any) -> list[str]:

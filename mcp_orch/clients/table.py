@@ -168,7 +168,10 @@ CLIENTS: tuple[ClientSpec, ...] = (
             "bearer_token_env_var",
             "env_http_headers",
         ),
-        limits="Streamable HTTP only: SSE servers are bridged with mcp-remote.",
+        env_passthrough="env_vars",
+        bearer_env_field="bearer_token_env_var",
+        limits="Streamable HTTP only: SSE servers are bridged with mcp-remote. Secret references "
+        "become env_vars / bearer_token_env_var, so values stay in the environment.",
         source="github.com/openai/codex docs/config.md (mcp_servers tables)",
     ),
     ClientSpec(
@@ -204,6 +207,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder=None,
         extra_fields=("env_keys", "description", "bundled", "available_tools"),
         static_fields={"enabled": True, "timeout": 300},
+        env_passthrough="env_keys",
         source="block.github.io/goose/docs/getting-started/using-extensions (config.yaml)",
     ),
     ClientSpec(
