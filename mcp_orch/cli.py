@@ -426,6 +426,11 @@ def sync_cmd(ctx: Ctx, source: str, targets: str, do_deploy: bool, changelog: st
 @click.option("--name", help="Name of the entry in the client's config (default: the id).")
 @click.option("--transport", help="stdio, remote, streamable-http or sse.")
 @click.option("--replace", is_flag=True, help="Replace an entry with the same name.")
+@click.option(
+    "--target-os",
+    type=click.Choice(["linux", "macos", "windows"]),
+    help="Render for this OS (default: this machine's), e.g. cmd /c wrapping on Windows.",
+)
 @common
 def add_server_cmd(
     ctx: Ctx,
@@ -438,11 +443,12 @@ def add_server_cmd(
     name: str | None,
     transport: str | None,
     replace: bool,
+    target_os: str | None,
 ) -> None:
     """Add a catalog server to a profile's draft."""
     from .catalog import Registry
 
-    prof = ctx.profile(client, profile)
+    prof = ctx.ws.profile(client, profile, target_os=target_os)
     server = Registry(workspace=ctx.ws).find(server_id)
     draft = server.add_to(
         prof,
