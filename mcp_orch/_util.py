@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from html import escape
@@ -15,8 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidId
-
-log = logging.getLogger("mcp_orch")
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -56,6 +52,8 @@ def atomic_write(
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o7777
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -150,8 +148,10 @@ def safe_html(render: Callable[[], str], obj: object) -> str:
     """Call a renderer; on any failure log it and fall back to an escaped repr (never raise)."""
     try:
         return render()
-    except Exception:
-        log.exception("HTML display of %s failed", type(obj).__name__)
+    except Exception:  # a display must never raise
+        import logging
+
+        logging.getLogger("mcp_orch").exception("HTML display of %s failed", type(obj).__name__)
         try:
             return f"<pre>{escape(repr(obj))}</pre>"
         except Exception:

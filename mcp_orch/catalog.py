@@ -14,7 +14,6 @@ registry publishes can be imported as is.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable
@@ -93,7 +92,11 @@ class Server:
     @property
     def transports(self) -> list[str]:
         kinds = []
-        if any((p.get("transport") or {}).get("type", "stdio") == "stdio" for p in self.packages):
+        if any(
+            (p.get("transport") or {}).get("type", "stdio") == "stdio"
+            and p.get("registryType") != "mcpb"
+            for p in self.packages
+        ):
             kinds.append("stdio")
         for r in self.remotes:
             if r.get("type") not in kinds:
@@ -357,6 +360,8 @@ class Registry:
         raise NotFound(f"no server {server_id!r} in the catalog", self._closest_hint(server_id))
 
     def _closest_hint(self, query: str) -> str:
+        import difflib
+
         close = difflib.get_close_matches(query.lower(), list(self._load()), n=5, cutoff=0.4)
         if close:
             return f"closest ids: {', '.join(close)}"
@@ -376,7 +381,9 @@ class Registry:
         ]
         if len(partial) == 1:
             return partial[0]
-        close = difflib.get_close_matches(q, list(servers), n=5, cutoff=0.6)
+        import difflib
+
+        close = difflib.get_close_matches(q, list(servers), n=5, cutoff=0.8)
         if len(close) == 1 and not partial:
             return servers[close[0]]
         candidates = sorted({s.id for s in partial} | set(close))

@@ -131,6 +131,7 @@ class Draft:
         from .transport import render_server
 
         name = self._check_name(name or server.id)
+        self._refuse_secret_params(name, server, params or {})
         rendered = render_server(
             server.doc, params=params, env=env, headers=headers, transport=transport
         )
@@ -169,6 +170,38 @@ class Draft:
             record["catalog_id"] = catalog_id
         self._put(name, record, replace)
         return self
+
+    def _refuse_secret_params(self, name: str, server: Server, params: dict[str, Any]) -> None:
+        """Arguments and URL/header variables the catalog marks secret must be references."""
+        from .secrets import is_reference, without_references
+        from .validation import Finding
+
+        secret = {i["name"] for i in server.inputs() if i["kind"] == "param" and i["secret"]}
+        bad = [
+            k
+            for k, v in params.items()
+            if k in secret
+            for item in (v if isinstance(v, list) else [v])
+            if str(item) and not is_reference(str(item)) and without_references(str(item)).strip()
+        ]
+        if bad:
+            key = bad[0]
+            var = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper()
+            hint = f"pass params={{'{key}': '${{env:{var}}}'}} (CLI: --param '{key}=${{env:{var}}}') and export {var}"
+            finding = Finding(
+                "MCP003",
+                "literal-secret",
+                "error",
+                name,
+                f"{key} is marked secret in the catalog but holds a literal value",
+                hint,
+                f"params.{key}",
+            )
+            raise InvalidConfig(
+                f"{name}: {finding.message}; nothing was written",
+                hint,
+                report=ValidationReport([finding], client=self.client.id),
+            )
 
     def _guard_secrets(self, name: str, record: dict[str, Any]) -> None:
         subject = self._subject(name, record)

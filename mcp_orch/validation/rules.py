@@ -150,12 +150,16 @@ def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, s
             and not is_reference(value)
             and not _only_refs(value)
         ):
-            ref = "${env:" + key.upper().replace("-", "_") + "}"
+            var = key.upper().replace("-", "_")
+            hint = f"write ${{env:{var}}} and export {var} instead"
+            template = _header_template(s, key)
+            if template:
+                hint = f"keep the form {template!r} and pass its variables as ${{env:NAME}} references, e.g. --param VAR='${{env:NAME}}'"
             yield (
                 s.name,
                 f"{key} is marked secret in the catalog but holds a literal value",
                 where,
-                f"write {ref} and export {key.upper().replace('-', '_')} instead",
+                hint,
             )
             continue
         for finding in scan_value(value):
@@ -165,6 +169,16 @@ def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, s
                 where,
                 "move it to the environment and write ${env:NAME} in its place",
             )
+
+
+def _header_template(s: Subject, header: str) -> str | None:
+    if s.catalog is None:
+        return None
+    for remote in s.catalog.remotes:
+        for h in remote.get("headers") or []:
+            if h.get("name") == header and h.get("value"):
+                return str(h["value"])
+    return None
 
 
 def _only_refs(value: str) -> bool:
@@ -251,10 +265,19 @@ def _limits(ctx: Context) -> Iterator[tuple[str, str, str]]:
         for s in ctx.subjects:
             if len(s.name) > spec.max_name_length:
                 yield s.name, f"name longer than {spec.max_name_length} characters", "name"
+    url_keys = {"url", "serverUrl", "httpUrl", "uri"}
     for s in ctx.subjects:
         t = s.neutral.get("transport")
         if t not in ("stdio", None) and t not in spec.remote and "mcp-remote" not in str(s.native):
             yield s.name, f"{spec.name} cannot run a {t} server natively", "transport"
+        elif not spec.remote and url_keys & set(s.native):
+            key = sorted(url_keys & set(s.native))[0]
+            yield (
+                s.name,
+                f"{spec.name} cannot run remote servers from its config file ({key} is ignored); "
+                "bridge it with mcp-remote (mcp-orch add-server does this for you)",
+                key,
+            )
 
 
 @rule(
@@ -337,8 +360,10 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
     from jsonschema.exceptions import best_match
 
     for err in errors:
-        if err.context:  # anyOf/oneOf: report the branch that came closest
-            err = best_match(err.context) or err
+        if err.context:  # anyOf: report the branch the entry meant (stdio, or its remote kind)
+            branch = _intended_branch(ctx.client, err.instance)
+            chosen = [e for e in err.context if e.relative_schema_path[0] == branch]
+            err = best_match(chosen or err.context) or err
         path = [str(p) for p in err.absolute_path]
         server = path[1] if len(path) > 1 else ""
         key = tuple(path)
@@ -348,6 +373,19 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
         yield server, err.message, "/".join(path[2:]) or "/".join(path)
         if len(seen) >= 5:
             break
+
+
+def _intended_branch(spec: ClientSpec, instance: Any) -> int:
+    """Index of the schema branch an entry is meant for: 0 = stdio, then the client's remotes."""
+    if isinstance(instance, dict):
+        for i, shape in enumerate(spec.remote.values(), start=1):
+            if shape.url in instance and (
+                not shape.type_key
+                or not shape.type_value
+                or instance.get(shape.type_key) in (shape.type_value, None)
+            ):
+                return i
+    return 0
 
 
 @rule(
@@ -379,6 +417,15 @@ def run_rules(
     levels: tuple[str, ...] = ("static", "environment"),
 ) -> list[Finding]:
     """Run every rule (or the selected ones, at the given levels) over a context."""
+
+    for key in [*(select or []), *(ignore or [])]:
+        if not any(key in (r.code, r.name) or r.code.startswith(key) for r in RULES):
+            from ..errors import UsageError
+
+            raise UsageError(
+                f"unknown rule {key!r}",
+                "rule codes are " + ", ".join(r.code for r in RULES) + " (or their names)",
+            )
 
     def wanted(r: Rule) -> bool:
         if r.level not in levels:
