@@ -48,6 +48,8 @@ def atomic_write(
     The original file's permission bits are kept (or ``mode`` is applied). If anything fails
     before the rename, the temp file is removed and ``path`` is untouched.
     """
+    if path.is_symlink():  # write through the link (dotfiles), keep the link itself
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if mode is None and path.exists():

@@ -169,6 +169,8 @@ class AuditLog:
     def verify(self) -> int:
         """Check the whole chain; return the number of events, or raise ``IntegrityError``."""
         prev, seq, count = GENESIS, 0, 0
+        head = self._head()
+        at_head = GENESIS if head["seq"] == 0 else None  # the hash of event number head.seq
         try:
             for lineno, event in enumerate(self.events(), 1):
                 if event.get("prev") != prev:
@@ -188,10 +190,18 @@ class AuditLog:
                         "restore audit/events.jsonl from a backup",
                     )
                 prev, seq, count = event["hash"], event["seq"], count + 1
+                if seq == head["seq"]:
+                    at_head = prev
         except json.JSONDecodeError as exc:
             raise IntegrityError(f"the audit log has a damaged line: {exc}", "restore it") from None
-        head = self._head()
-        if (head["seq"], head["hash"]) != (seq, prev):
+        if count and not self.head_path.exists():
+            raise IntegrityError(
+                "the audit log's head record (audit/head.json) is missing, so truncation "
+                "cannot be ruled out",
+                "restore audit/ from a backup",
+            )
+        # events past the head are a crash between append and head write: fine if they chain
+        if seq < head["seq"] or at_head != head["hash"]:
             raise IntegrityError(
                 f"the audit log ends at event {seq} but {head['seq']} were recorded "
                 "(truncated or replaced)",

@@ -793,9 +793,9 @@ def keys_group() -> None:
 @common
 def keys_init_cmd(ctx: Ctx) -> None:
     """Create the workspace's signing key (if it has none)."""
-    existed = ctx.ws.keys.exists()
-    kid = ctx.ws.keys.init()
-    if not existed:
+    kid, created = ctx.ws.keys.ensure()
+    existed = not created
+    if created:
         ctx.ws.audit.append("key", details={"event": "init", "key_id": kid})
     ctx.emit(
         {"key_id": kid, "created": not existed},

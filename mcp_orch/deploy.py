@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._util import atomic_write, html_table, iso, locked, mask, now_utc, read_json, safe_html
 from .clients import ClientSpec, config_path, env_refs, substitute_refs
 from .clients.dialects import apply_changes, read_config
-from .errors import ConflictError, MissingSecret, NotFound, UsageError
+from .errors import ConflictError, MCPOrchError, MissingSecret, NotFound, UsageError
 from .models import Artifact, Deployment
 from .signing import canonical, sha256_id
 from .validation import server_map
@@ -393,11 +393,14 @@ def drift(profile: Profile, path: str | os.PathLike[str] | None = None) -> Drift
     expected: dict[str, Any] = {}
     try:
         art = profile.workspace.store.get(record["artifact_id"])
-        expected = {
-            n: substitute_refs(e, lambda v: spec.placeholder_for(v) or "${env:" + v + "}")
-            for n, e in art.servers.items()
-        }
-    except Exception:
+        try:  # what deploy wrote: secrets as placeholders, or resolved where the client needs it
+            expected, _ = render_secrets(spec, art.servers)
+        except MissingSecret:
+            expected = {
+                n: substitute_refs(e, lambda v: spec.placeholder_for(v) or "${env:" + v + "}")
+                for n, e in art.servers.items()
+            }
+    except MCPOrchError:  # drift still works from the recorded digests alone
         expected = {}
     for name in record.get("managed", []):
         if name not in current:

@@ -162,6 +162,13 @@ class Artifact(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()
 
+    def __eq__(self, other: object) -> bool:
+        # the same signed content is the same artifact, wherever it was loaded from
+        return isinstance(other, Artifact) and other.model_dump() == self.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(self.artifact_id)
+
     def __repr__(self) -> str:
         return (
             f"<Artifact {self.short_id} {self.client}/{self.profile} "

@@ -35,8 +35,9 @@ def publish_payload(
     digest = sha256_id(canonical(payload))
     keys = ws.keys
     if not keys.exists():
-        kid = keys.init()
-        ws.audit.append("key", details={"event": "init", "key_id": kid}, actor=actor)
+        kid, created = keys.ensure()
+        if created:
+            ws.audit.append("key", details={"event": "init", "key_id": kid}, actor=actor)
     with store.lock(client, prof):  # type: ignore[attr-defined]
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:

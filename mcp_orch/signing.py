@@ -67,10 +67,16 @@ class Keyring:
 
     def init(self) -> str:
         """Create the signing key if there is none; return the current key id."""
+        return self.ensure()[0]
+
+    def ensure(self) -> tuple[str, bool]:
+        """(current key id, whether this call created it) — decided under the keyring lock, so
+        processes racing to make the first key agree on who made it."""
         with locked(self.path / "keyring"):
-            if not self.exists():
+            created = not self.exists()
+            if created:
                 self._generate()
-        return self.current_key_id()
+        return self.current_key_id(), created
 
     def _generate(self) -> str:
         from cryptography.hazmat.primitives import serialization

@@ -195,22 +195,27 @@ class Workspace:
 
         problems: list[str] = list(self.store.verify_all())
         checked = 0
-        for client, prof in self.store.profiles():
+        for aid in self.store.all_ids():  # every object's signature, not only indexed ones
             try:
-                profile = self.profile(client, prof)
+                art = self.store.get(aid)
+                art.bind(self.profile(art.client, art.profile)).verify()
+                checked += 1
             except MCPOrchError as exc:
-                problems.append(f"{client}/{prof}: {exc.message}")
-                continue
-            for aid in self.store.index(client, prof):
-                try:
-                    self.store.get(aid).bind(profile).verify()
-                    checked += 1
-                except MCPOrchError as exc:
-                    problems.append(f"{client}/{prof} {aid[:19]}: {exc.message}")
+                if not any(aid in p for p in problems):
+                    problems.append(f"{aid[:19]}: {exc.message}")
+        for client, prof in self.store.profiles():
+            indexed = set(self.store.index(client, prof))
             for ref in ("latest", "deployed"):
                 target = self.store.get_ref(client, prof, ref)
-                if target and not self.store._object_path(target).exists():
+                if not target:
+                    continue
+                if not self.store._object_path(target).exists():
                     problems.append(f"{client}/{prof}: ref {ref} points to a missing object")
+                elif target not in indexed:
+                    problems.append(
+                        f"{client}/{prof}: ref {ref} points to {target[:19]}, which this "
+                        "profile never published"
+                    )
         events = 0
         try:
             events = self.audit.verify()
