@@ -14,6 +14,7 @@ is caught because the head remembers how long it was.
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import os
 import re
@@ -209,6 +210,29 @@ class AuditLog:
             )
         return count
 
+    def _offset_of(self, start: datetime, slack: timedelta = timedelta(minutes=5)) -> int:
+        """Byte offset of a line at or before the first event newer than ``start - slack``
+        (binary search over the time-ordered file; the slack absorbs small clock steps)."""
+        target = iso(start - slack)
+        size = self.path.stat().st_size
+        lo, hi = 0, size
+        with open(self.path, "rb") as fh:
+            while hi - lo > 4096:
+                mid = (lo + hi) // 2
+                fh.seek(mid)
+                fh.readline()  # to the start of the next whole line
+                line_start = fh.tell()
+                line = fh.readline()
+                if not line:
+                    hi = mid
+                    continue
+                m = re.search(rb'"time":"([^"]+)"', line)
+                if m is None or m.group(1).decode() >= target:
+                    hi = mid
+                else:
+                    lo = line_start
+        return lo
+
     # -- queries -----------------------------------------------------------------------------
     def query(
         self,
@@ -254,11 +278,20 @@ class AuditLog:
 
         if not self.path.exists() or self.path.stat().st_size == 0:
             return AuditView([]).frame()
-        lf = pl.scan_ndjson(self.path, schema=_NDJSON_SCHEMA())
+        start = parse_since(since)
+        offset = self._offset_of(start) if start is not None else 0
+        if offset > 0:  # events are appended in time order: parse only the window's tail
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                tail = fh.read()
+            if not tail.strip():
+                return AuditView([]).frame()
+            lf = pl.read_ndjson(io.BytesIO(tail), schema=_NDJSON_SCHEMA()).lazy()
+        else:
+            lf = pl.scan_ndjson(self.path, schema=_NDJSON_SCHEMA())
         lf = lf.with_columns(
             pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_zone="UTC")
         )
-        start = parse_since(since)
         if start is not None:
             lf = lf.filter(pl.col("time") >= start)
         for col, value in (("client", client), ("profile", profile), ("action", action)):

@@ -121,7 +121,10 @@ def _expand(template: str, target_os: str, overridden: bool) -> list[str]:
         text = text.replace(token, value)
     if text.startswith("~/"):
         text = text[2:]
-    return [p for p in text.split("/") if p]
+    parts = [p for p in text.split("/") if p]
+    if text.startswith("/") and parts:  # an absolute $XDG_CONFIG_HOME
+        parts[0] = "/" + parts[0]
+    return parts
 
 
 def config_path(
