@@ -73,6 +73,11 @@ def parse_since(since: str | datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _check_action(action: str | None) -> None:
+    if action and action not in ACTIONS:
+        raise UsageError(f"unknown audit action {action!r}", f"use one of: {', '.join(ACTIONS)}")
+
+
 def _event_hash(event: dict[str, Any]) -> str:
     return sha256_id(canonical({k: v for k, v in event.items() if k != "hash"}))
 
@@ -126,8 +131,7 @@ class AuditLog:
         details: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Append one event; O(1) in the size of the log."""
-        if action not in ACTIONS:
-            raise UsageError(f"unknown audit action {action!r}", f"one of {', '.join(ACTIONS)}")
+        _check_action(action)
         self.root.mkdir(parents=True, exist_ok=True)
         with locked(self.root / "audit"):
             head = self._head()
@@ -245,6 +249,7 @@ class AuditLog:
         limit: int | None = None,
     ) -> AuditView:
         """Events matching every given filter, newest first."""
+        _check_action(action)
         start = parse_since(since)
         if artifact:
             artifact = artifact if artifact.startswith("sha256:") else "sha256:" + artifact
@@ -276,6 +281,7 @@ class AuditLog:
         """The log as a typed polars DataFrame (time as a UTC datetime), filtered lazily."""
         import polars as pl
 
+        _check_action(action)
         if not self.path.exists() or self.path.stat().st_size == 0:
             return AuditView([]).frame()
         start = parse_since(since)

@@ -404,9 +404,11 @@ class Registry:
             raise UsageError(
                 f"unknown transport {transport!r}", "use stdio, streamable-http, sse or remote"
             )
-        out = []
+        scored: list[tuple[int, str, Server]] = []
         for s in self.all():
-            hay = " ".join([s.id, s.name, s.title, s.description, *s.tags, s.category]).lower()
+            # the name's namespace (io.github.<owner>) would make "github" match everything
+            short_name = s.name.split("/", 1)[-1]
+            hay = " ".join([s.id, short_name, s.title, s.description, *s.tags, s.category]).lower()
             if not all(w in hay for w in words):
                 continue
             kinds = s.transports
@@ -416,8 +418,17 @@ class Registry:
                 continue
             if tag and tag.lower() not in [t.lower() for t in s.tags]:
                 continue
-            out.append(s)
-        return CatalogView(out)
+            # exact id / title first, then id or title containing the words, then the rest
+            text_l = " ".join(words)
+            rank = (
+                0
+                if text_l in (s.id, s.title.lower())
+                else 1
+                if words and all(w in f"{s.id} {s.title.lower()}" for w in words)
+                else 2
+            )
+            scored.append((rank, s.id, s))
+        return CatalogView(s for _, _, s in sorted(scored, key=lambda t: (t[0], t[1])))
 
     def register(self, doc: dict[str, Any], *, replace: bool = False) -> Server:
         """Add a server of your own (an official server.json document) to the workspace."""

@@ -262,17 +262,19 @@ class Draft:
         return self
 
     # -- checking ----------------------------------------------------------------------------
-    def _subject(self, name: str, record: dict[str, Any]) -> Subject:
+    def _subject(self, name: str, record: dict[str, Any], registry: Any = None) -> Subject:
         entry = record["entry"]
         neutral = from_native(self.client, entry)
         required: list[str] = []
         secret: set[str] = set()
         server = None
         if record.get("catalog_id"):
-            from .catalog import Registry
+            if registry is None:
+                from .catalog import Registry
 
+                registry = Registry(self.profile.workspace)
             try:
-                server = Registry(self.profile.workspace).get(record["catalog_id"])
+                server = registry.get(record["catalog_id"])
             except NotFound:
                 server = None
         if server is not None:
@@ -293,7 +295,10 @@ class Draft:
         self, *, select: list[str] | None = None, ignore: list[str] | None = None
     ) -> ValidationReport:
         """Every finding for this draft (never raises on findings)."""
-        subjects = [self._subject(n, r) for n, r in self.records.items()]
+        from .catalog import Registry
+
+        registry = Registry(self.profile.workspace)  # one catalog load per check
+        subjects = [self._subject(n, r, registry) for n, r in self.records.items()]
         return check_subjects(
             self.client,
             subjects,

@@ -28,8 +28,10 @@ light CLI commands) imports it.
 import functools
 import json
 import logging
+import os
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -246,8 +248,17 @@ async def _actor_middleware(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]
 # ---- the server ----------------------------------------------------------------------------
 
 
+def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    try:
+        with os.scandir(folder) as it:
+            entries = [(e.name, e.stat()) for e in it]
+    except FileNotFoundError:
+        return ()
+    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in entries))
+
+
 class _State:
-    """The server's workspace, and a catalog that is reloaded when the workspace's changes."""
+    """The server's workspace, and a catalog that is reloaded when the workspace's own servers change."""
 
     def __init__(self, workspace: "Workspace") -> None:
         self.ws = workspace
@@ -256,15 +267,12 @@ class _State:
         self._stamp: object = None
 
     def registry(self) -> "Registry":
+        """The catalog, loaded once and again whenever the workspace's own servers change
+        (a file added, removed or rewritten there, by this server or anyone else)."""
         from .catalog import Registry
 
         fresh = Registry(workspace=self.ws)
-        user_dir = fresh._user_dir()
-        try:
-            st = user_dir.stat()
-            stamp: object = (st.st_ino, st.st_mtime_ns)
-        except FileNotFoundError:
-            stamp = None
+        stamp = _folder_stamp(fresh._user_dir())
         with self._lock:
             if self._registry is None or self._stamp != stamp:
                 self._registry, self._stamp = fresh, stamp

@@ -84,7 +84,7 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
 
     from .server import build_server, http_app
 
-    app = http_app(build_server(ws), tokens, host=host)
+    app = http_app(build_server(ws), tokens, host=host.strip("[]"))
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     click.echo(
         f"mcp-orch {_version()}: MCP over streamable HTTP at http://{shown}:{actual}/mcp "
@@ -140,7 +140,13 @@ def serve_cmd(ctx: Ctx, use_http: bool, host: str, port: int) -> None:
             raise UsageError(f"--{option} needs --http", "add --http, or drop --" + option)
     from .server import build_server
 
-    build_server(ctx.ws).run("stdio")
+    server = build_server(ctx.ws)
+    click.echo(
+        f"mcp-orch {_version()}: MCP over stdio (workspace {ctx.ws.path}); "
+        "waiting for an MCP client on stdin, Ctrl+C stops",
+        err=True,
+    )
+    server.run("stdio")
 
 
 # ---- tokens --------------------------------------------------------------------------------
