@@ -15,37 +15,173 @@ depends on.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ParseError
 
+_STR_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING = re.compile(r",(?=\s*[}\]])")
+_WS = re.compile(r"[ \t\r\n\ufeff]*")
+_KINDS = {"{": "object", "[": "array", '"': "string"}
 
-@dataclass
+
+def _spaces(s: str) -> str:
+    return re.sub(r"[^\n]", " ", s)
+
+
+def _blanked(text: str) -> tuple[str, str]:
+    """(comments blanked, comments and trailing commas blanked), both as long as ``text``."""
+    strings: list[int] = []  # start, end, start, end, ... of every string
+    pieces: list[str] = []
+    last = 0
+    if "/" in text:
+        for m in _STR_OR_COMMENT.finditer(text):
+            if text[m.start()] == '"':
+                strings += (m.start(), m.end())
+                continue
+            pieces += (text[last : m.start()], _spaces(m.group(0)))
+            last = m.end()
+    bc = "".join([*pieces, text[last:]]) if pieces else text
+    commas = []
+    for m in _TRAILING.finditer(bc):
+        pos = m.start()
+        if not strings:
+            strings = _string_spans(bc)
+        k = bisect.bisect_right(strings, pos)
+        if k % 2 == 1:  # inside a string
+            continue
+        before = bc[:pos].rstrip()
+        if before and before[-1] not in "{[:,":  # otherwise it is an error, not trailing
+            commas.append(pos)
+    if not commas:
+        return bc, bc
+    chars = list(bc)
+    for pos in commas:
+        chars[pos] = " "
+    return bc, "".join(chars)
+
+
+def _string_spans(text: str) -> list[int]:
+    out: list[int] = []
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"', text):
+        out += (m.start(), m.end())
+    return out
+
+
+class _Doc:
+    """A JSONC text with its comments (and trailing commas) blanked out, byte for byte, so
+    positions in the blanked text are positions in the original and the C JSON decoder can
+    read it."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text = text
+        self.name = name
+        self.bc, self.ba = _blanked(text)
+        self.decoder = json.JSONDecoder(parse_constant=self._constant)
+
+    def _constant(self, name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    def error(self, message: str, at: int) -> ParseError:
+        line = self.text.count("\n", 0, at) + 1
+        col = at - (self.text.rfind("\n", 0, at) + 1) + 1
+        return ParseError(
+            f"{self.name} does not parse: {message} at line {line}, column {col}",
+            "fix the file by hand (it was left untouched) and try again",
+        )
+
+    def skip(self, i: int) -> int:
+        m = _WS.match(self.bc, i)
+        return m.end() if m else i
+
+    def value_at(self, i: int) -> Node:
+        if i >= len(self.ba):
+            raise self.error("unexpected end of file", i)
+        if self.text.startswith("/*", i):
+            raise self.error("unterminated comment", i)
+        try:
+            value, end = self.decoder.raw_decode(self.ba, i)
+        except json.JSONDecodeError as exc:
+            raise self.error(exc.msg.lower(), exc.pos) from None
+        except ValueError as exc:  # NaN / Infinity
+            raise self.error(str(exc), i) from None
+        c = self.ba[i]
+        kind = _KINDS.get(c) or ("literal" if c in "tfn" else "number")
+        return Node(kind, i, end, value=value, doc=self)
+
+
 class Member:
-    key: str
-    start: int  # first char of the key
-    value: Node
-    comma: int | None = None  # position of the comma after the value, if any
+    __slots__ = ("comma", "key", "start", "value")
+
+    def __init__(self, key: str, start: int, value: Node, comma: int | None = None) -> None:
+        self.key = key
+        self.start = start  # first char of the key
+        self.value = value
+        self.comma = comma  # position of the comma after the value, if any
 
 
-@dataclass
 class Node:
-    kind: str  # object, array, string, number, literal
-    start: int
-    end: int  # one past the last char
-    members: list[Member] = field(default_factory=list)
-    items: list[Node] = field(default_factory=list)
-    value: Any = None
+    """A parsed value with its span; an object's members are found only when asked for."""
+
+    __slots__ = ("_items", "_members", "doc", "end", "kind", "start", "value")
+
+    def __init__(self, kind: str, start: int, end: int, value: Any = None, doc: _Doc | None = None):
+        self.kind = kind  # object, array, string, number, literal
+        self.start = start
+        self.end = end  # one past the last char
+        self.value = value
+        self.doc = doc
+        self._members: list[Member] | None = None
+        self._items: list[Node] | None = None
 
     def python(self) -> Any:
-        if self.kind == "object":
-            return {m.key: m.value.python() for m in self.members}
-        if self.kind == "array":
-            return [n.python() for n in self.items]
         return self.value
+
+    @property
+    def members(self) -> list[Member]:
+        if self._members is None:
+            self._members = self._scan_members() if self.kind == "object" else []
+        return self._members
+
+    @property
+    def items(self) -> list[Node]:
+        if self._items is None:
+            self._items = self._scan_items() if self.kind == "array" else []
+        return self._items
+
+    def _scan_members(self) -> list[Member]:
+        doc = self.doc
+        assert doc is not None
+        out: list[Member] = []
+        i = doc.skip(self.start + 1)
+        while doc.bc[i] != "}":
+            key = doc.value_at(i)
+            i = doc.skip(key.end)
+            i = doc.skip(i + 1)  # past ':' (the decoder already checked the syntax)
+            value = doc.value_at(i)
+            member = Member(key.value, key.start, value)
+            out.append(member)
+            i = doc.skip(value.end)
+            if doc.bc[i] == ",":
+                member.comma = i
+                i = doc.skip(i + 1)
+        return out
+
+    def _scan_items(self) -> list[Node]:
+        doc = self.doc
+        assert doc is not None
+        out: list[Node] = []
+        i = doc.skip(self.start + 1)
+        while doc.bc[i] != "]":
+            item = doc.value_at(i)
+            out.append(item)
+            i = doc.skip(item.end)
+            if doc.bc[i] == ",":
+                i = doc.skip(i + 1)
+        return out
 
     def member(self, key: str) -> Member | None:
         found = None
@@ -55,136 +191,16 @@ class Node:
         return found
 
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>[ \t\r\n\ufeff]+)
-    |(?P<lc>//[^\n]*)
-    |(?P<bc>/\*.*?\*/)
-    |(?P<str>"(?:[^"\\\x00-\x1f]|\\.)*")
-    |(?P<num>-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)
-    |(?P<lit>true|false|null)
-    |(?P<p>[{}\[\]:,])
-    """,
-    re.X | re.S,
-)
-_LITERALS = {"true": True, "false": False, "null": None}
-
-
-class _Parser:
-    """Recursive descent over tokens from one C-speed regex scan (files of thousands of
-    servers parse in milliseconds)."""
-
-    def __init__(self, text: str, name: str) -> None:
-        self.text = text
-        self.name = name
-        self.tokens: list[tuple[str, int, int]] = []  # (kind, start, end); no space/comments
-        pos = 0
-        for m in _TOKEN.finditer(text):
-            if m.start() != pos:
-                break
-            pos = m.end()
-            kind = m.lastgroup or ""
-            if kind not in ("ws", "lc", "bc"):
-                self.tokens.append((kind, m.start(), pos))
-        if pos != len(text):
-            if text.startswith("/*", pos):
-                raise self.error("unterminated comment", pos)
-            ch = text[pos]
-            raise self.error("bad string" if ch == '"' else f"unexpected character {ch!r}", pos)
-        self.i = 0
-
-    def error(self, message: str, at: int | None = None) -> ParseError:
-        if at is None:
-            at = self.tokens[self.i][1] if self.i < len(self.tokens) else len(self.text)
-        line = self.text.count("\n", 0, at) + 1
-        col = at - (self.text.rfind("\n", 0, at) + 1) + 1
-        return ParseError(
-            f"{self.name} does not parse: {message} at line {line}, column {col}",
-            "fix the file by hand (it was left untouched) and try again",
-        )
-
-    def peek(self) -> tuple[str, int, int]:
-        if self.i >= len(self.tokens):
-            raise self.error("unexpected end of file")
-        return self.tokens[self.i]
-
-    def punct(self, token: tuple[str, int, int]) -> str:
-        return self.text[token[1]] if token[0] == "p" else ""
-
-    def value(self) -> Node:
-        kind, start, end = tok = self.peek()
-        if kind == "p":
-            c = self.text[start]
-            if c == "{":
-                return self.obj()
-            if c == "[":
-                return self.arr()
-            raise self.error(f"unexpected {c!r}")
-        self.i += 1
-        raw = self.text[start:end]
-        if kind == "str":
-            return Node("string", start, end, value=self.decode(raw, start))
-        if kind == "num":
-            return Node("number", start, end, value=json.loads(raw))
-        assert tok
-        return Node("literal", start, end, value=_LITERALS[raw])
-
-    def decode(self, raw: str, at: int) -> str:
-        if "\\" not in raw:
-            return raw[1:-1]
-        try:
-            value: str = json.loads(raw)
-        except json.JSONDecodeError:
-            raise self.error("bad escape in string", at) from None
-        return value
-
-    def obj(self) -> Node:
-        node = Node("object", self.tokens[self.i][1], 0)
-        self.i += 1
-        while True:
-            tok = self.peek()
-            if self.punct(tok) == "}":
-                self.i += 1
-                node.end = tok[2]
-                return node
-            if tok[0] != "str":
-                raise self.error("expected a quoted key")
-            self.i += 1
-            key = self.decode(self.text[tok[1] : tok[2]], tok[1])
-            if self.punct(self.peek()) != ":":
-                raise self.error("expected ':'")
-            self.i += 1
-            member = Member(key, tok[1], self.value())
-            node.members.append(member)
-            nxt = self.peek()
-            if self.punct(nxt) == ",":
-                member.comma = nxt[1]
-                self.i += 1
-            elif self.punct(nxt) != "}":
-                raise self.error("expected ',' or '}'")
-
-    def arr(self) -> Node:
-        node = Node("array", self.tokens[self.i][1], 0)
-        self.i += 1
-        while True:
-            tok = self.peek()
-            if self.punct(tok) == "]":
-                self.i += 1
-                node.end = tok[2]
-                return node
-            node.items.append(self.value())
-            nxt = self.peek()
-            if self.punct(nxt) == ",":
-                self.i += 1
-            elif self.punct(nxt) != "]":
-                raise self.error("expected ',' or ']'")
-
-
 def parse(text: str, name: str = "the file") -> Node:
-    p = _Parser(text, name)
-    node = p.value()
-    if p.i != len(p.tokens):
-        raise p.error("unexpected content after the end")
+    """Parse JSONC text; values are decoded by the C JSON decoder, positions kept."""
+    doc = _Doc(text, name)
+    i = doc.skip(0)
+    node = doc.value_at(i)
+    rest = doc.skip(node.end)
+    if rest != len(text):
+        if text.startswith("/*", rest):
+            raise doc.error("unterminated comment", rest)
+        raise doc.error("unexpected content after the end", rest)
     return node
 
 
@@ -192,10 +208,7 @@ def loads(text: str, name: str = "the file") -> Any:
     """Parse JSONC text into Python values. An empty text is an empty object."""
     if not text.strip():
         return {}
-    try:  # most files are plain JSON: let the C parser read them
-        return json.loads(text)
-    except ValueError:
-        return parse(text, name).python()
+    return parse(text, name).python()
 
 
 # ---- edits ---------------------------------------------------------------------------------
@@ -274,6 +287,8 @@ def edit_map(
     out = text
     for start, end, new in sorted(edits, key=lambda e: e[0], reverse=True):
         out = out[:start] + new + out[end:]
+    if additions and not edits:
+        return _insert_members(out, node, additions, unit)
     if additions:
         node2 = parse(out, name)
         for key in path:
