@@ -42,6 +42,12 @@ def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str
 _FIX = "fix the file by hand (it was left untouched) and try again"
 
 
+def server_map_names(spec: ClientSpec, data: dict[str, Any]) -> set[str]:
+    from ..validation import server_map
+
+    return set(server_map(spec, data))
+
+
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
@@ -71,6 +77,11 @@ def apply_changes(
     spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str = "the file"
 ) -> str:
     """Set (entry) or remove (None) the named servers; everything else stays as it is."""
+    if text.strip() and all(v is None for v in changes.values()):
+        present = server_map_names(spec, read_config(spec, text, name))
+        changes = {k: v for k, v in changes.items() if k in present}
+        if not changes:  # nothing to remove: the file is left byte for byte
+            return text
     if spec.dialect in ("json", "jsonc"):
         if spec.layout != "map":
             raise ParseError(f"{spec.id}: list layouts are not supported in JSON", _FIX)
@@ -96,7 +107,10 @@ def _apply_toml(
         container = container[key]
     last = spec.servers_key[-1]
     if spec.layout == "array-of-tables":
-        if last not in container:
+        existing = container.get(last)
+        if existing is None or (not isinstance(existing, tomlkit.items.AoT) and not existing):
+            if last in container:
+                del container[last]
             container[last] = tomlkit.aot()
         aot = container[last]
         field = spec.name_field or "name"
@@ -114,6 +128,8 @@ def _apply_toml(
                     aot.append(table)
                 else:
                     aot[idx] = table
+        if not len(aot):  # an empty array of tables would be written as `key = []`
+            del container[last]
         return tomlkit.dumps(doc)
     if last not in container:
         if all(v is None for v in changes.values()):
@@ -166,6 +182,7 @@ def _apply_yaml(
             )
             if entry is None:
                 if idx is not None:
+                    _keep_tail_comment(container, last, seq, idx)
                     del seq[idx]
             else:
                 item = CommentedMap([(field, server), *entry.items()])
@@ -180,6 +197,7 @@ def _apply_yaml(
         for server, entry in changes.items():
             if entry is None:
                 if server in servers:
+                    _keep_tail_comment(container, last, servers, server)
                     del servers[server]
             else:
                 fields: dict[str, Any] = dict(entry)
@@ -189,3 +207,64 @@ def _apply_yaml(
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()
+
+
+def _tail_comment(node: Any) -> tuple[Any, Any, int] | None:
+    """Where the comment after the last value inside ``node`` is kept: (owner, key, slot)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap) and node:
+        key = list(node.keys())[-1]
+        deeper = _tail_comment(node[key])
+        if deeper:
+            return deeper
+        slots = node.ca.items.get(key)
+        if slots and len(slots) > 2 and slots[2] is not None:
+            return node, key, 2
+    elif isinstance(node, CommentedSeq) and node:
+        index = len(node) - 1
+        deeper = _tail_comment(node[index])
+        if deeper:
+            return deeper
+        slots = node.ca.items.get(index)
+        if slots and slots[0] is not None:
+            return node, index, 0
+    return None
+
+
+def _keep_tail_comment(parent: Any, parent_key: Any, container: Any, key: Any) -> None:
+    """Before the last item of ``container`` is deleted, move the comment that follows it (a
+    user's comment about whatever comes next in the file) to the item that will be last, or
+    after ``container`` itself when it becomes empty."""
+    from ruamel.yaml.comments import CommentedMap
+
+    keys = list(container.keys()) if isinstance(container, dict) else list(range(len(container)))
+    if not keys or keys[-1] != key:
+        return
+    found = _tail_comment(container[key])
+    if found is None:
+        return
+    owner, okey, slot = found
+    token = owner.ca.items[okey][slot]
+    owner.ca.items[okey][slot] = None
+    if len(keys) > 1:
+        target: Any = container[keys[-2]]
+        while isinstance(target, dict | list) and target:
+            inner_key = list(target.keys())[-1] if isinstance(target, dict) else len(target) - 1
+            if isinstance(target[inner_key], dict | list) and target[inner_key]:
+                target = target[inner_key]
+                continue
+            if isinstance(target, CommentedMap):
+                target.ca.items[inner_key] = [None, None, token, None]
+            else:
+                target.ca.items[inner_key] = [token, None]
+            return
+    if isinstance(parent, CommentedMap):
+        keys_after = list(parent.keys())
+        pos = keys_after.index(parent_key) if parent_key in keys_after else -1
+        if 0 <= pos < len(keys_after) - 1:  # the comment belongs above the next key
+            lines = [ln.strip() for ln in str(token.value).splitlines() if ln.strip()]
+            text = "\n".join(ln[1:].strip() if ln.startswith("#") else ln for ln in lines)
+            parent.yaml_set_comment_before_after_key(keys_after[pos + 1], before=text)
+        else:
+            parent.ca.items[parent_key] = [None, None, token, None]

@@ -243,7 +243,15 @@ def edit_map(
     name: str = "the file",
 ) -> str:
     """Set (value) or delete (None) members of the object at ``path``; touch nothing else."""
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):  # keep CRLF files CRLF
+        return _edit_map(text.replace("\r\n", "\n"), path, changes, name).replace("\n", "\r\n")
+    return _edit_map(text, path, changes, name)
+
+
+def _edit_map(text: str, path: tuple[str, ...], changes: dict[str, Any | None], name: str) -> str:
     if not text.strip():
+        if all(v is None for v in changes.values()):
+            return text
         base: dict[str, Any] = {}
         node_py = base
         for key in path:
@@ -259,10 +267,10 @@ def edit_map(
         member = node.member(key)
         if member is None:
             nested: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+            if not nested:  # only removals, and there is nothing to remove
+                return text
             for k in reversed(path[depth + 1 :]):
                 nested = {k: nested}
-            if not nested and not changes:
-                return text
             return _insert_members(text, node, {key: nested}, unit)
         if member.value.kind != "object":
             raise ParseError(
@@ -272,18 +280,24 @@ def edit_map(
         node = member.value
     edits: list[tuple[int, int, str]] = []
     additions: dict[str, Any] = {}
+    inline = _is_inline(text, node)
     for key, value in changes.items():
         member = node.member(key)
         if member is None:
             if value is not None:
                 additions[key] = value
-        elif value is None:
-            edits.append(_delete_member(text, node, member))
-        else:
-            indent = _line_indent(text, member.start)
-            inline = _is_inline(text, node)
-            dumped = json.dumps(value, ensure_ascii=False) if inline else _dump(value, indent, unit)
-            edits.append((member.value.start, member.value.end, dumped))
+        elif value is not None:
+            for m in node.members:
+                if m.key == key:
+                    indent = _line_indent(text, m.start)
+                    dumped = (
+                        json.dumps(value, ensure_ascii=False)
+                        if inline
+                        else _dump(value, indent, unit)
+                    )
+                    edits.append((m.value.start, m.value.end, dumped))
+    deleted = {k for k, v in changes.items() if v is None}
+    edits += _deletions(text, node, deleted, inline)
     out = text
     for start, end, new in sorted(edits, key=lambda e: e[0], reverse=True):
         out = out[:start] + new + out[end:]
@@ -299,28 +313,61 @@ def edit_map(
     return out
 
 
-def _delete_member(text: str, obj: Node, member: Member) -> tuple[int, int, str]:
-    """The span to cut so that the member, its comma and its line (if alone on it) go."""
-    idx = obj.members.index(member)
-    start = member.start
-    line_start = text.rfind("\n", 0, start) + 1
-    whole_line = not text[line_start:start].strip()
-    if member.comma is None:
-        end = member.value.end
-        prev_comma = obj.members[idx - 1].comma if idx > 0 else None
-        if prev_comma is not None:  # last member: drop the comma before it instead
-            return prev_comma, end, ""
-    else:
-        end = member.comma + 1
-    if whole_line:
-        start = line_start
-        m = re.match(r"[ \t]*\r?\n", text[end:])
-        if m:
-            end += m.end()
-    else:
-        m = re.match(r"[ \t]*", text[end:])
-        end += m.end() if m else 0
-    return start, end, ""
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _alone(text: str, pos: int) -> bool:
+    """Only white space before ``pos`` on its line."""
+    return not text[_line_start(text, pos) : pos].strip()
+
+
+def _line_tail(text: str, pos: int) -> int:
+    """After spaces and a // comment that end the line at ``pos``; else ``pos``."""
+    m = re.match(r"[ \t]*(?://[^\n]*)?(?=\n|$)", text[pos:])
+    return pos + m.end() if m else pos
+
+
+def _deletions(text: str, obj: Node, deleted: set[str], inline: bool) -> list[tuple[int, int, str]]:
+    """Cuts that remove the members named in ``deleted`` with their commas, their lines (when
+    alone on them) and their trailing comments, as one cut per run of neighbours."""
+    members = obj.members
+    gone = [i for i, m in enumerate(members) if m.key in deleted]
+    runs: list[list[int]] = []
+    for i in gone:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    cuts: list[tuple[int, int, str]] = []
+    for run in runs:
+        first, last = members[run[0]], members[run[-1]]
+        after = run[-1] + 1
+        if after < len(members):  # a survivor follows: cut up to it
+            nxt = members[after]
+            if not inline and _alone(text, first.start) and _alone(text, nxt.start):
+                cuts.append((_line_start(text, first.start), _line_start(text, nxt.start), ""))
+            else:
+                cuts.append((first.start, nxt.start, ""))
+            continue
+        prev = members[run[0] - 1] if run[0] > 0 else None
+        trailing_style = last.comma is not None
+        end = last.comma + 1 if last.comma is not None else last.value.end
+        if not inline and _alone(text, first.start):
+            tail = _line_tail(text, end)
+            if tail < len(text) and text[tail] == "\n":
+                tail += 1
+                cuts.append((_line_start(text, first.start), tail, ""))
+            else:
+                cuts.append((_line_start(text, first.start), end, ""))
+            if prev is not None and prev.comma is not None and not trailing_style:
+                cuts.append((prev.comma, prev.comma + 1, ""))
+        elif prev is not None and not trailing_style:
+            cuts.append((prev.value.end, end, ""))
+        else:
+            m = re.match(r"[ \t]*", text[end:])
+            cuts.append((first.start, end + (m.end() if m else 0), ""))
+    return cuts
 
 
 def _insert_members(text: str, obj: Node, members: dict[str, Any], unit: str) -> str:
@@ -335,10 +382,11 @@ def _insert_members(text: str, obj: Node, members: dict[str, Any], unit: str) ->
             for k, v in members.items()
         )
         if last.comma is not None:  # trailing-comma style: keep it
-            pos = last.comma + 1
+            pos = last.comma + 1 if inline else _line_tail(text, last.comma + 1)
             return text[:pos] + body + "," + text[pos:]
         pos = last.value.end
-        return text[:pos] + "," + body + text[pos:]
+        tail = pos if inline else _line_tail(text, pos)  # keep "// about a" on a's line
+        return text[:pos] + "," + text[pos:tail] + body + text[tail:]
     outer = _line_indent(text, obj.start)
     indent = outer + unit
     body = ",".join(
