@@ -443,6 +443,7 @@ class Registry:
             )
         write_json(self._user_dir() / f"{server.id}.json", doc)
         self._load()[server.id] = server
+        self.workspace.audit.append("register", details={"server": server.id, "name": server.name})
         return server
 
     def import_server_json(self, source: str | Path | dict[str, Any] | list[Any]) -> CatalogView:

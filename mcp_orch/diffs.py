@@ -177,7 +177,7 @@ def diff(a: Any, b: Any, *, client: str | None = None, secret_safe: bool = True)
             d.removed[name] = entry
     if not d.changed:
         d.status, d.recommendation = "up-to-date", "nothing to do"
-    elif _is_ancestor(a, b) or (not d.removed and not d.modified):
+    elif _is_ancestor(a, b) or (not d.modified and not (d.added and d.removed)):
         d.status = "outdated"
         d.recommendation = f"{la} is behind {lb}: publish or deploy the newer config"
     else:

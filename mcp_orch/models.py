@@ -169,6 +169,9 @@ class Artifact(BaseModel):
     def __hash__(self) -> int:
         return hash(self.artifact_id)
 
+    def __str__(self) -> str:
+        return self.__repr__()
+
     def __repr__(self) -> str:
         return (
             f"<Artifact {self.short_id} {self.client}/{self.profile} "
@@ -214,6 +217,9 @@ class Deployment(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump()
+
+    def __str__(self) -> str:
+        return self.__repr__()
 
     def __repr__(self) -> str:
         verb = "would write" if self.dry_run else "wrote"

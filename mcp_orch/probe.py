@@ -53,9 +53,15 @@ from .transport import unfilled
 if TYPE_CHECKING:
     import polars as pl
 
-    from .validation.config import Target
-
-__all__ = ["Launch", "ProbeReport", "ServerProbe", "aprobe", "launch_for", "probe"]
+__all__ = [
+    "Launch",
+    "ProbeReport",
+    "ServerProbe",
+    "aprobe",
+    "aprobe_launches",
+    "launch_for",
+    "probe",
+]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_JOBS = 4
@@ -349,6 +355,11 @@ class _Run:
     eof: bool = False  # the server closed its stdout
     garbage: list[str] = field(default_factory=list)
     stderr: IO[bytes] | None = None
+    http_status: int | None = None  # the first HTTP error status a remote server answered
+
+    async def on_response(self, response: Any) -> None:
+        if response.status_code >= 400 and self.http_status is None:
+            self.http_status = response.status_code
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -433,6 +444,15 @@ async def _stop(process: Any, run: _Run, *, graceful: bool) -> None:
     await _wait_exit(process, 2.0)
     _LIVE_GROUPS.discard(pgid)
     run.returncode = process.returncode
+    # A process that left the group (daemonised) may still hold the pipes: close our ends.
+    for stream in (process.stdin, process.stdout):
+        with contextlib.suppress(Exception):
+            await stream.aclose()
+    transport = getattr(getattr(process, "_process", None), "_transport", None)
+    close = getattr(transport, "close", None)
+    if callable(close):
+        with contextlib.suppress(Exception):
+            close()
 
 
 @contextlib.asynccontextmanager
@@ -517,21 +537,34 @@ async def _stdio_transport(launch: Launch, run: _Run, inherit_env: bool) -> Asyn
 
 
 @contextlib.asynccontextmanager
-async def _remote_transport(launch: Launch, timeout: float) -> AsyncIterator[Any]:
+async def _remote_transport(launch: Launch, run: _Run, timeout: float) -> AsyncIterator[Any]:
     import httpx2
     from mcp.shared._httpx_utils import create_mcp_http_client
+
+    def make_client(
+        headers: dict[str, str] | None = None,
+        timeout: httpx2.Timeout | None = None,
+        auth: httpx2.Auth | None = None,
+    ) -> httpx2.AsyncClient:
+        http = create_mcp_http_client(headers=headers, timeout=timeout, auth=auth)
+        http.event_hooks["response"].append(run.on_response)  # remember HTTP error statuses
+        return http
 
     if launch.transport == "sse":
         from mcp.client.sse import sse_client
 
         async with sse_client(
-            launch.url, headers=launch.headers or None, timeout=timeout, sse_read_timeout=timeout
+            launch.url,
+            headers=launch.headers or None,
+            timeout=timeout,
+            sse_read_timeout=timeout,
+            httpx_client_factory=make_client,
         ) as streams:
             yield streams
         return
     from mcp.client.streamable_http import streamable_http_client
 
-    http = create_mcp_http_client(headers=launch.headers or None, timeout=httpx2.Timeout(timeout))
+    http = make_client(headers=launch.headers or None, timeout=httpx2.Timeout(timeout))
     async with http, streamable_http_client(launch.url, http_client=http) as streams:
         yield streams
 
@@ -546,8 +579,22 @@ async def _probe_one(
         result.error, result.hint = launch.problem
         return result
     run = _Run(deadline=anyio.current_time() + timeout)
-    stderr_file = tempfile.TemporaryFile() if launch.transport == "stdio" else None
-    run.stderr = stderr_file
+    with contextlib.ExitStack() as stack:
+        if launch.transport == "stdio":  # the server's stderr, for the error message
+            run.stderr = stack.enter_context(tempfile.TemporaryFile())
+        await _attempt(launch, run, result, timeout, mode, inherit_env)
+    if not result.ok and result.stderr and launch.transport == "stdio":
+        last = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
+        if last and last[-1] not in (result.error or ""):
+            result.error = f"{result.error}; stderr: {last[-1][:200]}"
+    return result
+
+
+async def _attempt(
+    launch: Launch, run: _Run, result: ServerProbe, timeout: float, mode: str, inherit_env: bool
+) -> None:
+    import anyio
+
     started = time.perf_counter()
     try:
         with anyio.move_on_after(timeout) as scope:
@@ -566,14 +613,8 @@ async def _probe_one(
             result.error, result.hint = _timeout_message(launch, run, timeout, result)
     finally:
         result.exit_code = run.returncode
-        if stderr_file is not None:
-            result.stderr = _tail(stderr_file, launch.secrets)
-            stderr_file.close()
-    if not result.ok and result.stderr and launch.transport == "stdio":
-        last = [ln for ln in result.stderr.strip().splitlines() if ln.strip()]
-        if last and last[-1] not in (result.error or ""):
-            result.error = f"{result.error}; stderr: {last[-1][:200]}"
-    return result
+        if run.stderr is not None:
+            result.stderr = _tail(run.stderr, launch.secrets)
 
 
 async def _session(
@@ -594,7 +635,7 @@ async def _session(
     if launch.transport == "stdio":
         transport = _stdio_transport(launch, run, inherit_env)
     else:
-        transport = _remote_transport(launch, timeout)
+        transport = _remote_transport(launch, run, timeout)
     client = Client(
         transport,
         mode=mode,
@@ -623,23 +664,23 @@ async def _session(
                     break
         else:
             result.warnings.append("the server declares no tools")
-        for what, declared, call in (
-            ("resources", caps.resources, c.list_resources),
-            ("prompts", caps.prompts, c.list_prompts),
-        ):
-            if declared is None:
-                continue
+        # A broken resources/prompts list is worth a warning, not a failed probe.
+        if caps.resources is not None:
             t = time.perf_counter()
             try:
-                listed = await call()
-            except Exception as exc:  # a broken list is worth a warning, not a failed probe
-                result.warnings.append(f"{what}/list failed: {_text(exc)}")
-                continue
-            first = first if first is not None else (time.perf_counter() - t) * 1000
-            if what == "resources":
-                result.resources = [str(r.uri) for r in listed.resources]  # type: ignore[attr-defined]
-            else:
-                result.prompts = [p.name for p in listed.prompts]  # type: ignore[attr-defined]
+                resources = await c.list_resources()
+                result.resources = [str(r.uri) for r in resources.resources]
+                first = first if first is not None else (time.perf_counter() - t) * 1000
+            except Exception as exc:
+                result.warnings.append(f"resources/list failed: {_text(exc)}")
+        if caps.prompts is not None:
+            t = time.perf_counter()
+            try:
+                prompts = await c.list_prompts()
+                result.prompts = [p.name for p in prompts.prompts]
+                first = first if first is not None else (time.perf_counter() - t) * 1000
+            except Exception as exc:
+                result.warnings.append(f"prompts/list failed: {_text(exc)}")
         result.first_response_ms = first
         result.latency_ms = result.startup_ms + (first or 0.0)
         result.ok = True
@@ -688,8 +729,8 @@ def _describe(exc: BaseException, launch: Launch, run: _Run) -> tuple[str, str]:
             f"cannot connect to {redact(launch.url, secrets)}: {redact(_text(exc), secrets)}",
             "is the server running, and the URL right?",
         )
-    if name == "HTTPStatusError":
-        status = getattr(getattr(exc, "response", None), "status_code", "?")
+    status = getattr(getattr(exc, "response", None), "status_code", None) or run.http_status
+    if status is not None and launch.transport != "stdio":
         hint = (
             "check the credentials in the headers (Authorization)"
             if status in (401, 403)
@@ -763,6 +804,7 @@ async def aprobe_launches(
         raise UsageError(f"jobs must be at least 1, got {jobs}", "use --jobs 1 or more")
     if timeout <= 0:
         raise UsageError(f"timeout must be positive, got {timeout}", "use --timeout 30")
+    _preload()
     limiter = anyio.CapacityLimiter(jobs)
     results: list[ServerProbe | None] = [None] * len(launches)
 
@@ -779,19 +821,31 @@ async def aprobe_launches(
     return [r for r in results if r is not None]
 
 
+def _preload() -> None:
+    """Import the SDK before any clock starts, so start-up times are the server's own."""
+    import httpx2  # noqa: F401
+    import mcp
+    import mcp.client.sse
+    import mcp.client.stdio
+    import mcp.client.streamable_http  # noqa: F401
+    from anyio.streams import text  # noqa: F401
+
+
 def _source(
     source: Any, client: str | None, workspace: Any
 ) -> tuple[ClientSpec, dict[str, dict[str, Any]], str]:
     """(client, name -> native entry, label) of a Draft, Artifact, Target, path or payload."""
+    from .draft import Draft
+    from .models import Artifact
     from .validation import server_map
     from .validation.config import Target, resolve_target
 
     if isinstance(source, Target):
         return source.client, source.servers, source.label
     kind = type(source).__name__
-    if kind == "Draft":
+    if isinstance(source, Draft):
         return source.client, dict(source.servers), f"draft {source.profile.ref}"
-    if kind == "Artifact":
+    if isinstance(source, Artifact):
         spec = get_client(source.client)
         return spec, dict(source.servers), f"artifact {source.short_id}"
     if isinstance(source, dict):
@@ -983,8 +1037,3 @@ def _progress_bar(total: int, label: str, progress: bool | None) -> _NoBar:
     if progress or (stream is not None and hasattr(stream, "isatty") and stream.isatty()):
         return _TerminalBar(total, label, stream)
     return _NoBar()
-
-
-def probe_target(target: Target, **kw: Any) -> ProbeReport:
-    """:func:`probe` of a check target (see :mod:`mcp_orch.validation.config`)."""
-    return probe(target, **kw)

@@ -35,9 +35,7 @@ def publish_payload(
     digest = sha256_id(canonical(payload))
     keys = ws.keys
     if not keys.exists():
-        kid, created = keys.ensure()
-        if created:
-            ws.audit.append("key", details={"event": "init", "key_id": kid}, actor=actor)
+        keys.ensure()  # records the key's creation in the audit log
     with store.lock(client, prof):  # type: ignore[attr-defined]
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:

@@ -216,8 +216,11 @@ def self_command() -> tuple[str, list[str]]:
 @click.option(
     "--name", default="mcp-orch", show_default=True, help="The entry's name in the client's file."
 )
+@click.option(
+    "--adopt", is_flag=True, help="Take over entries in the file mcp-orch does not manage."
+)
 @common
-def install_self_cmd(ctx: Ctx, client: str, profile: str, name: str) -> None:
+def install_self_cmd(ctx: Ctx, client: str, profile: str, name: str, adopt: bool) -> None:
     """Add mcp-orch's own MCP server to a client (draft -> validate -> publish -> deploy).
 
     The entry runs `mcp-orch serve` over stdio with MCP_ORCH_HOME set to this workspace, so the
@@ -234,7 +237,7 @@ def install_self_cmd(ctx: Ctx, client: str, profile: str, name: str) -> None:
     entry = to_native(prof.client, neutral, prof.target_os)
     draft = prof.draft.add_entry(name, entry, replace=True, origin="install-self")
     art = draft.validate().publish(changelog=f"install mcp-orch's own MCP server as {name!r}")
-    dep = art.deploy()
+    dep = art.deploy(adopt=adopt)
     ctx.emit(
         {
             "name": name,

@@ -50,9 +50,14 @@ def _file_name(key_id: str) -> str:
 class Keyring:
     """The signing keys of one workspace, plus the public keys it trusts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, audit: Any = None) -> None:
         self.path = Path(path)
         self._private: Any = None
+        self.audit = audit  # the workspace's AuditLog: key events are recorded there
+
+    def _record(self, **details: Any) -> None:
+        if self.audit is not None:
+            self.audit.append("key", details=details)
 
     @property
     def private_path(self) -> Path:
@@ -76,7 +81,10 @@ class Keyring:
             created = not self.exists()
             if created:
                 self._generate()
-        return self.current_key_id(), created
+        kid = self.current_key_id()
+        if created:
+            self._record(event="init", key_id=kid)
+        return kid, created
 
     def _generate(self) -> str:
         from cryptography.hazmat.primitives import serialization
@@ -113,6 +121,7 @@ class Keyring:
             old = self.current_key_id() if self.exists() else ""
             self._private = None
             new = self._generate()
+        self._record(event="rotate", old=old, key_id=new)
         return old, new
 
     def current_key_id(self) -> str:
@@ -201,6 +210,7 @@ class Keyring:
             raise ParseError("only Ed25519 public keys are supported", "export it with mcp-orch")
         kid = key_id_of(public)
         self._write_public(self.path / "trusted" / _file_name(kid), public)
+        self._record(event="trust", key_id=kid)
         return kid
 
     def list(self) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._util import check_id, html_table, safe_html
 from .clients import ClientSpec, current_os, get_client
+from .errors import MCPOrchError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -94,7 +95,7 @@ class Workspace:
     def keys(self) -> Keyring:
         from .signing import Keyring
 
-        return Keyring(self.path / "keys")
+        return Keyring(self.path / "keys", audit=self.audit)
 
     def registry(self) -> Registry:
         from .catalog import Registry
@@ -360,33 +361,47 @@ class Profile:
             target.deploy(path=path)
         return target
 
-    def diff(self, path: str | os.PathLike[str] | None = None) -> Diff:
-        """The client's file (its managed entries) against ``latest``: up-to-date, outdated
-        (the file holds an older release) or diverged (edited by hand)."""
-        from .deploy import drift, load_records, render_secrets, target_path
-        from .diffs import Diff, field_changes
-        from .errors import NotFound
-
-        latest = self.latest()
-        if latest is None:
-            raise NotFound(f"{self.ref} has nothing published", "publish first")
-        file = target_path(self, path)
+    def diff(
+        self, path: str | os.PathLike[str] | None = None, artifact_id: str | None = None
+    ) -> Diff:
+        """The client's file (its managed entries) against ``latest`` (or ``artifact_id``):
+        up-to-date, outdated (the file holds an older release) or diverged (edited by hand)."""
         from .clients.dialects import read_config
+        from .deploy import drift, entry_digest, load_records, render_secrets, target_path
+        from .diffs import Diff, field_changes
+        from .errors import MissingSecret
         from .validation import server_map
 
+        latest = self.artifact(artifact_id)
+        file = target_path(self, path)
         text = file.read_text(encoding="utf-8") if file.exists() else ""
         current = server_map(self.client, read_config(self.client, text, str(file)))
+        records = load_records(self).get("targets", {}).get(str(file), {})
+        same_by_digest: set[str] = set()
         try:
             wanted, _ = render_secrets(self.client, latest.servers)
-        except Exception:
+        except MissingSecret:
+            # the values are not in this shell: an entry is unchanged when the file still holds
+            # exactly what the last deploy wrote and that deploy had the same entry
             wanted = latest.servers
-        records = load_records(self).get("targets", {}).get(str(file), {})
+            try:
+                deployed = self.workspace.store.get(records["artifact_id"]).servers
+            except (KeyError, MCPOrchError):
+                deployed = {}
+            digests = records.get("entry_digests", {})
+            same_by_digest = {
+                n
+                for n in wanted
+                if n in current
+                and deployed.get(n) == wanted[n]
+                and digests.get(n) == entry_digest(current[n])
+            }
         managed = set(records.get("managed", [])) | set(wanted)
-        d = Diff(a=str(file), b=f"latest {latest.short_id}")
+        d = Diff(a=str(file), b=f"{'latest ' if artifact_id is None else ''}{latest.short_id}")
         for name, entry in wanted.items():
             if name not in current:
                 d.added[name] = entry
-            elif current[name] != entry:
+            elif current[name] != entry and name not in same_by_digest:
                 d.modified[name] = field_changes(current[name], entry, secret_safe=True)
         for name in managed - set(wanted):
             if name in current:

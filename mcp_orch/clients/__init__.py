@@ -147,7 +147,7 @@ def config_path(
     if scope == "project":
         if not spec.project_path:
             raise UsageError(f"{spec.name} has no project-level config file", "use --scope user")
-        base = Path(project_dir) if project_dir is not None else Path.cwd()
+        base = Path(project_dir).expanduser().absolute() if project_dir is not None else Path.cwd()
         return base / spec.project_path
     if scope != "user":
         raise InvalidId(f"unknown scope {scope!r}", "use --scope user or --scope project")

@@ -257,7 +257,7 @@ def _keep_tail_comment(parent: Any, parent_key: Any, container: Any, key: Any) -
             if isinstance(target, CommentedMap):
                 target.ca.items[inner_key] = [None, None, token, None]
             else:
-                target.ca.items[inner_key] = [token, None]
+                target.ca.items[inner_key] = [token, None]  # type: ignore[union-attr]
             return
     if isinstance(parent, CommentedMap):
         keys_after = list(parent.keys())

@@ -124,7 +124,7 @@ class Settings:
         out: list[str] = []
         for pattern in self.configs:
             matches = sorted(self.root.glob(pattern)) if any(c in pattern for c in "*?[") else []
-            out += [str(m) for m in matches] if matches else [str(self.root / pattern)]
+            out += [_nice(m) for m in matches] if matches else [_nice(self.root / pattern)]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -136,6 +136,14 @@ class Settings:
             "clients": self.clients,
             "path": str(self.path) if self.path else None,
         }
+
+
+def _nice(path: Path) -> str:
+    """``path`` relative to the current folder when it is below it (shorter in reports)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -251,11 +259,19 @@ def _score(parts: tuple[str, ...], pattern: tuple[str, ...]) -> int:
 
 
 def detect_candidates(path: str | os.PathLike[str]) -> list[tuple[ClientSpec, int]]:
-    """Clients that could read ``path``, best match first (score: matching path parts)."""
+    """Clients that could read ``path``, best match first.
+
+    The score counts matching trailing path parts; a pattern matched in full (``.mcp.json``
+    for Claude Code) beats one matched in part (``.warp/.mcp.json`` for Warp).
+    """
     parts = PurePath(os.path.abspath(path)).parts
     scored = []
     for spec in list_clients():
-        best = max((_score(parts, p) for p in _patterns(spec)), default=0)
+        best = 0
+        for pattern in _patterns(spec):
+            n = _score(parts, pattern)
+            if n:
+                best = max(best, n + (100 if n == len(pattern) else 0))
         if best:
             scored.append((spec, best))
     scored.sort(key=lambda item: -item[1])
@@ -451,13 +467,20 @@ def check_target(
 ) -> ValidationReport:
     """The static and/or environment findings of a target (the live level is :mod:`..probe`)."""
     rule_lv = tuple(lv for lv in levels if lv != "live")
+    pseudo = (PROBE_CODE, PROBE_RULE)
+    rule_select = [k for k in select or [] if k not in pseudo]
+    rule_ignore = [k for k in ignore or [] if k not in pseudo] or None
+    if (select and not rule_select) or not rule_lv:  # only the probe was selected
+        return ValidationReport([], client=target.client.id, target=target.label)
+    select = rule_select or None
+    ignore = rule_ignore
     if target.kind == "draft" and target.draft is not None:
-        report = target.draft.check(select=select or None, ignore=ignore or None)
+        report = target.draft.check(select=select, ignore=ignore)
         by_code = rule_levels()
         findings = [f for f in report.findings if by_code.get(f.code, "static") in rule_lv]
         return ValidationReport(findings, client=report.client, target=target.label)
     ctx = Context(target.client, subjects_of(target), target.payload, check_path=True)
-    findings = run_rules(ctx, select or None, ignore or None, rule_lv)
+    findings = run_rules(ctx, select, ignore, rule_lv)
     return ValidationReport(findings, client=target.client.id, target=target.label)
 
 

@@ -253,7 +253,7 @@ def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     "remove servers or shorten names",
     scope="config",
 )
-def _limits(ctx: Context) -> Iterator[tuple[str, str, str]]:
+def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
     spec = ctx.client
     if spec.max_servers is not None and len(ctx.subjects) > spec.max_servers:
         yield (
@@ -274,9 +274,10 @@ def _limits(ctx: Context) -> Iterator[tuple[str, str, str]]:
             key = sorted(url_keys & set(s.native))[0]
             yield (
                 s.name,
-                f"{spec.name} cannot run remote servers from its config file ({key} is ignored); "
-                "bridge it with mcp-remote (mcp-orch add-server does this for you)",
+                f"{spec.name} cannot run remote servers from its config file ({key} is ignored)",
                 key,
+                "bridge it: command npx, args [-y, mcp-remote, URL] (mcp-orch add-server "
+                "--transport remote does this for you)",
             )
 
 

@@ -25,16 +25,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcp_orch.widgets")
 
-#: The transports a user can ask for when adding a server (``None``: the library's choice).
-TRANSPORT_CHOICES: list[tuple[str, str | None]] = [
-    ("auto", None),
-    ("stdio", "stdio"),
-    ("remote", "remote"),
-    ("streamable-http", "streamable-http"),
-    ("sse", "sse"),
-]
+#: Widget HTML areas inherit the 28px line height of form controls; text reads better tighter.
+CSS = (
+    "<style>.mco-widget .widget-html-content{line-height:1.4}"
+    ".mco-widget .widget-html-content pre{line-height:1.3;margin:0;font-family:monospace}"
+    ".mco-widget .widget-html-content code{font-family:monospace}</style>"
+)
 
-FULL = w.Layout(width="100%")
+
+def style() -> w.HTML:
+    """An invisible child that carries the widgets' CSS (scoped to ``.mco-widget``)."""
+    return w.HTML(CSS, layout=w.Layout(height="0px", margin="0"))
 
 
 def error_html(exc: BaseException) -> str:
@@ -62,7 +63,7 @@ def json_html(value: Any, limit: int = 20_000) -> str:
     if len(text) > limit:
         more = f"\n… {len(text) - limit} more characters"
         text = text[:limit]
-    return f"<pre style='font-size:11px;margin:0'>{escape(text + more)}</pre>"
+    return f"<pre style='font-size:11px;margin:0;line-height:1.3'>{escape(text + more)}</pre>"
 
 
 class Message(w.HTML):
@@ -128,19 +129,30 @@ class InputForm:
                         }
                     )
         self.fields: dict[tuple[str, str], w.Text | w.Password] = {}
+        self.fixed: dict[tuple[str, str], Any] = {}  # list or object values: kept, not edited
         rows: list[w.Widget] = []
         for item in self.inputs:
             key = (item["kind"], item["name"])
             now = self.current[item["kind"]].get(item["name"])
             label = f"{item['kind']} {item['name']}{' *' if item['required'] else ''}"
-            if item["secret"]:
+            if isinstance(now, list | dict):
+                self.fixed[key] = now
+                field: w.Text | w.Password = w.Text(
+                    value=json.dumps(now, ensure_ascii=False),
+                    description=label,
+                    tooltip="set from Python; re-add the server to change it",
+                    disabled=True,
+                    style={"description_width": "initial"},
+                    layout=w.Layout(width="98%"),
+                )
+            elif item["secret"]:
                 ref = now if isinstance(now, str) and is_reference(now) else None
-                field: w.Text | w.Password = w.Password(
+                field = w.Password(
                     placeholder=f"secret: stored as {ref or '${env:' + secret_ref_name(item) + '}'}",
                     description=label,
                     tooltip=item.get("description") or None,
                     style={"description_width": "initial"},
-                    layout=FULL,
+                    layout=w.Layout(width="98%"),
                 )
             else:
                 default = item.get("default")
@@ -153,7 +165,7 @@ class InputForm:
                     description=label,
                     tooltip=item.get("description") or None,
                     style={"description_width": "initial"},
-                    layout=FULL,
+                    layout=w.Layout(width="98%"),
                 )
             field.add_class(f"mco-input-{item['kind']}")
             self.fields[key] = field
@@ -162,7 +174,7 @@ class InputForm:
             rows.insert(0, w.HTML(f"<i>{escape(self.problem)}</i>"))
         elif not self.inputs:
             rows.append(w.HTML("<i>this server takes no inputs</i>"))
-        self.box = w.VBox(rows, layout=FULL)
+        self.box = w.VBox(rows, layout=w.Layout(width="100%"))
 
     def field(self, name: str, kind: str | None = None) -> w.Text | w.Password:
         """The field of input ``name`` (give ``kind`` when a name is both a param and an env)."""
@@ -183,7 +195,9 @@ class InputForm:
             kind, name = key
             item = by_key[key]
             typed = f.value
-            if item["secret"]:
+            if key in self.fixed:
+                out[kind][name] = self.fixed[key]
+            elif item["secret"]:
                 if not typed:
                     now = self.current[kind].get(name)
                     if now not in (None, ""):

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..catalog import CatalogView
-from ..clients import current_os, list_clients
+from ..clients import current_os, get_client, list_clients
 from ..errors import UsageError
-from ._common import FULL, InputForm, Message, error_html, json_html, ok_html
+from ._common import InputForm, Message, error_html, json_html, ok_html, style
 
 if TYPE_CHECKING:
     from ..catalog import Registry, Server
@@ -63,6 +63,7 @@ class CatalogBrowser(w.VBox):
     def __init__(
         self, registry: Registry, *, client: str = "claude-desktop", profile: str = "default"
     ) -> None:
+        get_client(client)  # an unknown client id: NotFound, with the closest ids as a hint
         self.registry = registry
         self.draft: Draft | None = None  # the draft the last "Add to draft" changed
         self.form: InputForm | None = None
@@ -93,8 +94,8 @@ class CatalogBrowser(w.VBox):
         self.entry.add_class("mco-entry")
         self.profile = w.Text(value=profile, description="profile")
         self.entry_name = w.Text(placeholder="default: the server id", description="name")
-        self.replace = w.Checkbox(value=False, description="replace an entry with this name")
-        self.form_box = w.VBox(layout=FULL)
+        self.replace = w.Checkbox(value=False, description="replace same name", indent=False)
+        self.form_box = w.VBox(layout=w.Layout(width="100%"))
         self.add_button = w.Button(description="Add to draft", button_style="primary", icon="plus")
         self.add_button.add_class("mco-add")
         self.message = Message()
@@ -111,15 +112,17 @@ class CatalogBrowser(w.VBox):
                 self.form_box,
                 w.HBox([self.replace, self.add_button]),
             ],
-            layout=w.Layout(width="62%", padding="0 0 0 12px"),
+            layout=w.Layout(width="61%", padding="0 0 0 8px"),
         )
         super().__init__(
             [
+                style(),
                 w.HBox([self.search, self.transport, self.tag]),
-                w.HBox([w.VBox([self.count, self.results], layout=w.Layout(width="38%")), pane]),
+                w.HBox([w.VBox([self.count, self.results], layout=w.Layout(width="37%")), pane]),
                 self.message,
             ]
         )
+        self.add_class("mco-widget")
         self.add_class("mco-catalog-browser")
 
         for control in (self.search, self.transport, self.tag):
@@ -168,13 +171,13 @@ class CatalogBrowser(w.VBox):
         if keep in ids:
             self.results.value = keep
         self.count.value = f"<b>{len(found)}</b> of {len(self.registry)} servers"
-        if not ids:
+        if self.results.value is None:
             self._show_server()
 
     def _show_server(self) -> None:
         server = self.selected
         if server is None:
-            self.detail.value = "<i>no server selected</i>"
+            self.detail.value = "<i>select a server in the list to see its details</i>"
             self.entry.value = ""
             self.form = None
             self.form_box.children = ()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..errors import NotFound, UsageError
-from ._common import FULL, InputForm, Message, error_html, json_html, ok_html
+from ._common import InputForm, Message, error_html, json_html, ok_html, style
 
 if TYPE_CHECKING:
     from ..catalog import Server
@@ -101,7 +101,8 @@ class DraftEditor(w.VBox):
         self._previewed: tuple[str, str, bool] | None = None
 
         self.title = w.HTML()
-        self.servers_box = w.VBox(layout=FULL)
+        self.servers_box = w.VBox(layout=w.Layout(width="100%"))
+        self.reload_button = w.Button(description="Reload", icon="refresh")
         self.validate_button = w.Button(description="Validate", icon="stethoscope")
         self.report = w.HTML()
         self.report.add_class("mco-report")
@@ -116,7 +117,12 @@ class DraftEditor(w.VBox):
             description="path",
             layout=w.Layout(width="60%"),
         )
-        self.adopt = w.Checkbox(value=False, description="adopt same-named unmanaged entries")
+        self.adopt = w.Checkbox(
+            value=False,
+            description="adopt same-named unmanaged entries",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
         self.preview_button = w.Button(description="Preview deploy", icon="eye")
         self.deploy_button = w.Button(
             description="Deploy", button_style="warning", icon="upload", disabled=True
@@ -128,9 +134,10 @@ class DraftEditor(w.VBox):
 
         super().__init__(
             [
+                style(),
                 self.title,
                 self.servers_box,
-                w.HBox([self.validate_button]),
+                w.HBox([self.reload_button, self.validate_button]),
                 self.report,
                 w.HBox([self.changelog, self.publish_button]),
                 w.HBox([self.path, self.adopt]),
@@ -139,7 +146,9 @@ class DraftEditor(w.VBox):
                 self.message,
             ]
         )
+        self.add_class("mco-widget")
         self.add_class("mco-draft-editor")
+        self.reload_button.on_click(lambda _b: self.refresh())
         self.validate_button.on_click(self.validate)
         self.publish_button.on_click(self.publish)
         self.preview_button.on_click(self.preview_deploy)
@@ -156,7 +165,13 @@ class DraftEditor(w.VBox):
         except Exception as exc:
             self.message.show(error_html(exc))
             records = {}
-        self.rows = {name: ServerRow(self, name, rec) for name, rec in records.items()}
+        old = self.rows
+        self.rows = {}
+        for name, rec in records.items():
+            kept = old.get(name)  # an unchanged server keeps its row, and any unsaved typing
+            self.rows[name] = (
+                kept if kept is not None and kept.record == rec else ServerRow(self, name, rec)
+            )
         self.servers_box.children = tuple(r.box for r in self.rows.values()) or (
             w.HTML("<i>the draft is empty: add servers with the CatalogBrowser</i>"),
         )

@@ -22,7 +22,7 @@ import ipywidgets as w
 from ..audit import ACTIONS, parse_since
 from ..errors import UsageError
 from ..workspace import History
-from ._common import Message, error_html, ok_html
+from ._common import Message, error_html, ok_html, style
 
 if TYPE_CHECKING:
     import polars as pl
@@ -52,9 +52,14 @@ class HistoryView(w.VBox):
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.artifacts = w.Select(options=[], rows=8, layout=w.Layout(width="100%"))
         self.artifacts.add_class("mco-artifacts")
-        self.also_deploy = w.Checkbox(value=False, description="also deploy it")
+        self.also_deploy = w.Checkbox(
+            value=False, description="also deploy it", indent=False, layout=w.Layout(width="auto")
+        )
         self.rollback_button = w.Button(
-            description="Roll back to selected", button_style="warning", icon="undo"
+            description="Roll back to selected",
+            button_style="warning",
+            icon="undo",
+            layout=w.Layout(width="auto"),
         )
         self.history_table = w.HTML()
         self.history_table.add_class("mco-history")
@@ -64,6 +69,7 @@ class HistoryView(w.VBox):
         self.message.add_class("mco-message")
         super().__init__(
             [
+                style(),
                 w.HTML(f"<b>History</b> {escape(profile.ref)}"),
                 w.HBox([self.action, self.since, self.refresh_button]),
                 self.artifacts,
@@ -73,6 +79,7 @@ class HistoryView(w.VBox):
                 self.audit_table,
             ]
         )
+        self.add_class("mco-widget")
         self.add_class("mco-history-view")
         self.action.observe(lambda _c: self.refresh(), names="value")
         self.since.observe(lambda _c: self.refresh(), names="value")
