@@ -159,16 +159,17 @@ class Server:
         env: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         transport: str | None = None,
-        target_os: str = "linux",
+        target_os: str | None = None,
     ) -> dict[str, Any]:
-        """The client-native entry this server would get (without adding it anywhere)."""
-        from .clients import get_client, to_native
+        """The client-native entry this server would get (without adding it anywhere);
+        ``target_os`` defaults to this machine's, as for drafts."""
+        from .clients import current_os, get_client, to_native
         from .transport import render_server
 
         rendered = render_server(
             self.doc, params=params, env=env, headers=headers, transport=transport
         )
-        return to_native(get_client(client), rendered.entry, target_os)
+        return to_native(get_client(client), rendered.entry, target_os or current_os())
 
     def add_to(
         self,

@@ -383,16 +383,19 @@ class DriftReport:
         return f"<DriftReport {self.status}: {len(self.edited)} edited, {len(self.removed)} removed, {len(self.added)} added>"
 
     def _repr_html_(self) -> str:
-        rows = [(n, "edited", ", ".join(c["field"] for c in ch)) for n, ch in self.edited.items()]
-        rows += [(n, "removed", "") for n in self.removed]
-        rows += [(n, "added by hand", "") for n in self.added]
-        return safe_html(
-            lambda: (
+        def render() -> str:
+            rows = [
+                (n, "edited", ", ".join(str(c.get("field", "?")) for c in ch))
+                for n, ch in self.edited.items()
+            ]
+            rows += [(n, "removed", "") for n in self.removed]
+            rows += [(n, "added by hand", "") for n in self.added]
+            return (
                 f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
                 + html_table(["server", "change", "fields"], rows)
-            ),
-            self,
-        )
+            )
+
+        return safe_html(render, self)
 
 
 def drift(profile: Profile, path: str | os.PathLike[str] | None = None) -> DriftReport:

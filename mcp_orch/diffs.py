@@ -116,15 +116,22 @@ class Diff:
                 f"<div class='mco'><b>{escape(self.status)}</b>: {escape(self.recommendation)}"
                 f"<br><code>{escape(self.a)}</code> → <code>{escape(self.b)}</code><ul>",
             ]
+
+            def more(total: int, shown: int) -> list[str]:
+                return [f"<li><i>… {total - shown} more</i></li>"] if total > shown else []
+
             out += [f"<li class='add'>+ {escape(n)}</li>" for n in sorted(self.added)[:100]]
+            out += more(len(self.added), 100)
             out += [f"<li class='del'>- {escape(n)}</li>" for n in sorted(self.removed)[:100]]
+            out += more(len(self.removed), 100)
             for name, changes in sorted(self.modified.items())[:100]:
                 items = "".join(
-                    f"<li><code>{escape(c['field'])}</code>: {escape(repr(c['old']))} → "
-                    f"{escape(repr(c['new']))}</li>"
+                    f"<li><code>{escape(str(c.get('field')))}</code>: "
+                    f"{escape(repr(c.get('old')))} → {escape(repr(c.get('new')))}</li>"
                     for c in changes[:30]
-                )
+                ) + "".join(more(len(changes), 30))
                 out.append(f"<li class='mod'>~ {escape(name)}<ul>{items}</ul></li>")
+            out += more(len(self.modified), 100)
             out.append("</ul></div>")
             return "".join(out)
 

@@ -329,6 +329,12 @@ class Draft:
         self.validate()
         return publish_payload(self.profile, self.payload, changelog=changelog, **kw)
 
+    def probe(self, **kw: Any) -> Any:
+        """Start each server as the client would and run the MCP handshake (see probe.py)."""
+        from .probe import probe
+
+        return probe(self, **kw)
+
     # -- views -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = self._read()

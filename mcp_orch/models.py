@@ -151,6 +151,12 @@ class Artifact(BaseModel):
 
         return deploy_artifact(self._require_profile(), self, path=path, **kw)
 
+    def probe(self, **kw: Any) -> Any:
+        """Start each server as the client would and run the MCP handshake (see probe.py)."""
+        from .probe import probe
+
+        return probe(self, **kw)
+
     def _require_profile(self) -> Profile:
         if self._profile is None:
             from .errors import UsageError
@@ -230,11 +236,18 @@ class Deployment(BaseModel):
     def _repr_html_(self) -> str:
         def render() -> str:
             verb = "dry run: would write" if self.dry_run else "wrote"
+            names = ", ".join(self.managed[:50]) + (
+                f" … {len(self.managed) - 50} more" if len(self.managed) > 50 else ""
+            )
+            diff = self.diff_text[:5000]
+            if len(self.diff_text) > 5000:
+                diff += f"\n… {len(self.diff_text) - 5000} more characters"
             return (
-                f"<div class='mco'><b>Deployment</b> {escape(verb)} <code>{escape(self.path)}</code>"
-                f"<br>artifact <code>{escape(self.artifact_id)}</code> · managed: "
-                f"{escape(', '.join(self.managed))} · backup: {escape(self.backup or '-')}"
-                f"<pre>{escape(self.diff_text[:5000])}</pre></div>"
+                f"<div class='mco'><b>Deployment</b> {escape(verb)} "
+                f"<code>{escape(self.path)}</code><br>artifact "
+                f"<code>{escape(self.artifact_id)}</code> · managed ({len(self.managed)}): "
+                f"{escape(names)} · backup: {escape(self.backup or '-')}"
+                f"<pre>{escape(diff)}</pre></div>"
             )
 
         return safe_html(render, self)

@@ -43,6 +43,11 @@ def unfilled(value: Any) -> list[str]:
     return []
 
 
+def env_ref(name: str) -> str:
+    """The ``${env:NAME}`` reference for an input name (upper snake case)."""
+    return _env_ref(name)
+
+
 def _env_ref(name: str) -> str:
     return "${env:" + re.sub(r"[^A-Za-z0-9_]", "_", name).upper() + "}"
 

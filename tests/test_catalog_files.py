@@ -202,7 +202,11 @@ def test_packages_are_runnable(path: Path):
         # every env var forwarded with `docker run -e NAME` is declared
         declared = {e["name"] for e in pkg.get("environmentVariables") or []}
         for arg in pkg.get("runtimeArguments") or []:
-            if arg.get("type") == "named" and arg.get("name") == "-e" and "=" not in arg.get("value", "="):
+            if (
+                arg.get("type") == "named"
+                and arg.get("name") == "-e"
+                and "=" not in arg.get("value", "=")
+            ):
                 assert arg["value"] in declared, arg
 
 
@@ -243,8 +247,10 @@ def test_github_entry(docs: dict[str, dict]):
     assert first["registryType"] == "oci"
     assert first["identifier"].split(":")[0] == "ghcr.io/github/github-mcp-server"
     assert first["runtimeHint"] == "docker"
-    rendered = [a.get("value") if a["type"] == "positional" else f"{a['name']} {a.get('value', '')}".strip()
-                for a in first["runtimeArguments"]]
+    rendered = [
+        a.get("value") if a["type"] == "positional" else f"{a['name']} {a.get('value', '')}".strip()
+        for a in first["runtimeArguments"]
+    ]
     assert rendered == ["run", "-i", "--rm", "-e GITHUB_PERSONAL_ACCESS_TOKEN"]
     envs = {e["name"]: e for e in first["environmentVariables"]}
     token = envs["GITHUB_PERSONAL_ACCESS_TOKEN"]
@@ -272,14 +278,24 @@ def test_mix_of_transports(docs: dict[str, dict]):
     assert len(with_remotes) >= 6
     kinds = {r["type"] for d in docs.values() for r in _remotes(d)}
     assert {"streamable-http", "sse"} <= kinds
-    sse_only = [sid for sid, d in docs.items() if _remotes(d) and {r["type"] for r in _remotes(d)} == {"sse"}]
+    sse_only = [
+        sid
+        for sid, d in docs.items()
+        if _remotes(d) and {r["type"] for r in _remotes(d)} == {"sse"}
+    ]
     assert sse_only, "at least one server should offer only an SSE remote"
 
     headers = [h for d in docs.values() for r in _remotes(d) for h in r.get("headers") or []]
     assert any(h["name"] == "Authorization" for h in headers)
-    auth_like = [sid for sid, d in docs.items()
-                 if any(h["name"] == "Authorization" or "KEY" in h["name"].upper()
-                        for r in _remotes(d) for h in r.get("headers") or [])]
+    auth_like = [
+        sid
+        for sid, d in docs.items()
+        if any(
+            h["name"] == "Authorization" or "KEY" in h["name"].upper()
+            for r in _remotes(d)
+            for h in r.get("headers") or []
+        )
+    ]
     assert len(auth_like) >= 2
 
 
@@ -295,5 +311,7 @@ def test_no_literal_secrets(path: Path):
             if item.get("isSecret") and field in ("value", "default"):
                 # a secret may only carry a template such as "Bearer {token}"
                 bare = PLACEHOLDER_RE.sub("", text).strip()
-                assert bare in ("", "Bearer", "Basic", "Token"), f"{where}.{field} holds a literal secret"
+                assert bare in ("", "Bearer", "Basic", "Token"), (
+                    f"{where}.{field} holds a literal secret"
+                )
                 assert PLACEHOLDER_RE.search(text), f"{where}.{field} holds a literal secret"

@@ -21,8 +21,14 @@ CURSOR_FILE = {
     "mcpServers": {
         "gh": {
             "command": "docker",
-            "args": ["run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN",
-                     "ghcr.io/github/github-mcp-server"],
+            "args": [
+                "run",
+                "-i",
+                "--rm",
+                "-e",
+                "GITHUB_PERSONAL_ACCESS_TOKEN",
+                "ghcr.io/github/github-mcp-server",
+            ],
             "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": GH_TOKEN},
         },
         "clock": {"command": "uvx", "args": ["mcp-server-time"]},
@@ -64,13 +70,18 @@ def test_import_keeps_entries_links_catalog_and_moves_secrets(ws: mo.Workspace) 
     assert result.servers == ["gh", "clock", "linear", "mine"]
     assert result.linked == {"gh": "github", "clock": "time", "linear": "linear"}
     fields = {(s["server"], s["field"]) for s in result.secrets}
-    assert fields == {("gh", "env.GITHUB_PERSONAL_ACCESS_TOKEN"), ("linear", "headers.Authorization")}
+    assert fields == {
+        ("gh", "env.GITHUB_PERSONAL_ACCESS_TOKEN"),
+        ("linear", "headers.Authorization"),
+    }
     assert GH_TOKEN not in json.dumps(result.to_dict())  # reported masked
     draft = ws.profile("cursor").draft
     assert draft.servers["gh"]["env"] == {
         "GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"
     }
-    assert draft.servers["linear"]["headers"] == {"Authorization": "Bearer ${env:LINEAR_AUTHORIZATION}"}
+    assert draft.servers["linear"]["headers"] == {
+        "Authorization": "Bearer ${env:LINEAR_AUTHORIZATION}"
+    }
     assert draft.servers["mine"] == CURSOR_FILE["mcpServers"]["mine"]  # exact entry kept
     assert GH_TOKEN not in draft.path.read_text()
     assert ws.audit.query(action="import")[0]["details"]["servers"] == result.servers
@@ -87,8 +98,18 @@ def test_import_keep_secrets_is_flagged_by_validation(ws: mo.Workspace) -> None:
 def test_import_claude_code_placeholders_become_references(ws: mo.Workspace) -> None:
     path = Path(config_path("claude-code", root=ws.client_root))
     path.write_text(
-        json.dumps({"mcpServers": {"x": {"type": "stdio", "command": "npx", "args": ["-y", "x"],
-                                         "env": {"TOKEN": "${MY_TOKEN}"}}}})
+        json.dumps(
+            {
+                "mcpServers": {
+                    "x": {
+                        "type": "stdio",
+                        "command": "npx",
+                        "args": ["-y", "x"],
+                        "env": {"TOKEN": "${MY_TOKEN}"},
+                    }
+                }
+            }
+        )
     )
     ws.import_client("claude-code")
     assert ws.profile("claude-code").draft.servers["x"]["env"] == {"TOKEN": "${env:MY_TOKEN}"}

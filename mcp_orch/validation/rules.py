@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..clients import ClientSpec
-from ..secrets import is_reference, scan_value
+from ..secrets import is_reference
 from ..transport import unfilled
 from .report import Finding, Severity
 
@@ -141,6 +141,9 @@ def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str
     "store a reference instead: ${env:NAME}, and set NAME in the environment",
 )
 def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    from ..secrets import scan_entry
+
+    flagged: set[str] = set()
     for where, value in _strings(s.neutral):
         group, _, key = where.partition(".")
         if (
@@ -155,20 +158,17 @@ def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, s
             template = _header_template(s, key)
             if template:
                 hint = f"keep the form {template!r} and pass its variables as ${{env:NAME}} references, e.g. --param VAR='${{env:NAME}}'"
+            flagged.add(where)
             yield (
                 s.name,
                 f"{key} is marked secret in the catalog but holds a literal value",
                 where,
                 hint,
             )
-            continue
-        for finding in scan_value(value):
-            yield (
-                s.name,
-                f"{finding.label} found as a literal value ({finding.masked})",
-                where,
-                "move it to the environment and write ${env:NAME} in its place",
-            )
+    # known token formats anywhere; long random values in env and headers
+    for hit in scan_entry(s.neutral, server=s.name):
+        if hit.field not in flagged:
+            yield s.name, hit.message, hit.field, hit.suggestion
 
 
 def _header_template(s: Subject, header: str) -> str | None:

@@ -18,7 +18,7 @@ import ipywidgets as w
 
 from ..errors import MCPOrchError
 from ..secrets import is_reference
-from ..transport import _env_ref, choose
+from ..transport import choose, env_ref
 
 if TYPE_CHECKING:
     from ..catalog import Server
@@ -84,7 +84,7 @@ class Message(w.HTML):
 
 def secret_ref_name(item: dict[str, Any]) -> str:
     """The environment variable that carries a secret input (``${env:NAME}``)."""
-    return _env_ref(item["name"])[len("${env:") : -1]
+    return env_ref(item["name"])[len("${env:") : -1]
 
 
 class InputForm:
