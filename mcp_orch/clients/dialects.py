@@ -149,6 +149,7 @@ def _apply_toml(
                     table[k] = inline
                 else:
                     table[k] = v
+            table.add(tomlkit.nl())  # a blank line before whatever table follows
             servers[server] = table
     return tomlkit.dumps(doc)
 
