@@ -3,7 +3,8 @@
     make demo            # or: .venv/bin/python scripts/demo.py [--keep]
 
 Runs the real ``mcp-orch`` CLI step by step — discover → add → validate → publish → deploy →
-edit by hand → drift → rollback → history — printing each command and its output. Everything
+edit by hand → drift → rollback → history → check → sync to more clients → detect → audit →
+verify — printing each command and its output. Everything
 happens under ``.sandbox/`` (a fresh folder each run); your real home and client configs are
 never read or written.
 """
@@ -99,7 +100,10 @@ def main() -> int:
     run("rollback", *c, "--deploy")
     print(f"\n--- {config} after rollback ---\n{config.read_text()}")
     run("config-history", *c)
-    run("audit-log")
+    run("check", str(config), "--level", "static")
+    run("sync", "--from", "claude-desktop", "--to", "cursor,vscode,codex", "--deploy")
+    run("detect")
+    run("audit-log", "--limit", "12")
     run("verify")
     print(f"\nDone. Everything is in {SANDBOX} (deleted at the next run).")
     return 0
