@@ -35,7 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mcp_orch.probe import probe
 
-TARGET_RATIO = 4.0
+# "well under 8x": a Python server's start-up is CPU-bound, so on 2 cores 8 of them cannot beat
+# ~4x; 6x leaves room for that and still catches probes that run one after another.
+TARGET_RATIO = 6.0
 N = 8
 
 TINY = r"""

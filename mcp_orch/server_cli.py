@@ -80,6 +80,9 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
     sock = _listen(host, port)
     actual = sock.getsockname()[1]
 
+    from .validation.schemas import skip_slow_uri_grammar
+
+    skip_slow_uri_grammar()  # before the SDK imports jsonschema
     import uvicorn
 
     from .server import build_server, http_app
@@ -138,6 +141,9 @@ def serve_cmd(ctx: Ctx, use_http: bool, host: str, port: int) -> None:
         source = click_ctx.get_parameter_source(option)
         if source is not None and source.name == "COMMANDLINE":
             raise UsageError(f"--{option} needs --http", "add --http, or drop --" + option)
+    from .validation.schemas import skip_slow_uri_grammar
+
+    skip_slow_uri_grammar()  # before the SDK imports jsonschema
     from .server import build_server
 
     server = build_server(ctx.ws)
