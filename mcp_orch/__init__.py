@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from .models import Artifact, Deployment
-    from .probe import ProbeReport, probe
+    from .probes import ProbeReport, probe
     from .validation import Finding, ValidationReport, check_payload
     from .workspace import History, Profile, Workspace
 
@@ -69,7 +69,7 @@ _LAZY = {
     "MissingSecret": "errors",
     "NotFound": "errors",
     "ParseError": "errors",
-    "ProbeReport": "probe",
+    "ProbeReport": "probes",
     "Profile": "workspace",
     "Registry": "catalog",
     "Server": "catalog",
@@ -81,7 +81,7 @@ _LAZY = {
     "diff": "diffs",
     "get_client": "clients",
     "list_clients": "clients",
-    "probe": "probe",
+    "probe": "probes",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

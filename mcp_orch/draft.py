@@ -331,7 +331,7 @@ class Draft:
 
     def probe(self, **kw: Any) -> Any:
         """Start each server as the client would and run the MCP handshake (see probe.py)."""
-        from .probe import probe
+        from .probes import probe
 
         return probe(self, **kw)
 

@@ -153,7 +153,7 @@ class Artifact(BaseModel):
 
     def probe(self, **kw: Any) -> Any:
         """Start each server as the client would and run the MCP handshake (see probe.py)."""
-        from .probe import probe
+        from .probes import probe
 
         return probe(self, **kw)
 

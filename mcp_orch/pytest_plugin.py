@@ -37,7 +37,7 @@ import pytest
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
-    from .probe import ProbeReport
+    from .probes import ProbeReport
     from .validation import ValidationReport
     from .validation.config import Settings, Target
     from .workspace import Workspace
@@ -212,7 +212,7 @@ class McpConfigFile(pytest.File):
         return self._report
 
     def probe_report(self) -> ProbeReport:
-        from .probe import DEFAULT_TIMEOUT, probe
+        from .probes import DEFAULT_TIMEOUT, probe
 
         if self._probe is None:
             assert self._target is not None

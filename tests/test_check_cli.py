@@ -333,7 +333,7 @@ def test_check_and_probe_are_listed_and_keep_mcp_off_the_import_path() -> None:
     assert {"check", "probe"} <= set(run("--help").output.split())
     code = (
         "import sys, mcp_orch.validation.cli, mcp_orch.validation.config, "
-        "mcp_orch.pytest_plugin, mcp_orch.probe; "
+        "mcp_orch.pytest_plugin, mcp_orch.probes; "
         "print(sorted(m for m in ('mcp', 'polars', 'anyio') if m in sys.modules))"
     )
     out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)

@@ -18,7 +18,7 @@ import pytest
 
 # pytester's in-process runs drop the modules first imported inside them; imported here they
 # stay, so a later test never meets a second copy of a module (classes that differ by identity).
-import mcp_orch.probe
+import mcp_orch.probes
 import mcp_orch.validation.cli
 import mcp_orch.workspace  # noqa: F401
 

@@ -48,7 +48,7 @@ from .config import (
 from .report import Finding, ValidationReport
 
 if TYPE_CHECKING:
-    from ..probe import ProbeReport
+    from ..probes import ProbeReport
 
 
 @dataclass
@@ -132,7 +132,7 @@ def run_checks(
             outcome.servers = list(target.servers)
             report = check_target(target, select=select, ignore=ignore, levels=levels)
             if "live" in levels and wanted(PROBE_CODE, PROBE_RULE, select, ignore):
-                from ..probe import probe
+                from ..probes import probe
 
                 outcome.probe = probe(target, jobs=jobs, timeout=timeout, progress=progress)
                 report = ValidationReport(
@@ -348,7 +348,7 @@ def probe_cmd(
 ) -> None:
     """Start every server of a config file, draft:CLIENT/PROFILE or artifact:ID, run the MCP
     handshake and list its tools; exit 1 if any server fails."""
-    from ..probe import probe
+    from ..probes import probe
 
     workspace = ctx.ws if target.startswith(("draft:", "artifact:")) else None
     resolved = resolve_target(target, client=client, workspace=workspace, settings=load_settings())

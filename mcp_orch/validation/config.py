@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ..models import Artifact
     from ..workspace import Workspace
 
-#: Levels in the order they build on each other. ``live`` is the probe (see mcp_orch.probe).
+#: Levels in the order they build on each other. ``live`` is the probe (see mcp_orch.probes).
 LEVELS: tuple[str, ...] = ("static", "environment", "live")
 DEFAULT_LEVELS: tuple[str, ...] = ("static", "environment")
 #: The pseudo rule that carries a failed live probe (select/ignore it like a rule).
@@ -465,7 +465,7 @@ def check_target(
     ignore: list[str] | None = None,
     levels: tuple[str, ...] = DEFAULT_LEVELS,
 ) -> ValidationReport:
-    """The static and/or environment findings of a target (the live level is :mod:`..probe`)."""
+    """The static and/or environment findings of a target (the live level is :mod:`..probes`)."""
     rule_lv = tuple(lv for lv in levels if lv != "live")
     pseudo = (PROBE_CODE, PROBE_RULE)
     rule_select = [k for k in select or [] if k not in pseudo]
@@ -485,7 +485,7 @@ def check_target(
 
 
 def probe_findings(probe_report: Any) -> list[Finding]:
-    """Failed probes of a :class:`~mcp_orch.probe.ProbeReport` as findings (code ``PROBE``)."""
+    """Failed probes of a :class:`~mcp_orch.probes.ProbeReport` as findings (code ``PROBE``)."""
     out = []
     for r in probe_report.results:
         if not r.ok:

@@ -1,6 +1,6 @@
 """Live probe: start each configured server the way its client would and talk MCP to it.
 
-    >>> from mcp_orch.probe import probe
+    >>> from mcp_orch.probes import probe
     >>> report = probe(ws.profile("claude-desktop").draft)           # or an Artifact
     >>> report = probe("~/.cursor/mcp.json", jobs=4, timeout=20)      # or a client config file
     >>> report.ok, report["time"].tools
