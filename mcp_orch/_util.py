@@ -56,7 +56,10 @@ def atomic_write(
         mode = path.stat().st_mode & 0o7777
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}", str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -79,6 +82,24 @@ def atomic_write(
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+
+
+def read_text_file(path: Path, *, missing_ok: bool = False) -> str:
+    """A config file's text (UTF-8); ``ParseError`` naming the file when it is not text.
+    With ``missing_ok`` a file that does not exist reads as empty."""
+    from .errors import ParseError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            "save the file as UTF-8; it was left untouched",
+        ) from None
 
 
 def write_json(path: Path, data: Any, **kw: Any) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._resources import data_dir, load_schema
-from ._util import SLUG, check_id, html_table, read_json, safe_html, write_json
+from ._util import SLUG, check_id, html_table, read_json, read_text_file, safe_html, write_json
 from .errors import AlreadyExists, InvalidConfig, NotFound, ParseError, UsageError
 
 if TYPE_CHECKING:
@@ -455,7 +455,7 @@ class Registry:
             path = Path(source)
             where = str(path)
             try:
-                source = json.loads(path.read_text(encoding="utf-8"))
+                source = json.loads(read_text_file(path))
             except FileNotFoundError:
                 raise NotFound(f"no such file: {path}", "check the path") from None
             except json.JSONDecodeError as exc:
@@ -464,9 +464,15 @@ class Registry:
         if not docs:
             raise ParseError(f"{where}: no server.json documents found", "see server.json")
         latest: dict[str, dict[str, Any]] = {}
+        marked: set[str] = set()
         for doc in docs:
             _validate_doc(doc, f"{where}: {doc.get('name', '?')}")
-            latest[doc["name"]] = doc  # the registry lists versions oldest first
+            official = (doc.get("_meta") or {}).get("io.modelcontextprotocol.registry/official")
+            is_latest = isinstance(official, dict) and official.get("isLatest") is True
+            if is_latest or doc["name"] not in marked:  # else: the last listed version wins
+                latest[doc["name"]] = doc
+            if is_latest:
+                marked.add(doc["name"])
         return CatalogView(self.register(doc, replace=True) for doc in latest.values())
 
 

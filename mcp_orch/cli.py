@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
+from ._util import read_text_file
 from .errors import MCPOrchError, UsageError
 
 if TYPE_CHECKING:
@@ -109,6 +110,17 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # a path that cannot be read or written
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(
+                ctx,
+                MCPOrchError(
+                    f"{exc.strerror or type(exc).__name__}{where}",
+                    "check the path and its permissions; nothing else was changed",
+                ),
+            )
+        except UnicodeDecodeError as exc:
+            _fail(ctx, MCPOrchError(f"a file is not UTF-8 text ({exc.reason})", "save it as UTF-8"))
         except Exception as exc:
             if os.environ.get("MCP_ORCH_DEBUG"):
                 raise
@@ -525,7 +537,7 @@ def _check(
 
         spec = get_client(client)
         try:
-            text = Path(file).read_text(encoding="utf-8")
+            text = read_text_file(Path(file))
         except FileNotFoundError:
             raise NotFound(f"no such file: {file}", "check the path") from None
         return check_payload(
@@ -697,7 +709,7 @@ def restore_cmd(ctx: Ctx, client: str, profile: str, backup: str | None, list_on
 
 @cli.command("config-history")
 @client_profile
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @common
 def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
     """The artifacts of a profile, newest first."""
@@ -727,7 +739,7 @@ def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
 @click.option("--client", "-c", help="Only this client.")
 @click.option("--profile", "-p", help="Only this profile.")
 @click.option("--artifact-id", help="Only events about this artifact.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @common
 def audit_log_cmd(
     ctx: Ctx,
@@ -818,11 +830,16 @@ def keys_export_cmd(ctx: Ctx, key_id: str | None) -> None:
 
 
 @keys_group.command("trust")
-@click.argument("file", type=click.File("r"))
+@click.argument("file", type=click.File("rb"))
 @common
 def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
     """Trust a teammate's public key (PEM file, or - for stdin)."""
-    kid = ctx.ws.keys.trust(file.read())
+    from .errors import ParseError
+
+    try:
+        kid = ctx.ws.keys.trust(file.read())
+    except ParseError as exc:
+        raise ParseError(f"{file.name}: {exc.message}", exc.hint) from None
     ctx.emit({"trusted": kid}, f"trusted {kid}")
 
 
@@ -870,7 +887,9 @@ def init_configs_cmd(ctx: Ctx) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="mcp-orch")
+    invoked = os.path.basename(sys.argv[0]) if sys.argv else ""
+    prog = "mcp-orchestration" if invoked.startswith("mcp-orchestration") else "mcp-orch"
+    cli.main(args=argv, prog_name=prog)
 
 
 if __name__ == "__main__":

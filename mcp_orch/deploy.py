@@ -20,7 +20,17 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._util import atomic_write, html_table, iso, locked, mask, now_utc, read_json, safe_html
+from ._util import (
+    atomic_write,
+    html_table,
+    iso,
+    locked,
+    mask,
+    now_utc,
+    read_json,
+    read_text_file,
+    safe_html,
+)
 from .clients import ClientSpec, config_path, env_refs, substitute_refs
 from .clients.dialects import apply_changes, read_config
 from .errors import ConflictError, MCPOrchError, MissingSecret, NotFound, UsageError
@@ -164,10 +174,24 @@ def deploy_artifact(
         )
     artifact.bind(profile).verify()
     target = target_path(profile, path, scope, project_dir)
-    rendered, secrets = render_secrets(spec, artifact.servers)
+    unset_note = ""
+    try:
+        rendered, secrets = render_secrets(spec, artifact.servers)
+    except MissingSecret as exc:
+        if not dry_run:
+            raise
+        # a preview still shows where the values would go
+        rendered = {
+            n: substitute_refs(pass_through(spec, e), lambda v: f"<{v} is not set>")
+            for n, e in artifact.servers.items()
+        }
+        secrets = []
+        unset_note = (
+            f"\n# note: {exc.message.replace('; nothing was written', '')}: deploy would stop\n"
+        )
 
     with locked(ws.path / "locks" / ("deploy-" + sha256_id(str(target).encode())[7:23])):
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        text = read_text_file(target, missing_ok=True)
         current = server_map(spec, read_config(spec, text, str(target)))
         records = load_records(profile)
         previous = records["targets"].get(str(target), {})
@@ -226,7 +250,7 @@ def deploy_artifact(
             managed=sorted(rendered),
             dry_run=dry_run,
             changed=new_text != text,
-            diff_text=diff_text,
+            diff_text=diff_text + unset_note,
             entry_digests={n: entry_digest(e) for n, e in rendered.items()},
             unmanaged=sorted(set(check) - set(rendered)),
             overwritten=overwritten,
@@ -308,11 +332,7 @@ def restore(profile: Profile, backup: str | os.PathLike[str] | None = None) -> d
     chosen = items[0]
     if backup is not None:
         chosen = next(
-            (
-                b
-                for b in items
-                if b["backup"] == str(backup) or Path(b["backup"]).name == str(backup)
-            ),
+            (b for b in items if str(backup) in (b["backup"], Path(b["backup"]).name, b["taken"])),
             {},
         )
         if not chosen:
@@ -411,7 +431,7 @@ def drift(profile: Profile, path: str | os.PathLike[str] | None = None) -> Drift
     record = records["targets"][key]
     spec = profile.client
     target = Path(key)
-    text = target.read_text(encoding="utf-8") if target.exists() else ""
+    text = read_text_file(target, missing_ok=True)
     current = server_map(spec, read_config(spec, text, key))
     report = DriftReport(spec.id, profile.id, key, record.get("artifact_id"))
     expected: dict[str, Any] = {}

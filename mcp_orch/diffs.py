@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ._util import STYLE, mask, safe_html
+from ._util import STYLE, mask, read_text_file, safe_html
 from .clients import get_client
 from .errors import UsageError
 
@@ -157,7 +157,7 @@ def _servers(x: Any, client: str | None) -> tuple[str, dict[str, Any], str]:
             )
         spec = get_client(client)
         path = Path(x)
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        text = read_text_file(path, missing_ok=True)
         return spec.id, server_map(spec, read_config(spec, text, str(path))), str(path)
     if isinstance(x, dict):
         if client is None:

@@ -134,7 +134,13 @@ class Keyring:
 
     def _load_private(self) -> Any:
         if self._private is not None:
-            return self._private
+            try:  # another process may have rotated the key since it was loaded
+                current = (self.path / "current").read_text().strip()
+            except FileNotFoundError:
+                current = ""
+            if current == key_id_of(self._private.public_key()):
+                return self._private
+            self._private = None
         from cryptography.hazmat.primitives import serialization
 
         if not self.exists():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._util import html_table, mask, safe_html
+from ._util import html_table, mask, read_text_file, safe_html
 from .clients import (
     config_path,
     from_native,
@@ -92,7 +92,7 @@ def detect(ws: Workspace, *, project_dir: str | os.PathLike[str] | None = None) 
             count, error = None, None
             if exists:
                 try:
-                    text = path.read_text(encoding="utf-8")
+                    text = read_text_file(path)
                     count = len(server_map(spec, read_config(spec, text, str(path))))
                 except MCPOrchError as exc:
                     error = exc.message
@@ -264,7 +264,7 @@ def import_client(
             f"{spec.name} has no config file at {file}",
             "pass --path FILE, or run `mcp-orch detect` to see which clients are here",
         )
-    servers = server_map(spec, read_config(spec, file.read_text(encoding="utf-8"), str(file)))
+    servers = server_map(spec, read_config(spec, read_text_file(file), str(file)))
     registry = ws.registry()
     result = ImportResult(spec.id, profile, str(file))
     draft = prof.draft

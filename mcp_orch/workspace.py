@@ -23,7 +23,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._util import check_id, html_table, safe_html
+from ._util import check_id, html_table, read_text_file, safe_html
 from .clients import ClientSpec, current_os, get_client
 from .errors import MCPOrchError
 
@@ -145,12 +145,13 @@ class Workspace:
         prof = self.profile(client, profile)
         file = Path(path)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = read_text_file(file)
         except FileNotFoundError:
             raise NotFound(f"no such file: {file}", "check the path") from None
         data = read_config(prof.client, text, str(file))
         payload = build_payload(prof.client, server_map(prof.client, data))
-        report = check_payload(prof.client, payload, target=str(file))
+        # the file as it is (like validate-draft --file), so a malformed server map is refused
+        report = check_payload(prof.client, data, target=str(file))
         if not report.ok:
             first = report.errors[0]
             raise InvalidConfig(
@@ -374,7 +375,7 @@ class Profile:
 
         latest = self.artifact(artifact_id)
         file = target_path(self, path)
-        text = file.read_text(encoding="utf-8") if file.exists() else ""
+        text = read_text_file(file, missing_ok=True)
         current = server_map(self.client, read_config(self.client, text, str(file)))
         records = load_records(self).get("targets", {}).get(str(file), {})
         same_by_digest: set[str] = set()

@@ -417,8 +417,10 @@ def test_claude_desktop_missing_secret_writes_nothing(ws: mo.Workspace) -> None:
     before = _write(path, '{"mcpServers": {}}\n')
     with pytest.raises(MissingSecret):
         art.deploy()
-    with pytest.raises(MissingSecret):
-        art.deploy(dry_run=True)
+    # a dry run still previews, marking where the unset value would go, and writes nothing
+    preview = art.deploy(dry_run=True)
+    assert f"<{SECRET_VAR} is not set>" in preview.diff_text
+    assert "deploy would stop" in preview.diff_text
     assert path.read_bytes() == before
     assert profile.backups() == []
 

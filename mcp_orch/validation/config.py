@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from .._util import read_text_file
 from ..clients import ClientSpec, config_path, from_native, get_client, list_clients
 from ..errors import NotFound, UsageError
 from .report import Finding, ValidationReport
@@ -378,7 +379,7 @@ def read_target_file(
             f"{path} is a folder", "name the config files (or use check, which walks folders)"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_file(path)
     except FileNotFoundError:
         raise NotFound(f"no such file: {path}", "check the path") from None
     except UnicodeDecodeError:
