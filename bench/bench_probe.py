@@ -40,24 +40,7 @@ from mcp_orch.probes import probe
 TARGET_RATIO = 6.0
 N = 8
 
-TINY = r"""
-import json, sys
-for line in sys.stdin:
-    req = json.loads(line)
-    if "id" not in req:
-        continue
-    if req["method"] == "initialize":
-        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
-                  "serverInfo": {"name": "tiny", "version": "0.1.0"}}
-        msg = {"jsonrpc": "2.0", "id": req["id"], "result": result}
-    elif req["method"] == "tools/list":
-        tools = [{"name": "echo", "inputSchema": {"type": "object"}}]
-        msg = {"jsonrpc": "2.0", "id": req["id"], "result": {"tools": tools}}
-    else:
-        msg = {"jsonrpc": "2.0", "id": req["id"], "error": {"code": -32601, "message": "no"}}
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-"""
+TINY = (Path(__file__).resolve().parents[1] / "tests" / "servers" / "tiny_stdio.py").read_text()
 
 
 def entry(kind: str, folder: Path) -> dict[str, Any]:

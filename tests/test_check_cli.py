@@ -24,25 +24,7 @@ from mcp_orch.validation.config import detect_client, load_settings
 PY = sys.executable
 GHP = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a GitHub-shaped token (fake)
 
-TINY = r"""
-import json, sys
-for line in sys.stdin:
-    req = json.loads(line)
-    if "id" not in req:
-        continue
-    if req["method"] == "initialize":
-        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
-                  "serverInfo": {"name": "tiny", "version": "0.1.0"}}
-    elif req["method"] == "tools/list":
-        result = {"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]}
-    else:
-        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": req["id"],
-                                     "error": {"code": -32601, "message": "no"}}) + "\n")
-        sys.stdout.flush()
-        continue
-    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": req["id"], "result": result}) + "\n")
-    sys.stdout.flush()
-"""
+TINY = (Path(__file__).parent / "servers" / "tiny_stdio.py").read_text()
 
 
 def run(*args: str) -> Result:

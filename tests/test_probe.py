@@ -30,37 +30,7 @@ BIN = Path(sys.executable).parent
 # A minimal MCP server over stdio, JSON-RPC by hand (no SDK import): starts in milliseconds.
 # TINY_TOOLS names its tools, TINY_LOG gets "start NAME PID" / "end NAME" lines, TINY_ECHO_ENV
 # names a variable whose value it reports in its server name (to see what env it was given).
-TINY = r"""
-import json, os, sys
-name = os.environ.get("TINY_NAME", "tiny")
-if os.environ.get("TINY_ECHO_ENV"):
-    name = name + ":" + os.environ.get(os.environ["TINY_ECHO_ENV"], "<unset>")
-tools = [t for t in os.environ.get("TINY_TOOLS", "echo").split(",") if t] + sys.argv[1:]
-log = os.environ.get("TINY_LOG")
-def note(text):
-    if log:
-        with open(log, "a") as fh:
-            fh.write(text + "\n")
-note(f"start {name} {os.getpid()}")
-def send(msg):
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-for line in sys.stdin:
-    req = json.loads(line)
-    if "id" not in req:
-        continue
-    method, rid = req.get("method"), req["id"]
-    if method == "initialize":
-        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
-                  "serverInfo": {"name": name, "version": "0.1.0"}}
-        send({"jsonrpc": "2.0", "id": rid, "result": result})
-    elif method == "tools/list":
-        tool_list = [{"name": t, "inputSchema": {"type": "object"}} for t in tools]
-        send({"jsonrpc": "2.0", "id": rid, "result": {"tools": tool_list}})
-    else:
-        send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "no"}})
-note(f"end {name}")
-"""
+TINY = (Path(__file__).parent / "servers" / "tiny_stdio.py").read_text()
 
 EXITS = r"""
 import sys

@@ -46,24 +46,7 @@ PLUGIN = (
 PY = sys.executable
 GHP = "ghp_" + "Q1w2E3r4T5y6U7i8O9p0" * 2
 
-TINY = r"""
-import json, sys
-for line in sys.stdin:
-    req = json.loads(line)
-    if "id" not in req:
-        continue
-    if req["method"] == "initialize":
-        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}},
-                  "serverInfo": {"name": "tiny", "version": "0.1.0"}}
-        msg = {"jsonrpc": "2.0", "id": req["id"], "result": result}
-    elif req["method"] == "tools/list":
-        tools = [{"name": "echo", "inputSchema": {"type": "object"}}]
-        msg = {"jsonrpc": "2.0", "id": req["id"], "result": {"tools": tools}}
-    else:
-        msg = {"jsonrpc": "2.0", "id": req["id"], "error": {"code": -32601, "message": "no"}}
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-"""
+TINY = (Path(__file__).parent / "servers" / "tiny_stdio.py").read_text()
 
 
 def config(path: Path, servers: dict[str, Any]) -> Path:
