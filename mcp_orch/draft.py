@@ -326,6 +326,12 @@ class Draft:
         """Validate, sign, store, move ``latest`` and record the event (see publish.py)."""
         from .publish import publish_payload
 
+        if not self.path.exists() and self.profile.latest() is None:
+            raise NotFound(
+                f"nothing to publish: {self.profile.ref} has no draft and no releases",
+                "add servers first (mcp-orch add-server ID --client C --profile P), "
+                "or check the --profile name",
+            )
         self.validate()
         return publish_payload(self.profile, self.payload, changelog=changelog, **kw)
 

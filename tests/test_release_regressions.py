@@ -79,3 +79,11 @@ def test_printing_an_artifact_is_short(registry, ws) -> None:
     art = p.draft.publish("x")
     assert str(art).startswith("<Artifact ") and art.signature not in str(art)
     assert str(art.deploy()).startswith("<Deployment ")
+
+
+def test_publishing_a_profile_that_was_never_used_is_refused(ws) -> None:
+    with pytest.raises(mo.NotFound) as err:
+        ws.profile("cursor", "typo").draft.publish("x")
+    assert "--profile" in err.value.hint
+    assert ws.profile("cursor", "typo").latest() is None
+    assert not ws.audit.query(action="publish")
