@@ -136,10 +136,18 @@ def _ms(value: float | None) -> str:
 class ProbeReport:
     """The probes of every server of one config, in config order."""
 
-    def __init__(self, results: list[ServerProbe], *, target: str = "", client: str = "") -> None:
+    def __init__(
+        self,
+        results: list[ServerProbe],
+        *,
+        target: str = "",
+        client: str = "",
+        skipped: list[str] | None = None,
+    ) -> None:
         self.results = results
         self.target = target
         self.client = client
+        self.skipped = list(skipped or [])  # servers the client has switched off
 
     @property
     def ok(self) -> bool:
@@ -170,7 +178,8 @@ class ProbeReport:
     def summary(self) -> str:
         good = len(self.results) - len(self.failed)
         verdict = "ok" if self.ok else "FAILED"
-        return f"{verdict}: {good} of {len(self.results)} server(s) answered"
+        off = f" ({len(self.skipped)} disabled, not started)" if self.skipped else ""
+        return f"{verdict}: {good} of {len(self.results)} server(s) answered{off}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,6 +187,7 @@ class ProbeReport:
             "target": self.target,
             "client": self.client,
             "servers": [r.to_dict() for r in self.results],
+            "skipped": self.skipped,
         }
 
     def frame(self) -> pl.DataFrame:
@@ -831,6 +841,17 @@ def _preload() -> None:
     from anyio.streams import text  # noqa: F401
 
 
+def is_disabled(entry: dict[str, Any]) -> bool:
+    """True when the client's own entry switches the server off (Cline, Kiro, Windsurf and Amp
+    ``disabled``; Codex, Goose, OpenCode and Kilo ``enabled``; 5ire ``isActive``; Jan ``active``)."""
+    return (
+        entry.get("disabled") is True
+        or entry.get("enabled") is False
+        or entry.get("isActive") is False
+        or entry.get("active") is False
+    )
+
+
 def _source(
     source: Any, client: str | None, workspace: Any
 ) -> tuple[ClientSpec, dict[str, dict[str, Any]], str]:
@@ -886,6 +907,10 @@ async def aprobe(
                 f"servers: {', '.join(entries) or '(none)'}",
             )
         entries = {n: e for n, e in entries.items() if n in servers}
+        skipped: list[str] = []
+    else:  # servers the client itself would not start are not started here either
+        skipped = [n for n, e in entries.items() if is_disabled(e)]
+        entries = {n: e for n, e in entries.items() if n not in skipped}
     launches = [launch_for(spec, name, entry) for name, entry in entries.items()]
     bar = _progress_bar(len(launches), label, progress)
     try:
@@ -899,7 +924,7 @@ async def aprobe(
         )
     finally:
         bar.close()
-    return ProbeReport(results, target=label, client=spec.id)
+    return ProbeReport(results, target=label, client=spec.id, skipped=skipped)
 
 
 def probe(

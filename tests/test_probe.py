@@ -556,3 +556,25 @@ def test_notebook_progress_bar_is_an_ipywidget(monkeypatch: pytest.MonkeyPatch) 
     bar.close()
     assert (bar.bar.value, bar.bar.max) == (2, 3)
     assert bar.bar.bar_style == "danger" and "1 failed" in bar.caption.value
+
+
+def test_servers_the_client_disabled_are_not_started(tiny: Path, tmp_path: Path) -> None:
+    log = tmp_path / "starts.log"
+    payload = {
+        "mcpServers": {
+            "on": {"command": PY, "args": [str(tiny)], "env": {"TINY_LOG": str(log)}},
+            "off": {
+                "command": PY,
+                "args": [str(tiny)],
+                "env": {"TINY_LOG": str(log), "TINY_NAME": "off"},
+                "disabled": True,
+            },
+        }
+    }
+    report = probe(payload, client="cline")
+    assert [r.server for r in report] == ["on"]
+    assert report.skipped == ["off"]
+    assert "1 disabled" in report.summary()
+    assert "start off" not in log.read_text()
+    # asked for by name, a disabled server is probed anyway
+    assert probe(payload, client="cline", servers=["off"])["off"].ok
