@@ -931,3 +931,15 @@ def test_yaml_family_keeps_everything_it_does_not_manage(spec: ClientSpec, data:
         parsed = _yaml_safe(text)
         assert read_config(spec, text) == parsed
         _check(spec, text, parsed, extras, unmanaged, model, comments)
+
+
+def test_a_new_continue_file_starts_with_its_header() -> None:
+    spec = get_client("continue")
+    text = apply_changes(spec, "", {"m": to_native(spec, STDIO)})
+    data = _yaml_safe(text)
+    assert (data["name"], data["version"], data["schema"]) == ("mcp-orch servers", "0.0.1", "v1")
+    assert [s["name"] for s in data["mcpServers"]] == ["m"]
+    # an existing file keeps its own top-level keys, and gets no header
+    assert "schema" not in _yaml_safe(
+        apply_changes(spec, "rules: []\n", {"m": to_native(spec, STDIO)})
+    )

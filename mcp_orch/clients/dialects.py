@@ -161,8 +161,8 @@ def _apply_yaml(
 
     y = _yaml()
     data = _yaml_load(text, name) if text.strip() else None
-    if data is None:
-        data = CommentedMap()
+    if data is None:  # a new file (no text at all) starts with the client's header fields
+        data = CommentedMap(spec.new_file_fields.items() if not text else ())
     if not isinstance(data, dict):
         raise ParseError(f"{name}: the top level is not a mapping", _FIX)
     container: Any = data

@@ -70,6 +70,7 @@ class ClientSpec:
     windows_cmd_wrap: bool = True
     extra_fields: tuple[str, ...] = ()  # fields the client knows beyond the shape above
     static_fields: dict[str, Any] = field(default_factory=dict)  # written into every entry
+    new_file_fields: dict[str, Any] = field(default_factory=dict)  # top keys of a new file
     env_passthrough: str | None = None  # field listing variables passed through (Codex)
     bearer_env_field: str | None = None  # field naming the bearer token's variable (Codex)
     max_servers: int | None = None

@@ -146,6 +146,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
         },
         placeholder="${{ secrets.NAME }}",
         extra_fields=("type", "cwd", "connectionTimeout"),
+        # config.yaml and block files both start with these (docs.continue.dev mcp deep dive)
+        new_file_fields={"name": "mcp-orch servers", "version": "0.0.1", "schema": "v1"},
         source="docs.continue.dev/customize/deep-dives/mcp (YAML list of {name, ...})",
     ),
     ClientSpec(
