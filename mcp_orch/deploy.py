@@ -350,6 +350,10 @@ def restore(profile: Profile, backup: str | os.PathLike[str] | None = None) -> d
     else:  # the file predates any deploy: the entries of that deploy are no longer managed
         records["targets"].pop(str(source), None)
     atomic_write(_records_path(profile), json.dumps(records, indent=2) + "\n")
+    store = profile.workspace.store
+    with store.lock(profile.client.id, profile.id):  # type: ignore[attr-defined]
+        # `deployed` names the release the restored file came from (none if it predates them)
+        store.set_ref(profile.client.id, profile.id, "deployed", saved.get("artifact_id"))
     profile.workspace.audit.append(
         "restore",
         client=profile.client.id,

@@ -25,8 +25,11 @@ def test_restore_then_deploy_removes_entries_of_the_undone_deploy(registry, ws) 
     path = p.config_path()
     p.rollback(deploy=True)
     assert _servers(path) == {"memory"}
+    two = p.deployed()
     p.restore()  # undo the rollback's deploy: the file holds both again
     assert _servers(path) == {"memory", "sequential-thinking"}
+    assert p.deployed() is not None and p.deployed() != two  # the release that file came from
+    assert set(p.deployed().servers) == {"memory", "sequential-thinking"}
     dep = p.deploy()  # latest is still "one"
     assert dep.changed
     assert _servers(path) == {"memory"}
