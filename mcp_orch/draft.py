@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._util import html_table, iso, locked, now_utc, read_json, safe_html, write_json
 from .clients import from_native, header_env_name, to_native
 from .errors import AlreadyExists, InvalidConfig, InvalidId, NotFound
-from .validation import Subject, ValidationReport, check_subjects, server_map
+from .validation import Subject, ValidationReport, check_subjects
 
 if TYPE_CHECKING:
     import polars as pl
@@ -174,6 +174,7 @@ class Draft:
     def _refuse_secret_params(self, name: str, server: Server, params: dict[str, Any]) -> None:
         """Arguments and URL/header variables the catalog marks secret must be references."""
         from .secrets import is_reference, without_references
+        from .transport import env_ref
         from .validation import Finding
 
         secret = {i["name"] for i in server.inputs() if i["kind"] == "param" and i["secret"]}
@@ -186,7 +187,7 @@ class Draft:
         ]
         if bad:
             key = bad[0]
-            var = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").upper()
+            var = env_ref(key)[len("${env:") : -1]
             hint = f"pass params={{'{key}': '${{env:{var}}}'}} (CLI: --param '{key}=${{env:{var}}}') and export {var}"
             finding = Finding(
                 "MCP003",
@@ -398,8 +399,3 @@ class Draft:
             )
 
         return safe_html(render, self)
-
-
-def native_servers(spec: Any, payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """name -> native entry of a payload (re-exported for callers of this module)."""
-    return server_map(spec, payload)

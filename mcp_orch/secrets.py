@@ -155,7 +155,7 @@ _USUAL_NAME = {
     "private-key": "PRIVATE_KEY",
 }
 
-_SECRET_FIELDS = ("env", "headers")
+_SECRET_FIELDS = ("env", "envs", "environment", "headers", "http_headers")
 
 
 @dataclass(frozen=True)

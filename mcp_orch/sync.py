@@ -29,7 +29,7 @@ from .clients import (
 )
 from .clients.dialects import read_config
 from .errors import MCPOrchError, NotFound
-from .secrets import is_reference, scan_value
+from .secrets import env_name_for, is_reference, scan_field
 from .validation import server_map
 
 if TYPE_CHECKING:
@@ -192,20 +192,11 @@ def _catalog_match(registry: Registry, neutral: dict[str, Any]) -> str | None:
     return None
 
 
-def _env_name(server: str, field_path: str) -> str:
-    """An env var name for a secret moved out of a field: the env key itself, or
-    SERVER_HEADER for a header (LINEAR_AUTHORIZATION)."""
-    import re
-
-    group, _, leaf = field_path.partition(".")
-    name = leaf if group in ("env", "envs", "environment") else f"{server}_{leaf or group}"
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "SECRET"
-
-
 def _move_secrets(
     name: str, entry: dict[str, Any], found: list[dict[str, str]], keep: bool
 ) -> dict[str, Any]:
-    """Replace literal secrets in env/header values with ``${env:NAME}`` (unless ``keep``)."""
+    """Replace literal secrets with ``${env:NAME}`` (unless ``keep``), named and detected by the
+    same scanner as rule MCP003, so import and check suggest the same variable."""
 
     def walk(value: Any, path: str) -> Any:
         if isinstance(value, dict):
@@ -214,17 +205,10 @@ def _move_secrets(
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
         if not isinstance(value, str) or is_reference(value):
             return value
-        in_secret_field = path.split(".")[0] in (
-            "env",
-            "envs",
-            "environment",
-            "headers",
-            "http_headers",
-        )
-        hits = scan_value(value, generic=in_secret_field)
+        hits = scan_field(path, value)
         if not hits:
             return value
-        var = _env_name(name, path)
+        var = env_name_for(path, hits[0].kind, name)
         bearer = value.lower().startswith("bearer ")
         replacement = ("Bearer " if bearer else "") + "${env:" + var + "}"
         found.append(

@@ -45,10 +45,6 @@ def unfilled(value: Any) -> list[str]:
 
 def env_ref(name: str) -> str:
     """The ``${env:NAME}`` reference for an input name (upper snake case)."""
-    return _env_ref(name)
-
-
-def _env_ref(name: str) -> str:
     return "${env:" + re.sub(r"[^A-Za-z0-9_]", "_", name).upper() + "}"
 
 
@@ -68,7 +64,7 @@ def _variables(item: dict[str, Any], params: dict[str, Any]) -> dict[str, str]:
         elif spec.get("default") is not None:
             values[var] = str(spec["default"])
         elif spec.get("isSecret") and (spec.get("isRequired") or item.get("isRequired")):
-            values[var] = _env_ref(var)
+            values[var] = env_ref(var)
     return values
 
 
@@ -140,7 +136,7 @@ def _package_entry(
         if value is None:
             value = _input_value(var, None, params)
         if value is None and var.get("isSecret"):
-            value = _env_ref(name)
+            value = env_ref(name)
         if value is None:
             if var.get("isRequired"):
                 missing.append(name)
@@ -184,7 +180,7 @@ def _remote_entry(
         if value is not None and unfilled(value) and not h.get("isRequired"):
             continue  # an optional header whose variables were not given (OAuth instead)
         if value is None and h.get("isSecret") and h.get("isRequired"):
-            value = _env_ref(name)
+            value = env_ref(name)
         if value is None:
             if h.get("isRequired"):
                 headers[name] = "{" + re.sub(r"\W", "_", name).lower() + "}"

@@ -79,9 +79,7 @@ def test_import_keeps_entries_links_catalog_and_moves_secrets(ws: mo.Workspace) 
     assert draft.servers["gh"]["env"] == {
         "GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"
     }
-    assert draft.servers["linear"]["headers"] == {
-        "Authorization": "Bearer ${env:LINEAR_AUTHORIZATION}"
-    }
+    assert draft.servers["linear"]["headers"] == {"Authorization": "Bearer ${env:LINEAR_TOKEN}"}
     assert draft.servers["mine"] == CURSOR_FILE["mcpServers"]["mine"]  # exact entry kept
     assert GH_TOKEN not in draft.path.read_text()
     assert ws.audit.query(action="import")[0]["details"]["servers"] == result.servers
@@ -129,7 +127,7 @@ def test_sync_renders_natively_for_each_client(
     ws.profile("cursor").draft.remove("mine")
     ws.profile("cursor").draft.publish(changelog="imported")
     monkeypatch.setenv("GITHUB_PERSONAL_ACCESS_TOKEN", "value-from-env")
-    monkeypatch.setenv("LINEAR_AUTHORIZATION", "lin-from-env")
+    monkeypatch.setenv("LINEAR_TOKEN", "lin-from-env")
     result = ws.profile("cursor").sync_to(
         ["vscode", "codex", "claude-desktop", "goose", "continue"], deploy=True
     )
@@ -144,7 +142,7 @@ def test_sync_renders_natively_for_each_client(
     assert vs["linear"] == {
         "type": "http",
         "url": "https://mcp.linear.app/mcp",
-        "headers": {"Authorization": "Bearer ${env:LINEAR_AUTHORIZATION}"},
+        "headers": {"Authorization": "Bearer ${env:LINEAR_TOKEN}"},
     }
     assert vs["clock"]["type"] == "stdio"
     # Claude Desktop cannot run remote servers: bridged with mcp-remote, secret resolved
@@ -154,7 +152,7 @@ def test_sync_renders_natively_for_each_client(
     # Codex keeps secrets in the environment (env_vars / bearer_token_env_var)
     codex = tomlkit.parse(Path(config_path("codex", root=ws.client_root)).read_text()).unwrap()
     assert codex["mcp_servers"]["gh"]["env_vars"] == ["GITHUB_PERSONAL_ACCESS_TOKEN"]
-    assert codex["mcp_servers"]["linear"]["bearer_token_env_var"] == "LINEAR_AUTHORIZATION"
+    assert codex["mcp_servers"]["linear"]["bearer_token_env_var"] == "LINEAR_TOKEN"
     assert "value-from-env" not in Path(config_path("codex", root=ws.client_root)).read_text()
     goose = YAML().load(Path(config_path("goose", root=ws.client_root)).read_text())
     assert goose["extensions"]["linear"]["type"] == "streamable_http"

@@ -42,12 +42,6 @@ def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str
 _FIX = "fix the file by hand (it was left untouched) and try again"
 
 
-def server_map_names(spec: ClientSpec, data: dict[str, Any]) -> set[str]:
-    from ..validation import server_map
-
-    return set(server_map(spec, data))
-
-
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
@@ -78,7 +72,9 @@ def apply_changes(
 ) -> str:
     """Set (entry) or remove (None) the named servers; everything else stays as it is."""
     if text.strip() and all(v is None for v in changes.values()):
-        present = server_map_names(spec, read_config(spec, text, name))
+        from ..validation import server_map
+
+        present = set(server_map(spec, read_config(spec, text, name)))
         changes = {k: v for k, v in changes.items() if k in present}
         if not changes:  # nothing to remove: the file is left byte for byte
             return text
