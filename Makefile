@@ -23,7 +23,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m mcp_orch.clients.generate --check
+	$(BIN)/python -m mcp_orch.domain.clients.generate --check
 
 types: setup
 	$(BIN)/mypy
@@ -34,7 +34,7 @@ unit: setup
 test: lint types unit
 
 schemas: setup
-	$(BIN)/python -m mcp_orch.clients.generate
+	$(BIN)/python -m mcp_orch.domain.clients.generate
 
 bench: setup
 	$(BIN)/python bench/bench_cli.py

@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mcp_orch.probes import probe
+from mcp_orch.facade.serversets import probe
 
 # "well under 8x": a Python server's start-up is CPU-bound, so on 2 cores 8 of them cannot beat
 # ~4x; 6x leaves room for that and still catches probes that run one after another.

@@ -62,8 +62,8 @@ os.environ.update(
 os.environ.pop("MCP_ORCH_KEY_PASSPHRASE", None)
 
 import mcp_orch as mo  # noqa: E402
-from mcp_orch._util import iso  # noqa: E402
-from mcp_orch.audit import GENESIS, AuditLog, _event_hash  # noqa: E402
+from mcp_orch.core.clock import iso
+from mcp_orch.services.release.audit import GENESIS, AuditLog, _event_hash
 
 TARGET_DEPLOY_BIG_S = 0.050
 TARGET_APPEND_RATIO = 1.5  # "about 1": the big log may cost at most this much more per append
@@ -321,8 +321,8 @@ def big_breakdown(text: str, deploy: tuple[Op, Op], runs: int) -> None:
     """Where a deploy into the 500-server file spends its time: the pieces timed alone."""
     import difflib
 
-    from mcp_orch.clients import jsonc
-    from mcp_orch.clients.dialects import apply_changes, read_config
+    from mcp_orch.domain.clients import jsonc
+    from mcp_orch.domain.clients.dialects import apply_changes, read_config
 
     spec = mo.get_client("vscode")
     changes: dict[str, dict[str, Any] | None] = {
@@ -563,7 +563,8 @@ def frame_breakdown(ws: mo.Workspace, runs: int) -> None:
     window's bytes (an experiment done here, not what the library does)."""
     import polars as pl
 
-    from mcp_orch.audit import _COLUMNS, _NDJSON_SCHEMA, parse_since
+    from mcp_orch.services.release.audit import _COLUMNS, _NDJSON_SCHEMA
+    from mcp_orch.core.clock import parse_since
 
     path = ws.audit.path
 

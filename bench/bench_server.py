@@ -141,7 +141,7 @@ async def session_latency(cmd: list[str], env: dict[str, str], n: int) -> dict[s
 
 async def inprocess_latency(env: dict[str, str], n: int) -> dict[str, list[float]]:
     import mcp_orch as mo
-    from mcp_orch.server import build_server
+    from mcp_orch.frontends.mcp_server import build_server
 
     server = build_server(
         mo.Workspace(env["MCP_ORCH_HOME"], client_root=env["MCP_ORCH_CLIENT_ROOT"])

@@ -22,13 +22,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .audit import AuditLog, AuditView
-    from .catalog import CatalogView, Registry, Server
-    from .clients import ClientSpec, get_client, list_clients
-    from .deploy import DriftReport
-    from .diffs import Diff, diff
-    from .draft import Draft
-    from .errors import (
+    from mcp_orch.core.errors import (
         AlreadyExists,
         ConflictError,
         IntegrityError,
@@ -42,46 +36,56 @@ if TYPE_CHECKING:
         SignatureError,
         UsageError,
     )
-    from .models import Artifact, Deployment
-    from .probes import ProbeReport, probe
-    from .validation import Finding, ValidationReport, check_payload
-    from .workspace import History, Profile, Workspace
+    from mcp_orch.domain.catalog import CatalogView, Server
+    from mcp_orch.domain.clients import ClientSpec, get_client, list_clients
+    from mcp_orch.facade.artifact import Artifact
+    from mcp_orch.facade.draft import Draft
+    from mcp_orch.facade.profile import History, Profile
+    from mcp_orch.facade.registry import Registry
+    from mcp_orch.facade.serversets import diff, probe
+    from mcp_orch.facade.workspace import Workspace
+    from mcp_orch.services.probe import ProbeReport
+    from mcp_orch.services.release.artifact import Deployment
+    from mcp_orch.services.release.audit import AuditLog, AuditView
+    from mcp_orch.services.release.diff import Diff
+    from mcp_orch.services.release.drift import DriftReport
+    from mcp_orch.services.validation import Finding, ValidationReport, check_payload
 
 _LAZY = {
-    "AlreadyExists": "errors",
-    "Artifact": "models",
-    "AuditLog": "audit",
-    "AuditView": "audit",
-    "CatalogView": "catalog",
-    "ClientSpec": "clients",
-    "ConflictError": "errors",
-    "Deployment": "models",
-    "Diff": "diffs",
-    "Draft": "draft",
-    "DriftReport": "deploy",
-    "Finding": "validation",
-    "History": "workspace",
-    "IntegrityError": "errors",
-    "InvalidConfig": "errors",
-    "InvalidId": "errors",
-    "KeyringError": "errors",
-    "MCPOrchError": "errors",
-    "MissingSecret": "errors",
-    "NotFound": "errors",
-    "ParseError": "errors",
-    "ProbeReport": "probes",
-    "Profile": "workspace",
-    "Registry": "catalog",
-    "Server": "catalog",
-    "SignatureError": "errors",
-    "UsageError": "errors",
-    "ValidationReport": "validation",
-    "Workspace": "workspace",
-    "check_payload": "validation",
-    "diff": "diffs",
-    "get_client": "clients",
-    "list_clients": "clients",
-    "probe": "probes",
+    "AlreadyExists": "core.errors",
+    "Artifact": "facade.artifact",
+    "AuditLog": "services.release.audit",
+    "AuditView": "services.release.audit",
+    "CatalogView": "domain.catalog",
+    "ClientSpec": "domain.clients",
+    "ConflictError": "core.errors",
+    "Deployment": "services.release.artifact",
+    "Diff": "services.release.diff",
+    "Draft": "facade.draft",
+    "DriftReport": "services.release.drift",
+    "Finding": "services.validation",
+    "History": "facade.profile",
+    "IntegrityError": "core.errors",
+    "InvalidConfig": "core.errors",
+    "InvalidId": "core.errors",
+    "KeyringError": "core.errors",
+    "MCPOrchError": "core.errors",
+    "MissingSecret": "core.errors",
+    "NotFound": "core.errors",
+    "ParseError": "core.errors",
+    "ProbeReport": "services.probe",
+    "Profile": "facade.profile",
+    "Registry": "facade.registry",
+    "Server": "domain.catalog",
+    "SignatureError": "core.errors",
+    "UsageError": "core.errors",
+    "ValidationReport": "services.validation",
+    "Workspace": "facade.workspace",
+    "check_payload": "services.validation",
+    "diff": "facade.serversets",
+    "get_client": "domain.clients",
+    "list_clients": "domain.clients",
+    "probe": "facade.serversets",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

@@ -1,6 +1,6 @@
 """``python -m mcp_orch`` runs the CLI."""
 
-from mcp_orch.cli import main
+from mcp_orch.frontends.cli import main
 
 if __name__ == "__main__":
     main()

@@ -23,9 +23,9 @@ import polars as pl
 import pytest
 import rfc8785
 
-import mcp_orch.audit as audit_mod
-from mcp_orch.audit import AuditLog, current_actor
-from mcp_orch.errors import IntegrityError, UsageError
+import mcp_orch.services.release.audit as audit_mod
+from mcp_orch.services.release.audit import AuditLog, current_actor
+from mcp_orch.core.errors import IntegrityError, UsageError
 
 GENESIS = "sha256:" + "0" * 64
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import polars as pl
 
-from mcp_orch._util import iso, now_utc
-from mcp_orch.audit import GENESIS, AuditLog, _event_hash
+from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.services.release.audit import GENESIS, AuditLog, _event_hash
 
 
 def _build(log: AuditLog, n: int, days_back: int) -> None:

@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.catalog import META_KEY, CatalogView, Server
+from mcp_orch.domain.catalog import META_KEY, CatalogView, Server
 
 REGISTRY_DATA = Path("/work/shared/data/mcp-registry")
 EXAMPLES = REGISTRY_DATA / "docs" / "reference" / "server-json" / "examples"

@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import mcp_orch as mo
-from mcp_orch.cli import cli
-from mcp_orch.secrets import redact, scan_entry, scan_value
-from mcp_orch.validation.config import detect_client, load_settings
+from mcp_orch.frontends.cli import cli
+from mcp_orch.domain.secrets import redact, scan_entry, scan_value
+from mcp_orch.domain.clients.detect import detect_client
+from mcp_orch.services.validation.settings import load_settings
 
 PY = sys.executable
 GHP = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a GitHub-shaped token (fake)
@@ -314,8 +315,8 @@ def test_probe_command(tmp_path: Path) -> None:
 def test_check_and_probe_are_listed_and_keep_mcp_off_the_import_path() -> None:
     assert {"check", "probe"} <= set(run("--help").output.split())
     code = (
-        "import sys, mcp_orch.validation.cli, mcp_orch.validation.config, "
-        "mcp_orch.pytest_plugin, mcp_orch.probes; "
+        "import sys, mcp_orch.frontends.cli.check, mcp_orch.services.validation.targets, "
+        "mcp_orch.frontends.pytest_plugin, mcp_orch.services.probe; "
         "print(sorted(m for m in ('mcp', 'polars', 'anyio') if m in sys.modules))"
     )
     out = subprocess.run([PY, "-c", code], capture_output=True, text=True, check=True)

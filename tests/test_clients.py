@@ -20,22 +20,11 @@ from typing import Any
 
 import pytest
 
-import mcp_orch.clients as clients_mod
-from mcp_orch.clients import (
-    ClientSpec,
-    config_path,
-    env_refs,
-    from_native,
-    get_client,
-    header_env_name,
-    list_clients,
-    substitute_refs,
-    to_native,
-    wrap_remote,
-)
-from mcp_orch.clients.dialects import apply_changes, read_config
-from mcp_orch.errors import NotFound, UsageError
-from mcp_orch.validation.schemas import client_schema_name, validator
+import mcp_orch.domain.clients as clients_mod
+from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, from_native, get_client, header_env_name, list_clients, substitute_refs, to_native, wrap_remote
+from mcp_orch.domain.clients.dialects import apply_changes, read_config
+from mcp_orch.core.errors import NotFound, UsageError
+from mcp_orch.core.schemas import client_schema_name, validator
 
 ROOT = Path(__file__).resolve().parents[1]
 OSES = ("macos", "windows", "linux")
@@ -763,7 +752,7 @@ def test_env_refs_and_substitute_refs_walk_nested_values() -> None:
 
 def test_generated_schemas_and_reference_are_up_to_date() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "mcp_orch.clients.generate", "--check"],
+        [sys.executable, "-m", "mcp_orch.domain.clients.generate", "--check"],
         cwd=ROOT,
         capture_output=True,
         text=True,

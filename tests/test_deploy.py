@@ -23,13 +23,7 @@ from typing import Any
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.errors import (
-    ConflictError,
-    MissingSecret,
-    NotFound,
-    ParseError,
-    SignatureError,
-)
+from mcp_orch.core.errors import ConflictError, MissingSecret, NotFound, ParseError, SignatureError
 
 SECRET_VAR = "MCPORCH_TEST_SECRET"
 SECRET_VALUE = "sk-test-very-secret-value-0123456789"
@@ -66,7 +60,7 @@ def _refs(ws: mo.Workspace, profile: mo.Profile) -> tuple[str | None, str | None
 
 
 def _servers(path: Path, key: str = "mcpServers") -> dict[str, Any]:
-    from mcp_orch.clients import jsonc
+    from mcp_orch.domain.clients import jsonc
 
     data: dict[str, Any] = jsonc.loads(path.read_text(encoding="utf-8"))[key]
     return data
@@ -99,7 +93,7 @@ def _no_test_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_deploy_into_empty_root_creates_client_file(
     ws: mo.Workspace, cursor: mo.Profile, client_root: Path
 ) -> None:
-    from mcp_orch.clients import config_path
+    from mcp_orch.domain.clients import config_path
 
     art = _publish(cursor, "first", time=_entry("time"))
     expected = Path(config_path(cursor.client, root=client_root))
@@ -277,8 +271,8 @@ def test_deploy_to_explicit_path(ws: mo.Workspace, cursor: mo.Profile, tmp_path:
 
 
 def test_deploy_refuses_artifact_of_another_profile(ws: mo.Workspace) -> None:
-    from mcp_orch.deploy import deploy_artifact
-    from mcp_orch.errors import UsageError
+    from mcp_orch.services.release.deploy import deploy_artifact
+    from mcp_orch.core.errors import UsageError
 
     art = _publish(ws.profile("cursor"), a=_entry("a"))
     other = ws.profile("cursor", "work")
@@ -359,7 +353,7 @@ def test_unparseable_file_is_refused_and_untouched(
 def test_crash_during_write_leaves_everything_as_it_was(
     ws: mo.Workspace, cursor: mo.Profile, monkeypatch: pytest.MonkeyPatch, only_target: bool
 ) -> None:
-    import mcp_orch._util as util
+    import mcp_orch.core.fs as util
 
     first = _publish(cursor, a=_entry("a"))
     first.deploy()

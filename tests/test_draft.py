@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.validation import ValidationReport
+from mcp_orch.services.validation import ValidationReport
 
 # Built at run time so the test file itself holds no credential-shaped literal.
 FAKE_GITHUB_TOKEN = "ghp_" + "Ab3dE6gH9j" * 4

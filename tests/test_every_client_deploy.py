@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.clients import CLIENTS, ClientSpec, get_client, to_native
-from mcp_orch.clients.dialects import read_config
-from mcp_orch.validation import check_payload, server_map
+from mcp_orch.domain.clients import CLIENTS, ClientSpec, get_client, to_native
+from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.services.validation import check_payload
+from mcp_orch.domain.clients import server_map
 
 CLIENT_IDS = [c.id for c in CLIENTS]
 
@@ -34,7 +35,7 @@ BROKEN = {
 
 def _user_servers(spec: ClientSpec) -> str:
     """The user's own server, written in the client's format under its server key."""
-    from mcp_orch.clients.dialects import apply_changes
+    from mcp_orch.domain.clients.dialects import apply_changes
 
     entry = to_native(spec, USER_ENTRY)
     text = apply_changes(spec, "", {"mine": entry}, "seed")

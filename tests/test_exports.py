@@ -90,7 +90,7 @@ def test_star_import_and_dir_match_all() -> None:
 
 
 def test_every_error_class_is_exported() -> None:
-    errors = importlib.import_module("mcp_orch.errors")
+    errors = importlib.import_module("mcp_orch.core.errors")
     public = {
         name
         for name, obj in vars(errors).items()

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 import mcp_orch
-from mcp_orch.clients import list_clients
+from mcp_orch.domain.clients import list_clients
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -148,9 +148,9 @@ def test_wheel_entry_points(built: dict[str, Path], names: list[str]) -> None:
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(_read(built, _dist_info(names, "entry_points.txt")).decode())
     scripts = dict(parser["console_scripts"])
-    assert scripts["mcp-orch"] == "mcp_orch.cli:main"
-    assert scripts["mcp-orchestration"] == "mcp_orch.cli:main"
-    assert dict(parser["pytest11"]) == {"mcp_orch": "mcp_orch.pytest_plugin"}
+    assert scripts["mcp-orch"] == "mcp_orch.frontends.cli:main"
+    assert scripts["mcp-orchestration"] == "mcp_orch.frontends.cli:main"
+    assert dict(parser["pytest11"]) == {"mcp_orch": "mcp_orch.frontends.pytest_plugin"}
 
 
 def _dist_name(requirement: str) -> str:
@@ -201,8 +201,8 @@ def test_installed_wheel_runs_from_another_directory(
 
     where = run(
         "-c",
-        "import mcp_orch, mcp_orch.cli, mcp_orch._resources as r; "
-        "print(mcp_orch.__file__); print(mcp_orch.cli.__file__); "
+        "import mcp_orch, mcp_orch.frontends.cli, mcp_orch.core.resources as r; "
+        "print(mcp_orch.__file__); print(mcp_orch.frontends.cli.__file__); "
         "print(r.data_dir('catalog')); print(r.data_dir('schemas'))",
         python=[sys.executable],
     ).splitlines()

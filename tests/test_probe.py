@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.probes import ProbeReport, aprobe, launch_for, probe
+from mcp_orch.services.probe import ProbeReport, launch_for
+from mcp_orch.facade.serversets import aprobe, probe
 
 PY = sys.executable
 BIN = Path(sys.executable).parent
@@ -543,8 +544,8 @@ def test_notebook_progress_bar_is_an_ipywidget(monkeypatch: pytest.MonkeyPatch) 
     pytest.importorskip("ipywidgets")
     import IPython.display
 
-    from mcp_orch import probes as probe_module
-    from mcp_orch.probes import ServerProbe
+    from mcp_orch.services import probe as probe_module
+    from mcp_orch.services.probe import ServerProbe
 
     shown: list[Any] = []
     monkeypatch.setattr(probe_module, "_in_notebook", lambda: True)

@@ -4,7 +4,7 @@ the rule's message and hint, warnings, ``--mcp-probe`` live items, pyproject set
 ``mcp_orch_workspace`` fixture.
 
 Until the plugin's ``pytest11`` entry point is installed, every run loads it with
-``-p mcp_orch.pytest_plugin`` (see ``_plugin_args``).
+``-p mcp_orch.frontends.pytest_plugin`` (see ``_plugin_args``).
 """
 
 from __future__ import annotations
@@ -18,22 +18,22 @@ import pytest
 
 # pytester's in-process runs drop the modules first imported inside them; imported here they
 # stay, so a later test never meets a second copy of a module (classes that differ by identity).
-import mcp_orch.probes
-import mcp_orch.validation.cli
-import mcp_orch.workspace  # noqa: F401
+import mcp_orch.services.probe
+import mcp_orch.frontends.cli.check
+import mcp_orch.facade.workspace
 
 pytest_plugins = ["pytester"]
 
 
 def _plugin_args() -> tuple[str, ...]:
-    """``-p mcp_orch.pytest_plugin`` until the pytest11 entry point is installed (then pytest
+    """``-p mcp_orch.frontends.pytest_plugin`` until the pytest11 entry point is installed (then pytest
     loads the plugin itself, and naming it again would register it twice)."""
     from importlib.metadata import entry_points
 
     installed = any(
-        ep.value.split(":")[0] == "mcp_orch.pytest_plugin" for ep in entry_points(group="pytest11")
+        ep.value.split(":")[0] == "mcp_orch.frontends.pytest_plugin" for ep in entry_points(group="pytest11")
     )
-    return () if installed else ("-p", "mcp_orch.pytest_plugin")
+    return () if installed else ("-p", "mcp_orch.frontends.pytest_plugin")
 
 
 PLUGIN = (

@@ -19,7 +19,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 import mcp_orch as mo
-from mcp_orch.server import PROMPTS, RESOURCES, TOOLS, build_server
+from mcp_orch.frontends.mcp_server import PROMPTS, RESOURCES, TOOLS, build_server
 
 pytestmark = pytest.mark.anyio
 
@@ -504,7 +504,7 @@ async def test_audit_log_unknown_action_is_refused(client: Client) -> None:
 async def test_an_unexpected_exception_is_a_tool_error_not_a_crash(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mcp_orch import catalog
+    from mcp_orch.domain import catalog
 
     def boom(*a: Any, **kw: Any) -> Any:
         raise RuntimeError("disk on fire")
@@ -623,8 +623,8 @@ async def test_prompts(client: Client) -> None:
 
 def test_light_paths_do_not_import_mcp(cli_env: dict[str, str]) -> None:
     code = (
-        "import sys, mcp_orch, mcp_orch.cli\n"
-        "from mcp_orch.cli import main\n"
+        "import sys, mcp_orch, mcp_orch.frontends.cli\n"
+        "from mcp_orch.frontends.cli import main\n"
         "try:\n    main(['list-servers', '--json'])\n"
         "except SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.'))\n"

@@ -31,8 +31,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 import mcp_orch as mo
-from mcp_orch.server_cli import is_loopback
-from mcp_orch.tokens import TokenStore
+from mcp_orch.operations.serving import is_loopback
+from mcp_orch.services.release.tokens import TokenStore
 
 pytestmark = pytest.mark.anyio
 

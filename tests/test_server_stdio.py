@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from mcp_orch.server import TOOLS
+from mcp_orch.frontends.mcp_server import TOOLS
 
 pytestmark = pytest.mark.anyio
 
@@ -91,7 +91,7 @@ async def test_the_whole_lifecycle_over_stdio(cli_env: dict[str, str], client_ro
         events = (await ok(c, "get_audit_log", client="cursor"))["events"]
         assert [e["action"] for e in events] == ["deploy", "publish"]
 
-    from mcp_orch.clients.jsonc import loads
+    from mcp_orch.domain.clients.jsonc import loads
 
     data = loads(target.read_text())
     assert data["mcpServers"]["time"] == {

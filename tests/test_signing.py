@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import mcp_orch as mo
-from mcp_orch.errors import KeyringError, NotFound, ParseError, SignatureError
-from mcp_orch.signing import Keyring, canonical
+from mcp_orch.core.errors import KeyringError, NotFound, ParseError, SignatureError
+from mcp_orch.services.release.signing import Keyring
+from mcp_orch.core.ids import canonical
 
 PASS_ENV = "MCP_ORCH_KEY_PASSPHRASE"
 

@@ -11,9 +11,9 @@ import tomlkit
 from ruamel.yaml import YAML
 
 import mcp_orch as mo
-from mcp_orch.clients import config_path, get_client
-from mcp_orch.clients.dialects import read_config
-from mcp_orch.validation import server_map
+from mcp_orch.domain.clients import config_path, get_client
+from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.clients import server_map
 
 GH_TOKEN = "ghp_" + "A1b2C3d4E5" * 4  # looks like a GitHub token; not a real one
 

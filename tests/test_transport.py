@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.transport import choose, render_server, unfilled
+from mcp_orch.domain.transport import choose, render_server, unfilled
 
 EXAMPLES = Path("/work/shared/data/mcp-registry/docs/reference/server-json/examples/valid")
 SEED = Path("/work/shared/data/mcp-registry/data/seed.json")

@@ -19,7 +19,7 @@ import mcp_orch as mo
 
 pytest.importorskip("ipywidgets")
 
-from mcp_orch.widgets import CatalogBrowser, DraftEditor, HistoryView
+from mcp_orch.frontends.widgets import CatalogBrowser, DraftEditor, HistoryView
 
 TOKEN = "demo-" + "t0k3n" * 6  # what a user types into a password field
 
@@ -525,7 +525,7 @@ def test_history_of_an_empty_profile(ws: mo.Workspace) -> None:
 def test_without_ipywidgets_widgets_explain_how_to_install() -> None:
     code = (
         "import sys; sys.modules['ipywidgets'] = None\n"
-        "import mcp_orch.widgets as w\n"
+        "import mcp_orch.frontends.widgets as w\n"
         "for cls in (w.CatalogBrowser, w.DraftEditor, w.HistoryView):\n"
         "    try:\n"
         "        cls(None)\n"

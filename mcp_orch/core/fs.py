@@ -1,0 +1,108 @@
+"""Files: atomic writes, text and JSON reads, inter-process locks.
+
+    >>> from mcp_orch.core.fs import atomic_write, locked, read_text_file
+    >>> with locked(path):                       # a ``.lock`` file beside ``path``
+    ...     atomic_write(path, "new text\n")      # temp file, fsync, rename; mode kept
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from mcp_orch.core.errors import ParseError, StoreCorrupt
+
+
+def atomic_write(
+    path: Path,
+    data: str | bytes,
+    *,
+    mode: int | None = None,
+    fsync: bool = True,
+    before_replace: Callable[[Path], None] | None = None,
+) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename.
+
+    The original file's permission bits are kept (or ``mode`` is applied). If anything fails
+    before the rename, the temp file is removed and ``path`` is untouched.
+    """
+    if path.is_symlink():  # write through the link (dotfiles), keep the link itself
+        path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if mode is None and path.exists():
+        mode = path.stat().st_mode & 0o7777
+    import tempfile  # stdlib; only writers need it
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}", str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if fsync and hasattr(os, "O_DIRECTORY"):
+        with contextlib.suppress(OSError):
+            dfd = os.open(path.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+
+def read_text_file(path: Path, *, missing_ok: bool = False) -> str:
+    """A config file's text (UTF-8); ``ParseError`` naming the file when it is not text.
+    With ``missing_ok`` a file that does not exist reads as empty."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            "save the file as UTF-8; it was left untouched",
+        ) from None
+
+
+def write_json(path: Path, data: Any, **kw: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n", **kw)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file that mcp-orch wrote (a draft, a record, a catalog entry); ``StoreCorrupt``
+    naming the file when it no longer parses."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StoreCorrupt(f"{path} is damaged and cannot be read ({exc})") from None
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """An inter-process lock on ``path`` (a ``.lock`` file beside it)."""
+    from filelock import FileLock  # small, but only writers need it
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock", timeout=timeout):
+        yield
+
+

@@ -1,0 +1,98 @@
+"""Ids and digests: slugs for clients, profiles and servers; ``sha256:<hex>`` digests.
+
+    >>> from mcp_orch.core.ids import Digest, canonical, check_id
+    >>> d = Digest.of(canonical({"a": 1}))
+    >>> str(d)                       # the one written form, everywhere
+    'sha256:015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862'
+    >>> d.short                      # the one display form, in tables and messages
+    'sha256:015abd7f5cc5'
+    >>> Digest.parse("015ABD7F", prefix_ok=True).hex   # one parser: any case, with or without
+    '015abd7f'                                          # the algorithm, a prefix of 6+ digits
+
+Artifact ids, payload digests, entry digests and audit hashes are all digests of RFC 8785
+(JCS) canonical JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mcp_orch.core.errors import InvalidId, UsageError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DIGEST = re.compile(r"^(?:sha256:)?([0-9a-f]{6,64})$")
+#: How many hex digits the display form shows.
+SHORT = 12
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """A lowercase slug, or ``InvalidId`` (path-like values included)."""
+    if not isinstance(value, str) or not SLUG.match(value):
+        hint = "use lowercase letters, digits, '-' and '_' (max 64), starting with a letter/digit"
+        if isinstance(value, str) and ("/" in value or "\\" in value or ".." in value):
+            hint = f"a {what} is a name, not a path; " + hint
+        raise InvalidId(f"invalid {what} {value!r}", hint)
+    return value
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON bytes."""
+    import rfc8785  # small, but only the release side needs it
+
+    return rfc8785.dumps(obj)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A SHA-256 digest (or, from :meth:`parse` with ``prefix_ok``, a unique prefix of one)."""
+
+    hex: str
+    algorithm: str = "sha256"
+
+    @classmethod
+    def of(cls, data: bytes) -> Digest:
+        return cls(hashlib.sha256(data).hexdigest())
+
+    @classmethod
+    def parse(cls, text: str, *, prefix_ok: bool = False) -> Digest:
+        """``sha256:<hex>`` or bare ``<hex>``, any case, surrounding blanks ignored; with
+        ``prefix_ok`` a prefix of 6 or more digits is accepted (``is_prefix`` tells)."""
+        m = _DIGEST.match(text.strip().lower()) if isinstance(text, str) else None
+        if not m or (len(m.group(1)) != 64 and not prefix_ok):
+            raise UsageError(
+                f"not an artifact id: {text!r}",
+                "artifact ids look like sha256:<64 hex digits> (a unique prefix of 6+ digits works)",
+            )
+        return cls(m.group(1))
+
+    @property
+    def is_prefix(self) -> bool:
+        return len(self.hex) < 64
+
+    @property
+    def short(self) -> str:
+        return f"{self.algorithm}:{self.hex[:SHORT]}"
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.hex}"
+
+
+def sha256_id(data: bytes) -> str:
+    """``sha256:<hex>`` of ``data``."""
+    return str(Digest.of(data))
+
+
+def normalise_id(artifact_id: str) -> str:
+    """``sha256:<hex>`` from either form (a prefix stays a prefix); ``UsageError`` otherwise."""
+    return str(Digest.parse(artifact_id, prefix_ok=True))
+
+
+def short_id(digest: str | None) -> str:
+    """The display form of a digest (``sha256:`` and 12 hex digits); ``""`` for none."""
+    if not digest:
+        return ""
+    algorithm, _, hexid = digest.partition(":")
+    return f"{algorithm}:{hexid[:SHORT]}" if hexid else digest[:SHORT]

@@ -1,0 +1,339 @@
+"""The server catalog: official MCP Registry ``server.json`` documents, bundled and your own.
+
+    >>> from mcp_orch import Registry, Workspace
+    >>> reg = Registry(workspace=Workspace("./demo"))
+    >>> reg.find("github").title
+    'GitHub'
+    >>> reg.search("database", transport="stdio").frame()      # polars.DataFrame
+    >>> reg.import_server_json("server.json")                  # one doc, a list, or an API page
+
+Our own extras live under ``_meta["io.github.mcp-orch/catalog"]`` (id, tags, category, display),
+so every bundled document is still a valid official ``server.json`` and anything the official
+registry publishes can be imported as is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from html import escape
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from mcp_orch.core.errors import InvalidConfig, ParseError
+from mcp_orch.core.ids import SLUG
+from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.resources import load_schema
+from mcp_orch.domain.clients import current_os, get_client, to_native
+from mcp_orch.domain.transport import render_server
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class _Draft(Protocol):
+    def add(self, server: Server, **kw: Any) -> Any: ...
+
+
+D = TypeVar("D", bound=_Draft, covariant=True)
+
+
+class _Profile(Protocol[D]):
+    @property
+    def draft(self) -> D: ...
+
+META_KEY = "io.github.mcp-orch/catalog"
+SCHEMA_FILE = "server.schema.json"
+
+
+def _derive_id(name: str) -> str:
+    tail = name.split("/", 1)[-1].lower()
+    tail = re.sub(r"[^a-z0-9_-]+", "-", tail).strip("-_") or "server"
+    for suffix in ("-mcp-server", "-mcp", "mcp-server-", "server-"):
+        if tail.endswith(suffix) and len(tail) > len(suffix) + 1:
+            tail = tail[: -len(suffix)]
+    if tail.startswith("mcp-server-") and len(tail) > 11:
+        tail = tail[11:]
+    return tail[:64] if SLUG.match(tail[:64]) else "server"
+
+
+class Server:
+    """One catalog entry: an official ``server.json`` document plus our extras."""
+
+    def __init__(self, doc: dict[str, Any], source: str = "bundled") -> None:
+        self.doc = doc
+        self.source = source
+        meta = (doc.get("_meta") or {}).get(META_KEY) or {}
+        self.meta: dict[str, Any] = meta
+        self.id: str = meta.get("id") or _derive_id(doc["name"])
+
+    # -- plain facts -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.doc["name"])
+
+    @property
+    def title(self) -> str:
+        return str(self.doc.get("title") or self.id)
+
+    @property
+    def description(self) -> str:
+        return str(self.doc.get("description", ""))
+
+    @property
+    def version(self) -> str:
+        return str(self.doc.get("version", ""))
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.meta.get("tags") or [])
+
+    @property
+    def category(self) -> str:
+        return str(self.meta.get("category") or "")
+
+    @property
+    def packages(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("packages") or [])
+
+    @property
+    def remotes(self) -> list[dict[str, Any]]:
+        return list(self.doc.get("remotes") or [])
+
+    @property
+    def transports(self) -> list[str]:
+        kinds = []
+        if any(
+            (p.get("transport") or {}).get("type", "stdio") == "stdio"
+            and p.get("registryType") != "mcpb"
+            for p in self.packages
+        ):
+            kinds.append("stdio")
+        for r in self.remotes:
+            if r.get("type") not in kinds:
+                kinds.append(r["type"])
+        return kinds
+
+    @property
+    def runtimes(self) -> list[str]:
+        return [p.get("runtimeHint") or p.get("registryType", "") for p in self.packages]
+
+    def inputs(self) -> list[dict[str, Any]]:
+        """Everything a user may fill in: env vars, arguments, header and URL variables."""
+        rows: list[dict[str, Any]] = []
+
+        def add(kind: str, name: str, item: dict[str, Any], where: str) -> None:
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "where": where,
+                    "required": bool(item.get("isRequired")),
+                    "secret": bool(item.get("isSecret")),
+                    "default": item.get("default"),
+                    "description": item.get("description", ""),
+                }
+            )
+
+        for i, pkg in enumerate(self.packages):
+            where = f"package[{i}] {pkg.get('identifier', '')}"
+            for arg in (pkg.get("runtimeArguments") or []) + (pkg.get("packageArguments") or []):
+                if "value" in arg and "valueHint" not in arg:
+                    continue  # a fixed argument
+                key = arg.get("valueHint") or str(arg.get("name", "")).lstrip("-")
+                add("param", key, arg, where)
+            for var in pkg.get("environmentVariables") or []:
+                add("env", var["name"], var, where)
+        for i, remote in enumerate(self.remotes):
+            where = f"remote[{i}] {remote.get('type')}"
+            for var, spec in (remote.get("variables") or {}).items():
+                add("param", var, spec, where)
+            for h in remote.get("headers") or []:
+                for var, spec in (h.get("variables") or {}).items():
+                    add("param", var, spec, where)
+                if not h.get("value"):
+                    add("header", h["name"], h, where)
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for row in rows:
+            if (row["kind"], row["name"]) not in seen:
+                seen.add((row["kind"], row["name"]))
+                unique.append(row)
+        return unique
+
+    # -- rendering ---------------------------------------------------------------------------
+    def render(
+        self,
+        client: str = "claude-desktop",
+        *,
+        params: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        transport: str | None = None,
+        target_os: str | None = None,
+    ) -> dict[str, Any]:
+        """The client-native entry this server would get (without adding it anywhere);
+        ``target_os`` defaults to this machine's, as for drafts."""
+        rendered = render_server(
+            self.doc, params=params, env=env, headers=headers, transport=transport
+        )
+        return to_native(get_client(client), rendered.entry, target_os or current_os())
+
+    def add_to(
+        self,
+        profile: _Profile[D],
+        params: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        transport: str | None = None,
+        replace: bool = False,
+    ) -> D:
+        """Add this server to ``profile``'s draft and return the draft (for chaining)."""
+        draft = profile.draft
+        draft.add(
+            self,
+            params=params,
+            env=env,
+            name=name,
+            headers=headers,
+            transport=transport,
+            replace=replace,
+        )
+        return draft
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "version": self.version,
+            "transports": self.transports,
+            "runtimes": self.runtimes,
+            "tags": self.tags,
+            "category": self.category,
+            "source": self.source,
+            "inputs": self.inputs(),
+            "server_json": self.doc,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Server {self.id} ({', '.join(self.transports)})>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            head = (
+                f"<div class='mco'><b>{escape(self.title)}</b> <code>{escape(self.id)}</code> "
+                f"v{escape(self.version)}<br>{escape(self.description)}<br>"
+                f"<i>{escape(self.name)}</i> · transports: {escape(', '.join(self.transports))}"
+                f" · tags: {escape(', '.join(self.tags))}</div>"
+            )
+            rows = [
+                (r["kind"], r["name"], r["required"], r["secret"], r["default"], r["description"])
+                for r in self.inputs()
+            ]
+            return head + html_table(
+                ["kind", "name", "required", "secret", "default", "description"], rows
+            )
+
+        return safe_html(render, self)
+
+
+class CatalogView(list[Server]):
+    """A list of servers (a search result) with a polars view and a notebook display."""
+
+    def ids(self) -> list[str]:
+        return [s.id for s in self]
+
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        return pl.DataFrame(
+            {
+                "id": [s.id for s in self],
+                "name": [s.name for s in self],
+                "title": [s.title for s in self],
+                "version": [s.version for s in self],
+                "transports": [s.transports for s in self],
+                "runtimes": [s.runtimes for s in self],
+                "tags": [s.tags for s in self],
+                "category": [s.category for s in self],
+                "source": [s.source for s in self],
+                "description": [s.description for s in self],
+            },
+            schema={
+                "id": pl.String,
+                "name": pl.String,
+                "title": pl.String,
+                "version": pl.String,
+                "transports": pl.List(pl.String),
+                "runtimes": pl.List(pl.String),
+                "tags": pl.List(pl.String),
+                "category": pl.String,
+                "source": pl.String,
+                "description": pl.String,
+            },
+        )
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in s.to_dict().items() if k not in ("server_json", "inputs")}
+            for s in self
+        ]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(self.ids()[:8])
+        more = f", … {len(self) - 8} more" if len(self) > 8 else ""
+        return f"<CatalogView {len(self)} servers: {shown}{more}>"
+
+    def _repr_html_(self) -> str:
+        return safe_html(
+            lambda: html_table(
+                ["id", "title", "transports", "tags", "description"],
+                [(s.id, s.title, s.transports, s.tags, s.description) for s in self],
+                title=f"{len(self)} servers",
+            ),
+            self,
+        )
+
+
+def validate_doc(doc: Any, where: str) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise ParseError(f"{where}: a server.json document must be an object", "see server.json")
+    from mcp_orch.core.schemas import validator
+
+    errors = sorted(validator(SCHEMA_FILE).iter_errors(doc), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        path = "/".join(str(p) for p in first.absolute_path) or "(top)"
+        raise InvalidConfig(
+            f"{where}: not a valid server.json ({len(errors)} problem(s)); at {path}: "
+            f"{first.message}",
+            "check it against https://static.modelcontextprotocol.io/schemas/2025-12-11/"
+            "server.schema.json",
+        )
+    return doc
+
+
+def iter_docs(source: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(source, list):
+        for item in source:
+            yield from iter_docs(item)
+    elif isinstance(source, dict):
+        if "servers" in source and isinstance(source["servers"], list) and "name" not in source:
+            yield from iter_docs(source["servers"])
+        elif "server" in source and isinstance(source["server"], dict):
+            doc = dict(source["server"])
+            outer = source.get("_meta")
+            if isinstance(outer, dict) and outer:
+                doc["_meta"] = {**outer, **(doc.get("_meta") or {})}
+            yield doc
+        else:
+            yield source
+    else:
+        raise ParseError("a server.json document must be a JSON object", "see server.json")
+
+
+def get_schema() -> dict[str, Any]:
+    return load_schema(SCHEMA_FILE)

@@ -1,0 +1,266 @@
+"""Read and edit client config files in their own dialect, changing only managed entries.
+
+    >>> from mcp_orch.domain.clients.dialects import read_config, apply_changes
+    >>> data = read_config(spec, text, "settings.json")          # ParseError if it does not parse
+    >>> new_text = apply_changes(spec, text, {"github": entry, "old": None})
+
+JSON and JSONC are edited as text (see :mod:`.jsonc`), TOML with tomlkit and YAML with
+ruamel.yaml in round-trip mode, so comments, key order and unknown keys survive.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from mcp_orch.core.errors import ParseError
+from mcp_orch.domain.clients import jsonc
+from mcp_orch.domain.clients.layout import server_map
+from mcp_orch.domain.clients.spec import ClientSpec
+
+
+def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str, Any]:
+    """The whole file as plain Python data (an empty file is an empty config)."""
+    if not text.strip():
+        return {}
+    if spec.dialect in ("json", "jsonc"):
+        data = jsonc.loads(text, name)
+    elif spec.dialect == "toml":
+        import tomlkit
+
+        try:
+            data = tomlkit.parse(text).unwrap()
+        except Exception as exc:  # tomlkit raises several error types
+            raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+    else:
+        data = _yaml_load(text, name)
+        data = _plain(data) if data is not None else {}
+    if not isinstance(data, dict):
+        raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    return data
+
+
+_FIX = "fix the file by hand (it was left untouched) and try again"
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML()
+    y.preserve_quotes = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 4096
+    return y
+
+
+def _yaml_load(text: str, name: str) -> Any:
+    try:
+        return _yaml().load(text)
+    except Exception as exc:  # ruamel raises several error types
+        raise ParseError(f"{name} does not parse as YAML: {exc}", _FIX) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def apply_changes(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str = "the file"
+) -> str:
+    """Set (entry) or remove (None) the named servers; everything else stays as it is."""
+    if text.strip() and all(v is None for v in changes.values()):
+        present = set(server_map(spec, read_config(spec, text, name)))
+        changes = {k: v for k, v in changes.items() if k in present}
+        if not changes:  # nothing to remove: the file is left byte for byte
+            return text
+    if spec.dialect in ("json", "jsonc"):
+        if spec.layout != "map":
+            raise ParseError(f"{spec.id}: list layouts are not supported in JSON", _FIX)
+        return jsonc.edit_map(text, spec.servers_key, changes, name)
+    if spec.dialect == "toml":
+        return _apply_toml(spec, text, changes, name)
+    return _apply_yaml(spec, text, changes, name)
+
+
+def _apply_toml(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+) -> str:
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(text)
+    except Exception as exc:
+        raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+    container: Any = doc
+    for key in spec.servers_key[:-1]:
+        if key not in container:
+            container[key] = tomlkit.table(is_super_table=True)
+        container = container[key]
+    last = spec.servers_key[-1]
+    if spec.layout == "array-of-tables":
+        existing = container.get(last)
+        if existing is None or (not isinstance(existing, tomlkit.items.AoT) and not existing):
+            if last in container:
+                del container[last]
+            container[last] = tomlkit.aot()
+        aot = container[last]
+        field = spec.name_field or "name"
+        for server, entry in changes.items():
+            idx = next((i for i, t in enumerate(aot) if t.get(field) == server), None)
+            if entry is None:
+                if idx is not None:
+                    del aot[idx]
+            else:
+                table = tomlkit.table()
+                table[field] = server
+                for k, v in entry.items():
+                    table[k] = v
+                if idx is None:
+                    aot.append(table)
+                else:
+                    aot[idx] = table
+        if not len(aot):  # an empty array of tables would be written as `key = []`
+            del container[last]
+        return tomlkit.dumps(doc)
+    if last not in container:
+        if all(v is None for v in changes.values()):
+            return text
+        container[last] = tomlkit.table(is_super_table=True)
+    servers = container[last]
+    for server, entry in changes.items():
+        if entry is None:
+            if server in servers:
+                del servers[server]
+        else:
+            table = tomlkit.table()
+            for k, v in entry.items():
+                if isinstance(v, dict):
+                    inline = tomlkit.inline_table()
+                    inline.update(v)
+                    table[k] = inline
+                else:
+                    table[k] = v
+            table.add(tomlkit.nl())  # a blank line before whatever table follows
+            servers[server] = table
+    return tomlkit.dumps(doc)
+
+
+def _apply_yaml(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+) -> str:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    y = _yaml()
+    data = _yaml_load(text, name) if text.strip() else None
+    if data is None:  # a new file (no text at all) starts with the client's header fields
+        data = CommentedMap(spec.new_file_fields.items() if not text else ())
+    if not isinstance(data, dict):
+        raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    container: Any = data
+    for key in spec.servers_key[:-1]:
+        if key not in container or container[key] is None:
+            container[key] = CommentedMap()
+        container = container[key]
+    last = spec.servers_key[-1]
+    if spec.layout == "list":
+        if last not in container or container[last] is None:
+            container[last] = CommentedSeq()
+        seq = container[last]
+        field = spec.name_field or "name"
+        for server, entry in changes.items():
+            idx = next(
+                (i for i, t in enumerate(seq) if isinstance(t, dict) and t.get(field) == server),
+                None,
+            )
+            if entry is None:
+                if idx is not None:
+                    _keep_tail_comment(container, last, seq, idx)
+                    del seq[idx]
+            else:
+                item = CommentedMap([(field, server), *entry.items()])
+                if idx is None:
+                    seq.append(item)
+                else:
+                    seq[idx] = item
+    else:
+        if last not in container or container[last] is None:
+            container[last] = CommentedMap()
+        servers = container[last]
+        for server, entry in changes.items():
+            if entry is None:
+                if server in servers:
+                    _keep_tail_comment(container, last, servers, server)
+                    del servers[server]
+            else:
+                fields: dict[str, Any] = dict(entry)
+                if spec.name_in_entry:
+                    fields = {spec.name_in_entry: server, **fields}
+                servers[server] = CommentedMap(fields.items())
+    buf = io.StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()
+
+
+def _tail_comment(node: Any) -> tuple[Any, Any, int] | None:
+    """Where the comment after the last value inside ``node`` is kept: (owner, key, slot)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, CommentedMap) and node:
+        key = list(node.keys())[-1]
+        deeper = _tail_comment(node[key])
+        if deeper:
+            return deeper
+        slots = node.ca.items.get(key)
+        if slots and len(slots) > 2 and slots[2] is not None:
+            return node, key, 2
+    elif isinstance(node, CommentedSeq) and node:
+        index = len(node) - 1
+        deeper = _tail_comment(node[index])
+        if deeper:
+            return deeper
+        slots = node.ca.items.get(index)
+        if slots and slots[0] is not None:
+            return node, index, 0
+    return None
+
+
+def _keep_tail_comment(parent: Any, parent_key: Any, container: Any, key: Any) -> None:
+    """Before the last item of ``container`` is deleted, move the comment that follows it (a
+    user's comment about whatever comes next in the file) to the item that will be last, or
+    after ``container`` itself when it becomes empty."""
+    from ruamel.yaml.comments import CommentedMap
+
+    keys = list(container.keys()) if isinstance(container, dict) else list(range(len(container)))
+    if not keys or keys[-1] != key:
+        return
+    found = _tail_comment(container[key])
+    if found is None:
+        return
+    owner, okey, slot = found
+    token = owner.ca.items[okey][slot]
+    owner.ca.items[okey][slot] = None
+    if len(keys) > 1:
+        target: Any = container[keys[-2]]
+        while isinstance(target, dict | list) and target:
+            inner_key = list(target.keys())[-1] if isinstance(target, dict) else len(target) - 1
+            if isinstance(target[inner_key], dict | list) and target[inner_key]:
+                target = target[inner_key]
+                continue
+            if isinstance(target, CommentedMap):
+                target.ca.items[inner_key] = [None, None, token, None]
+            else:
+                target.ca.items[inner_key] = [token, None]  # type: ignore[union-attr]
+            return
+    if isinstance(parent, CommentedMap):
+        keys_after = list(parent.keys())
+        pos = keys_after.index(parent_key) if parent_key in keys_after else -1
+        if 0 <= pos < len(keys_after) - 1:  # the comment belongs above the next key
+            lines = [ln.strip() for ln in str(token.value).splitlines() if ln.strip()]
+            text = "\n".join(ln[1:].strip() if ln.startswith("#") else ln for ln in lines)
+            parent.yaml_set_comment_before_after_key(keys_after[pos + 1], before=text)
+        else:
+            parent.ca.items[parent_key] = [None, None, token, None]

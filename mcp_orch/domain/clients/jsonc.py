@@ -1,0 +1,401 @@
+"""JSON with comments and trailing commas: a parser that keeps positions, and minimal text edits.
+
+    >>> from mcp_orch.clients.jsonc import loads, edit_map
+    >>> text = '{\\n  // mine\\n  "servers": {"a": {"command": "x"}},\\n}\\n'
+    >>> loads(text)
+    {'servers': {'a': {'command': 'x'}}}
+    >>> print(edit_map(text, ("servers",), {"b": {"command": "y"}}))
+
+Edits splice only the bytes of the members that change (like VS Code's ``jsonc-parser``
+``modify``): comments, trailing commas, key order and formatting elsewhere stay byte for byte.
+Written here rather than taken from PyPI because the one round-tripping JSON5 library
+(json-five) installs a module named ``json5`` that clashes with the ``json5`` package Jupyter
+depends on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from typing import Any
+
+from mcp_orch.core.errors import ParseError
+
+_STR_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING = re.compile(r",(?=\s*[}\]])")
+_WS = re.compile(r"[ \t\r\n\ufeff]*")
+_KINDS = {"{": "object", "[": "array", '"': "string"}
+
+
+def _spaces(s: str) -> str:
+    return re.sub(r"[^\n]", " ", s)
+
+
+def _blanked(text: str) -> tuple[str, str]:
+    """(comments blanked, comments and trailing commas blanked), both as long as ``text``."""
+    strings: list[int] = []  # start, end, start, end, ... of every string
+    pieces: list[str] = []
+    last = 0
+    if "/" in text:
+        for m in _STR_OR_COMMENT.finditer(text):
+            if text[m.start()] == '"':
+                strings += (m.start(), m.end())
+                continue
+            pieces += (text[last : m.start()], _spaces(m.group(0)))
+            last = m.end()
+    bc = "".join([*pieces, text[last:]]) if pieces else text
+    commas = []
+    for m in _TRAILING.finditer(bc):
+        pos = m.start()
+        if not strings:
+            strings = _string_spans(bc)
+        k = bisect.bisect_right(strings, pos)
+        if k % 2 == 1:  # inside a string
+            continue
+        before = bc[:pos].rstrip()
+        if before and before[-1] not in "{[:,":  # otherwise it is an error, not trailing
+            commas.append(pos)
+    if not commas:
+        return bc, bc
+    chars = list(bc)
+    for pos in commas:
+        chars[pos] = " "
+    return bc, "".join(chars)
+
+
+def _string_spans(text: str) -> list[int]:
+    out: list[int] = []
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"', text):
+        out += (m.start(), m.end())
+    return out
+
+
+class _Doc:
+    """A JSONC text with its comments (and trailing commas) blanked out, byte for byte, so
+    positions in the blanked text are positions in the original and the C JSON decoder can
+    read it."""
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text = text
+        self.name = name
+        self.bc, self.ba = _blanked(text)
+        self.decoder = json.JSONDecoder(parse_constant=self._constant)
+
+    def _constant(self, name: str) -> Any:
+        raise ValueError(f"{name} is not valid JSON")
+
+    def error(self, message: str, at: int) -> ParseError:
+        line = self.text.count("\n", 0, at) + 1
+        col = at - (self.text.rfind("\n", 0, at) + 1) + 1
+        return ParseError(
+            f"{self.name} does not parse: {message} at line {line}, column {col}",
+            "fix the file by hand (it was left untouched) and try again",
+        )
+
+    def skip(self, i: int) -> int:
+        m = _WS.match(self.bc, i)
+        return m.end() if m else i
+
+    def value_at(self, i: int) -> Node:
+        if i >= len(self.ba):
+            raise self.error("unexpected end of file", i)
+        if self.text.startswith("/*", i):
+            raise self.error("unterminated comment", i)
+        try:
+            value, end = self.decoder.raw_decode(self.ba, i)
+        except json.JSONDecodeError as exc:
+            raise self.error(exc.msg.lower(), exc.pos) from None
+        except ValueError as exc:  # NaN / Infinity
+            raise self.error(str(exc), i) from None
+        c = self.ba[i]
+        kind = _KINDS.get(c) or ("literal" if c in "tfn" else "number")
+        return Node(kind, i, end, value=value, doc=self)
+
+
+class Member:
+    __slots__ = ("comma", "key", "start", "value")
+
+    def __init__(self, key: str, start: int, value: Node, comma: int | None = None) -> None:
+        self.key = key
+        self.start = start  # first char of the key
+        self.value = value
+        self.comma = comma  # position of the comma after the value, if any
+
+
+class Node:
+    """A parsed value with its span; an object's members are found only when asked for."""
+
+    __slots__ = ("_items", "_members", "doc", "end", "kind", "start", "value")
+
+    def __init__(self, kind: str, start: int, end: int, value: Any = None, doc: _Doc | None = None):
+        self.kind = kind  # object, array, string, number, literal
+        self.start = start
+        self.end = end  # one past the last char
+        self.value = value
+        self.doc = doc
+        self._members: list[Member] | None = None
+        self._items: list[Node] | None = None
+
+    def python(self) -> Any:
+        return self.value
+
+    @property
+    def members(self) -> list[Member]:
+        if self._members is None:
+            self._members = self._scan_members() if self.kind == "object" else []
+        return self._members
+
+    @property
+    def items(self) -> list[Node]:
+        if self._items is None:
+            self._items = self._scan_items() if self.kind == "array" else []
+        return self._items
+
+    def _scan_members(self) -> list[Member]:
+        doc = self.doc
+        assert doc is not None
+        out: list[Member] = []
+        i = doc.skip(self.start + 1)
+        while doc.bc[i] != "}":
+            key = doc.value_at(i)
+            i = doc.skip(key.end)
+            i = doc.skip(i + 1)  # past ':' (the decoder already checked the syntax)
+            value = doc.value_at(i)
+            member = Member(key.value, key.start, value)
+            out.append(member)
+            i = doc.skip(value.end)
+            if doc.bc[i] == ",":
+                member.comma = i
+                i = doc.skip(i + 1)
+        return out
+
+    def _scan_items(self) -> list[Node]:
+        doc = self.doc
+        assert doc is not None
+        out: list[Node] = []
+        i = doc.skip(self.start + 1)
+        while doc.bc[i] != "]":
+            item = doc.value_at(i)
+            out.append(item)
+            i = doc.skip(item.end)
+            if doc.bc[i] == ",":
+                i = doc.skip(i + 1)
+        return out
+
+    def member(self, key: str) -> Member | None:
+        found = None
+        for m in self.members:
+            if m.key == key:
+                found = m  # the last one wins, as in JSON.parse
+        return found
+
+
+def parse(text: str, name: str = "the file") -> Node:
+    """Parse JSONC text; values are decoded by the C JSON decoder, positions kept."""
+    doc = _Doc(text, name)
+    i = doc.skip(0)
+    node = doc.value_at(i)
+    rest = doc.skip(node.end)
+    if rest != len(text):
+        if text.startswith("/*", rest):
+            raise doc.error("unterminated comment", rest)
+        raise doc.error("unexpected content after the end", rest)
+    return node
+
+
+def loads(text: str, name: str = "the file") -> Any:
+    """Parse JSONC text into Python values. An empty text is an empty object."""
+    if not text.strip():
+        return {}
+    return parse(text, name).python()
+
+
+# ---- edits ---------------------------------------------------------------------------------
+
+
+def _indent_unit(text: str) -> str:
+    m = re.search(r"\n([ \t]+)\S", text)
+    if m and m.group(1).startswith("\t"):
+        return "\t"
+    return " " * (len(m.group(1)) if m and len(m.group(1)) <= 8 else 2)
+
+
+def _line_indent(text: str, pos: int) -> str:
+    start = text.rfind("\n", 0, pos) + 1
+    m = re.match(r"[ \t]*", text[start:pos])
+    return m.group(0) if m else ""
+
+
+def _dump(value: Any, indent: str, unit: str) -> str:
+    raw = json.dumps(value, indent=unit if unit != "\t" else "\t", ensure_ascii=False)
+    return raw.replace("\n", "\n" + indent)
+
+
+def _is_inline(text: str, node: Node) -> bool:
+    return "\n" not in text[node.start : node.end]
+
+
+def edit_map(
+    text: str,
+    path: tuple[str, ...],
+    changes: dict[str, Any | None],
+    name: str = "the file",
+) -> str:
+    """Set (value) or delete (None) members of the object at ``path``; touch nothing else."""
+    if "\r\n" in text and text.count("\r\n") == text.count("\n"):  # keep CRLF files CRLF
+        return _edit_map(text.replace("\r\n", "\n"), path, changes, name).replace("\n", "\r\n")
+    return _edit_map(text, path, changes, name)
+
+
+def _edit_map(text: str, path: tuple[str, ...], changes: dict[str, Any | None], name: str) -> str:
+    if not text.strip():
+        if all(v is None for v in changes.values()):
+            return text
+        base: dict[str, Any] = {}
+        node_py = base
+        for key in path:
+            node_py = node_py.setdefault(key, {})
+        node_py.update({k: v for k, v in changes.items() if v is not None})
+        return json.dumps(base, indent=2, ensure_ascii=False) + "\n"
+    root = parse(text, name)
+    if root.kind != "object":
+        raise ParseError(f"{name}: the top level is not an object", "fix the file by hand")
+    unit = _indent_unit(text)
+    node = root
+    for depth, key in enumerate(path):
+        member = node.member(key)
+        if member is None:
+            nested: dict[str, Any] = {k: v for k, v in changes.items() if v is not None}
+            if not nested:  # only removals, and there is nothing to remove
+                return text
+            for k in reversed(path[depth + 1 :]):
+                nested = {k: nested}
+            return _insert_members(text, node, {key: nested}, unit)
+        if member.value.kind != "object":
+            raise ParseError(
+                f"{name}: {'.'.join(path[: depth + 1])} is not an object",
+                "fix the file by hand (it was left untouched)",
+            )
+        node = member.value
+    edits: list[tuple[int, int, str]] = []
+    additions: dict[str, Any] = {}
+    inline = _is_inline(text, node)
+    for key, value in changes.items():
+        member = node.member(key)
+        if member is None:
+            if value is not None:
+                additions[key] = value
+        elif value is not None:
+            for m in node.members:
+                if m.key == key:
+                    indent = _line_indent(text, m.start)
+                    dumped = (
+                        json.dumps(value, ensure_ascii=False)
+                        if inline
+                        else _dump(value, indent, unit)
+                    )
+                    edits.append((m.value.start, m.value.end, dumped))
+    deleted = {k for k, v in changes.items() if v is None}
+    edits += _deletions(text, node, deleted, inline)
+    out = text
+    for start, end, new in sorted(edits, key=lambda e: e[0], reverse=True):
+        out = out[:start] + new + out[end:]
+    if additions and not edits:
+        return _insert_members(out, node, additions, unit)
+    if additions:
+        node2 = parse(out, name)
+        for key in path:
+            member = node2.member(key)
+            assert member is not None
+            node2 = member.value
+        out = _insert_members(out, node2, additions, unit)
+    return out
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _alone(text: str, pos: int) -> bool:
+    """Only white space before ``pos`` on its line."""
+    return not text[_line_start(text, pos) : pos].strip()
+
+
+def _line_tail(text: str, pos: int) -> int:
+    """After spaces and a // comment that end the line at ``pos``; else ``pos``."""
+    m = re.match(r"[ \t]*(?://[^\n]*)?(?=\n|$)", text[pos:])
+    return pos + m.end() if m else pos
+
+
+def _deletions(text: str, obj: Node, deleted: set[str], inline: bool) -> list[tuple[int, int, str]]:
+    """Cuts that remove the members named in ``deleted`` with their commas, their lines (when
+    alone on them) and their trailing comments, as one cut per run of neighbours."""
+    members = obj.members
+    gone = [i for i, m in enumerate(members) if m.key in deleted]
+    runs: list[list[int]] = []
+    for i in gone:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    cuts: list[tuple[int, int, str]] = []
+    for run in runs:
+        first, last = members[run[0]], members[run[-1]]
+        after = run[-1] + 1
+        if after < len(members):  # a survivor follows: cut up to it
+            nxt = members[after]
+            if not inline and _alone(text, first.start) and _alone(text, nxt.start):
+                cuts.append((_line_start(text, first.start), _line_start(text, nxt.start), ""))
+            else:
+                cuts.append((first.start, nxt.start, ""))
+            continue
+        prev = members[run[0] - 1] if run[0] > 0 else None
+        trailing_style = last.comma is not None
+        end = last.comma + 1 if last.comma is not None else last.value.end
+        if not inline and _alone(text, first.start):
+            tail = _line_tail(text, end)
+            if tail < len(text) and text[tail] == "\n":
+                tail += 1
+                cuts.append((_line_start(text, first.start), tail, ""))
+            else:
+                cuts.append((_line_start(text, first.start), end, ""))
+            if prev is not None and prev.comma is not None and not trailing_style:
+                cuts.append((prev.comma, prev.comma + 1, ""))
+        elif prev is not None and not trailing_style:
+            cuts.append((prev.value.end, end, ""))
+        else:
+            m = re.match(r"[ \t]*", text[end:])
+            cuts.append((first.start, end + (m.end() if m else 0), ""))
+    return cuts
+
+
+def _insert_members(text: str, obj: Node, members: dict[str, Any], unit: str) -> str:
+    if obj.members:
+        last = obj.members[-1]
+        indent = _line_indent(text, last.start)
+        inline = _is_inline(text, obj)
+        sep = " " if inline else "\n" + indent
+        body = ",".join(
+            f"{sep}{json.dumps(k, ensure_ascii=False)}: "
+            + (json.dumps(v, ensure_ascii=False) if inline else _dump(v, indent, unit))
+            for k, v in members.items()
+        )
+        if last.comma is not None:  # trailing-comma style: keep it
+            pos = last.comma + 1 if inline else _line_tail(text, last.comma + 1)
+            return text[:pos] + body + "," + text[pos:]
+        pos = last.value.end
+        tail = pos if inline else _line_tail(text, pos)  # keep "// about a" on a's line
+        return text[:pos] + "," + text[pos:tail] + body + text[tail:]
+    outer = _line_indent(text, obj.start)
+    indent = outer + unit
+    body = ",".join(
+        f"\n{indent}{json.dumps(k, ensure_ascii=False)}: {_dump(v, indent, unit)}"
+        for k, v in members.items()
+    )
+    inner = text[obj.start + 1 : obj.end - 1]
+    if inner.strip():  # comments inside the empty object stay, after the new members
+        return (
+            text[: obj.start + 1] + body + " " + inner.strip() + "\n" + outer + text[obj.end - 1 :]
+        )
+    return text[: obj.start] + "{" + body + "\n" + outer + "}" + text[obj.end :]

@@ -1,0 +1,234 @@
+"""Catalog server + params + env -> a neutral entry -> the client's native entry.
+
+    >>> from mcp_orch.transport import render_server
+    >>> rendered = render_server(server_doc, params={"allowed_directory": "/data"})
+    >>> rendered.entry
+    {'transport': 'stdio', 'command': 'npx', 'args': ['-y', '@modelcontextprotocol/server-filesystem', '/data'], 'env': {}}
+
+``{placeholders}`` in arguments, URLs and header values are filled from ``params``, then from
+the catalog's defaults; one left unfilled stays in the entry and the validation rule MCP002
+reports it. Secret inputs without a value become ``${env:NAME}`` references, never literals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_orch.core.errors import UsageError
+
+PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
+_RUNTIME = {"npm": "npx", "pypi": "uvx", "oci": "docker", "nuget": "dnx"}
+
+
+@dataclass
+class Rendered:
+    """A rendered entry plus what the renderer could not fill."""
+
+    entry: dict[str, Any]
+    kind: str  # "package" or "remote"
+    index: int
+    missing_env: list[str] = field(default_factory=list)
+
+
+def unfilled(value: Any) -> list[str]:
+    """Placeholders left in a value (nested)."""
+    if isinstance(value, str):
+        return PLACEHOLDER.findall(value)
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in unfilled(v)]
+    if isinstance(value, list):
+        return [p for v in value for p in unfilled(v)]
+    return []
+
+
+def env_ref(name: str) -> str:
+    """The ``${env:NAME}`` reference for an input name (upper snake case)."""
+    return "${env:" + re.sub(r"[^A-Za-z0-9_]", "_", name).upper() + "}"
+
+
+def _fill(template: str, lookup: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: lookup.get(m.group(1), m.group(0)), template)
+
+
+def _variables(item: dict[str, Any], params: dict[str, Any]) -> dict[str, str]:
+    """Values for the ``{variables}`` of one input: params, then defaults, then (for a required
+    secret) an env reference named after the variable."""
+    values: dict[str, str] = {}
+    for var, spec in (item.get("variables") or {}).items():
+        if var in params:
+            values[var] = str(params[var])
+        elif spec.get("value") is not None:
+            values[var] = str(spec["value"])
+        elif spec.get("default") is not None:
+            values[var] = str(spec["default"])
+        elif spec.get("isSecret") and (spec.get("isRequired") or item.get("isRequired")):
+            values[var] = env_ref(var)
+    return values
+
+
+def _input_value(item: dict[str, Any], key: str | None, params: dict[str, Any]) -> Any:
+    if key is not None and key in params:
+        return params[key]
+    if item.get("value") is not None:
+        return _fill(str(item["value"]), {**_variables(item, params), **_str(params)})
+    if item.get("default") is not None:
+        return str(item["default"])
+    return None
+
+
+def _str(params: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in params.items() if not isinstance(v, list)}
+
+
+def _arguments(items: list[dict[str, Any]], params: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for arg in items:
+        if arg.get("type") == "named":
+            flag = arg["name"]
+            key = arg.get("valueHint") or flag.lstrip("-")
+            aliases = [key, flag.lstrip("-"), flag.lstrip("-").replace("-", "_")]
+            chosen = next((k for k in aliases if k in params), key)
+            value = _input_value(arg, chosen, params)
+            has_value_slot = any(k in arg for k in ("value", "valueHint", "default", "format"))
+            if value is None:
+                if arg.get("isRequired"):
+                    out.append(f"{flag}={{{key}}}" if has_value_slot else flag)
+                continue
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if isinstance(v, bool) or (not has_value_slot and str(v).lower() == "true"):
+                    if v is True or str(v).lower() == "true":
+                        out.append(flag)
+                    continue
+                # --long=value (some servers read only that form); -x value for short flags
+                out += [f"{flag}={v}"] if flag.startswith("--") else [flag, str(v)]
+        else:
+            hint = arg.get("valueHint")
+            value = _input_value(arg, hint, params)
+            if value is None:
+                if arg.get("isRequired") and hint:
+                    out.append("{" + hint + "}")
+                continue
+            out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    return out
+
+
+def _package_entry(
+    pkg: dict[str, Any], params: dict[str, Any], env: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    registry = pkg.get("registryType", "")
+    runtime = pkg.get("runtimeHint") or _RUNTIME.get(registry)
+    if runtime is None or registry == "mcpb":
+        raise UsageError(
+            f"packages of type {registry!r} cannot be run from a config entry",
+            "choose another package or a remote with transport=...",
+        )
+    ident = pkg["identifier"]
+    runtime_args = _arguments(pkg.get("runtimeArguments") or [], params)
+    package_args = _arguments(pkg.get("packageArguments") or [], params)
+    env_out: dict[str, str] = {}
+    missing: list[str] = []
+    for var in pkg.get("environmentVariables") or []:
+        name = var["name"]
+        value = env.get(name)
+        if value is None:
+            value = _input_value(var, None, params)
+        if value is None and var.get("isSecret"):
+            value = env_ref(name)
+        if value is None:
+            if var.get("isRequired"):
+                missing.append(name)
+            continue
+        env_out[name] = str(value)
+    for name, value in env.items():  # extra variables the user asked for
+        env_out.setdefault(name, str(value))
+    if runtime == "docker":
+        if not runtime_args:
+            runtime_args = ["run", "-i", "--rm"]
+            for name in env_out:
+                runtime_args += ["-e", name]
+        args = [*runtime_args, ident, *package_args]
+        command = "docker"
+    elif runtime == "npx":
+        args = [*(runtime_args or ["-y"]), ident, *package_args]
+        command = "npx"
+    elif runtime == "dnx":
+        version = pkg.get("version")
+        args = [*runtime_args, f"{ident}@{version}" if version else ident, "--yes", *package_args]
+        command = "dnx"
+    else:  # uvx, python, and any other runner that takes the package name first
+        command = "uvx" if runtime in ("python", "uvx") else runtime
+        args = [*runtime_args, ident, *package_args]
+    entry = {"transport": "stdio", "command": command, "args": args, "env": env_out}
+    return entry, missing
+
+
+def _remote_entry(
+    remote: dict[str, Any], params: dict[str, Any], headers_in: dict[str, str]
+) -> dict[str, Any]:
+    lookup = {**_variables(remote, params), **_str(params)}
+    url = _fill(remote["url"], lookup)
+    headers: dict[str, str] = {}
+    for h in remote.get("headers") or []:
+        name = h["name"]
+        if name in headers_in:
+            headers[name] = str(headers_in[name])
+            continue
+        value = _input_value(h, None, {**lookup, **params})
+        if value is not None and unfilled(value) and not h.get("isRequired"):
+            continue  # an optional header whose variables were not given (OAuth instead)
+        if value is None and h.get("isSecret") and h.get("isRequired"):
+            value = env_ref(name)
+        if value is None:
+            if h.get("isRequired"):
+                headers[name] = "{" + re.sub(r"\W", "_", name).lower() + "}"
+            continue
+        headers[name] = str(value)
+    for name, value in headers_in.items():
+        headers.setdefault(name, str(value))
+    return {"transport": remote["type"], "url": url, "headers": headers}
+
+
+def choose(doc: dict[str, Any], transport: str | None = None) -> tuple[str, int]:
+    """Pick the package or remote to render: the first runnable package, unless a transport is
+    named (``"stdio"``, ``"remote"``, ``"streamable-http"``, ``"sse"``)."""
+    packages = doc.get("packages") or []
+    remotes = doc.get("remotes") or []
+    runnable = [
+        i
+        for i, p in enumerate(packages)
+        if p.get("registryType") != "mcpb"
+        and (p.get("transport") or {}).get("type", "stdio") == "stdio"
+    ]
+    if transport in (None, "stdio") and runnable:
+        return "package", runnable[0]
+    if transport in (None, "remote") and remotes:
+        return "remote", 0
+    for i, r in enumerate(remotes):
+        if r.get("type") == transport:
+            return "remote", i
+    offered = (["stdio"] if runnable else []) + sorted({r.get("type", "") for r in remotes})
+    raise UsageError(
+        f"{doc.get('name')} has no {transport or 'runnable'} transport",
+        f"it offers: {', '.join(offered) or 'nothing runnable'}",
+    )
+
+
+def render_server(
+    doc: dict[str, Any],
+    *,
+    params: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    transport: str | None = None,
+) -> Rendered:
+    """Render one official server.json document as a neutral entry."""
+    params = dict(params or {})
+    kind, index = choose(doc, transport)
+    if kind == "package":
+        entry, missing = _package_entry(doc["packages"][index], params, dict(env or {}))
+        return Rendered(entry, kind, index, missing)
+    entry = _remote_entry(doc["remotes"][index], params, {**(env or {}), **(headers or {})})
+    return Rendered(entry, kind, index)

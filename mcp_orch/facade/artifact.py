@@ -1,0 +1,85 @@
+"""The fluent artifact: a stored record bound to its profile, so it can verify, deploy and probe.
+
+    >>> artifact = draft.publish(changelog="add github")
+    >>> artifact.artifact_id          # 'sha256:…' — the SHA-256 of the canonical envelope
+    >>> artifact.verify()             # raises SignatureError on any changed byte
+    >>> artifact.deploy()             # -> Deployment
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from typing import Any
+
+from pydantic import PrivateAttr
+
+from mcp_orch.core.errors import MCPOrchError, SignatureError, UsageError
+from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.services.probe import ProbeReport, probe_set
+from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
+from mcp_orch.services.release.context import ProfileParts
+from mcp_orch.services.release.deploy import deploy_artifact
+from mcp_orch.services.release.verify import verify_artifact
+
+
+class Artifact(ArtifactRecord):
+    """A signed, content-addressed release of one profile's config."""
+
+    _profile: ProfileParts | None = PrivateAttr(default=None)
+
+    @classmethod
+    def adopt(cls, record: ArtifactRecord, profile: ProfileParts) -> Artifact:
+        """``record`` as a fluent artifact bound to ``profile``."""
+        art = record if isinstance(record, Artifact) else cls.from_stored(record.stored())
+        return art.bind(profile)
+
+    def bind(self, profile: ProfileParts) -> Artifact:
+        self._profile = profile
+        return self
+
+    def _require_profile(self) -> ProfileParts:
+        if self._profile is None:
+            raise UsageError(
+                "this artifact is not bound to a workspace, so its keys cannot be looked up",
+                "load it through its profile (profile.latest(), profile.artifact(id))",
+            )
+        return self._profile
+
+    def verify(self) -> Artifact:
+        """Check the id, the payload digest and the signature; ``SignatureError`` if any fails."""
+        if self._profile is None:
+            raise SignatureError(
+                "artifact is not bound to a workspace, so its key cannot be looked up",
+                "load it through its profile (profile.latest(), profile.artifact(id))",
+            )
+        verify_artifact(self, self._profile.workspace.keys)
+        return self
+
+    def deploy(self, path: str | os.PathLike[str] | None = None, **kw: Any) -> Deployment:
+        """Deploy into the client's config file (default: its path under the client root)."""
+        return deploy_artifact(self._require_profile(), self, path=path, **kw)
+
+    def probe(self, **kw: Any) -> ProbeReport:
+        """Start each server as the client would and run the MCP handshake."""
+        return probe_set(self, **kw)
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            try:
+                self.verify()
+                status = "<span class='add'>signature ok</span>"
+            except MCPOrchError as exc:
+                status = f"<span class='del'>{escape(str(exc))}</span>"
+            head = (
+                f"<div class='mco'><b>Artifact</b> <code>{escape(self.artifact_id)}</code><br>"
+                f"{escape(self.client)}/{escape(self.profile)} · {escape(self.created)} · key "
+                f"<code>{escape(self.key_id)}</code> · {status}<br>"
+                f"changelog: {escape(self.changelog)} · parent: "
+                f"<code>{escape(self.parent or '-')}</code></div>"
+            )
+            rows = [(n, json.dumps(e, ensure_ascii=False)) for n, e in self.servers.items()]
+            return head + html_table(["server", "entry"], rows)
+
+        return safe_html(render, self)

@@ -1,0 +1,377 @@
+"""Drafts: the servers a profile will publish next, persisted in the workspace.
+
+    >>> draft = ws.profile("cursor").draft
+    >>> draft.add(registry.find("time"), params={"local_timezone": "Europe/Paris"})
+    >>> draft.payload
+    {'mcpServers': {'time': {'command': 'uvx', 'args': ['mcp-server-time', ...]}}}
+    >>> draft.validate().publish(changelog="add time")
+
+Every change is written at once (atomically, under a lock), so the CLI's ``add-server`` and
+``remove-server`` work across invocations and two processes never lose each other's edits.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.core.errors import AlreadyExists, InvalidConfig, InvalidId, NotFound
+from mcp_orch.core.fs import locked, read_json, write_json
+from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.domain.catalog import Server
+from mcp_orch.domain.clients import build_payload, from_native, header_env_name, to_native
+from mcp_orch.domain.secrets import is_reference, without_references
+from mcp_orch.domain.transport import env_ref, render_server
+from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.registry import Registry
+from mcp_orch.services.probe import ProbeReport, probe_set
+from mcp_orch.services.release.publish import publish_payload
+from mcp_orch.services.validation import Finding, Subject, ValidationReport, check_subjects
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from mcp_orch.facade.profile import Profile
+
+
+class Draft:
+    """The editable, not yet published server set of one profile."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self.client = profile.client
+        self.path: Path = (
+            profile.workspace.path / "drafts" / profile.client.id / f"{profile.id}.json"
+        )
+
+    # -- storage -----------------------------------------------------------------------------
+    def _read(self) -> dict[str, Any]:
+        if self.path.exists():
+            data: dict[str, Any] = read_json(self.path)
+            return data
+        return {
+            "version": 1,
+            "client": self.client.id,
+            "profile": self.profile.id,
+            "target_os": self.profile.target_os,
+            "servers": {},
+        }
+
+    def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
+        with locked(self.path):
+            data = self._read()
+            change(data)
+            data["updated"] = iso(now_utc())
+            write_json(self.path, data, fsync=False)
+
+    @property
+    def records(self) -> dict[str, dict[str, Any]]:
+        """name -> stored record (native entry plus where it came from)."""
+        servers: dict[str, dict[str, Any]] = self._read()["servers"]
+        return servers
+
+    @property
+    def servers(self) -> dict[str, dict[str, Any]]:
+        """name -> the client-native entry."""
+        return {name: rec["entry"] for name, rec in self.records.items()}
+
+    @property
+    def client_id(self) -> str:
+        return self.client.id
+
+    @property
+    def label(self) -> str:
+        return f"draft {self.profile.ref}"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.records
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The client-native config that would be published."""
+        return build_payload(self.client, self.servers)
+
+    # -- editing -----------------------------------------------------------------------------
+    def _check_name(self, name: str) -> str:
+        if not isinstance(name, str) or not re.match(self.client.name_pattern, name):
+            raise InvalidId(
+                f"invalid server name {name!r} for {self.client.name}",
+                "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+            )
+        return name
+
+    def add(
+        self,
+        server: Server,
+        *,
+        params: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        headers: dict[str, str] | None = None,
+        transport: str | None = None,
+        replace: bool = False,
+    ) -> Draft:
+        """Render a catalog server for this client and add it. Refuses literal secrets."""
+        name = self._check_name(name or server.id)
+        self._refuse_secret_params(name, server, params or {})
+        rendered = render_server(
+            server.doc, params=params, env=env, headers=headers, transport=transport
+        )
+        native = to_native(self.client, rendered.entry, self.profile.target_os)
+        record = {
+            "entry": native,
+            "origin": "catalog",
+            "catalog_id": server.id,
+            "catalog_name": server.name,
+            "kind": rendered.kind,
+            "index": rendered.index,
+            "params": dict(params or {}),
+            "env": dict(env or {}),
+            "headers": dict(headers or {}),
+            "transport": transport,
+        }
+        self._guard_secrets(name, record)
+        self._put(name, record, replace)
+        return self
+
+    def add_entry(
+        self,
+        name: str,
+        entry: dict[str, Any],
+        *,
+        replace: bool = False,
+        origin: str = "file",
+        catalog_id: str | None = None,
+    ) -> Draft:
+        """Add a client-native entry as is (from a file or an import)."""
+        name = self._check_name(name)
+        if not isinstance(entry, dict):
+            raise InvalidConfig(f"entry {name!r} must be an object", "see the client's format")
+        record: dict[str, Any] = {"entry": copy.deepcopy(entry), "origin": origin}
+        if catalog_id:
+            record["catalog_id"] = catalog_id
+        self._put(name, record, replace)
+        return self
+
+    def _refuse_secret_params(self, name: str, server: Server, params: dict[str, Any]) -> None:
+        """Arguments and URL/header variables the catalog marks secret must be references."""
+        secret = {i["name"] for i in server.inputs() if i["kind"] == "param" and i["secret"]}
+        bad = [
+            k
+            for k, v in params.items()
+            if k in secret
+            for item in (v if isinstance(v, list) else [v])
+            if str(item) and not is_reference(str(item)) and without_references(str(item)).strip()
+        ]
+        if bad:
+            key = bad[0]
+            var = env_ref(key)[len("${env:") : -1]
+            hint = f"pass params={{'{key}': '${{env:{var}}}'}} (CLI: --param '{key}=${{env:{var}}}') and export {var}"
+            finding = Finding(
+                "MCP003",
+                "literal-secret",
+                "error",
+                name,
+                f"{key} is marked secret in the catalog but holds a literal value",
+                hint,
+                f"params.{key}",
+            )
+            raise InvalidConfig(
+                f"{name}: {finding.message}; nothing was written",
+                hint,
+                report=ValidationReport([finding], client=self.client.id),
+            )
+
+    def _guard_secrets(self, name: str, record: dict[str, Any]) -> None:
+        subject = self._subject(name, record)
+        report = check_subjects(
+            self.client,
+            [subject],
+            build_payload(self.client, {name: record["entry"]}),
+            select=["MCP003"],
+        )
+        if not report.ok:
+            first = report.errors[0]
+            raise InvalidConfig(
+                f"{name}: {first.message}; nothing was written", first.hint, report=report
+            )
+
+    def _put(self, name: str, record: dict[str, Any], replace: bool) -> None:
+        def change(data: dict[str, Any]) -> None:
+            existing = data["servers"].get(name)
+            if existing is not None and existing.get("entry") == record["entry"]:
+                data["servers"][name] = {**existing, **record}  # same entry: a re-run, not a clash
+                return
+            if existing is not None and not replace:
+                raise AlreadyExists(
+                    f"{name!r} is already in the draft of {self.profile.ref}",
+                    "pass replace=True (CLI: --replace) or choose another --name",
+                )
+            data["servers"][name] = record
+
+        self._update(change)
+
+    def remove(self, name: str) -> Draft:
+        def change(data: dict[str, Any]) -> None:
+            if name not in data["servers"]:
+                raise NotFound(
+                    f"no server {name!r} in the draft of {self.profile.ref}",
+                    f"servers in the draft: {', '.join(data['servers']) or '(none)'}",
+                )
+            del data["servers"][name]
+
+        self._update(change)
+        return self
+
+    def clear(self) -> Draft:
+        self._update(lambda data: data["servers"].clear())
+        return self
+
+    def replace_all(self, servers: dict[str, dict[str, Any]], origin: str = "artifact") -> Draft:
+        """Make the draft hold exactly these native entries (rollback, import, sync)."""
+        for name in servers:
+            self._check_name(name)
+
+        def change(data: dict[str, Any]) -> None:
+            data["servers"] = {
+                n: {"entry": copy.deepcopy(e), "origin": origin} for n, e in servers.items()
+            }
+
+        self._update(change)
+        return self
+
+    # -- checking ----------------------------------------------------------------------------
+    def _subject(
+        self, name: str, record: dict[str, Any], registry: Registry | None = None
+    ) -> Subject:
+        entry = record["entry"]
+        neutral = from_native(self.client, entry)
+        required: list[str] = []
+        secret: set[str] = set()
+        server = None
+        if record.get("catalog_id"):
+            if registry is None:
+                registry = Registry(self.profile.workspace)
+            try:
+                server = registry.get(record["catalog_id"])
+            except NotFound:
+                server = None
+        if server is not None:
+            kind, index = record.get("kind"), record.get("index", 0)
+            if kind == "package" and index < len(server.packages):
+                for var in server.packages[index].get("environmentVariables") or []:
+                    if var.get("isRequired"):
+                        required.append(var["name"])
+                    if var.get("isSecret"):
+                        secret.add(var["name"])
+            elif kind == "remote" and index < len(server.remotes):
+                for h in server.remotes[index].get("headers") or []:
+                    if h.get("isSecret"):
+                        secret |= {h["name"], header_env_name(h["name"])}
+        return Subject(name, entry, neutral, server, required, secret)
+
+    def check(
+        self, *, select: list[str] | None = None, ignore: list[str] | None = None
+    ) -> ValidationReport:
+        """Every finding for this draft (never raises on findings)."""
+        registry = Registry(self.profile.workspace)  # one catalog load per check
+        subjects = [self._subject(n, r, registry) for n, r in self.records.items()]
+        return check_subjects(
+            self.client,
+            subjects,
+            self.payload,
+            target=f"draft {self.profile.ref}",
+            select=select,
+            ignore=ignore,
+        )
+
+    def validate(self, **kw: Any) -> Draft:
+        """The draft itself, or ``InvalidConfig`` carrying the report."""
+        self.check(**kw).raise_for_errors(f"draft {self.profile.ref}")
+        return self
+
+    # -- release -----------------------------------------------------------------------------
+    def publish(self, changelog: str = "", **kw: Any) -> Artifact:
+        """Validate, sign, store, move ``latest`` and record the event (see publish.py)."""
+        if not self.path.exists() and self.profile.latest() is None:
+            raise NotFound(
+                f"nothing to publish: {self.profile.ref} has no draft and no releases",
+                "add servers to the draft first, or check the profile name",
+            )
+        self.validate()
+        record = publish_payload(self.profile, self.payload, changelog=changelog, **kw)
+        return Artifact.adopt(record, self.profile)
+
+    def probe(self, **kw: Any) -> ProbeReport:
+        """Start each server as the client would and run the MCP handshake."""
+        return probe_set(self, **kw)
+
+    # -- views -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = self._read()
+        return {
+            "client": self.client.id,
+            "profile": self.profile.id,
+            "target_os": data.get("target_os"),
+            "servers": data["servers"],
+            "payload": self.payload,
+            "updated": data.get("updated"),
+        }
+
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        rows = []
+        for name, rec in self.records.items():
+            neutral = from_native(self.client, rec["entry"])
+            rows.append(
+                {
+                    "name": name,
+                    "transport": neutral.get("transport"),
+                    "command": neutral.get("command"),
+                    "url": neutral.get("url"),
+                    "args": [str(a) for a in neutral.get("args") or []],
+                    "env_keys": sorted(neutral.get("env") or {}),
+                    "catalog_id": rec.get("catalog_id"),
+                    "origin": rec.get("origin"),
+                }
+            )
+        schema: dict[str, Any] = {
+            "name": pl.String,
+            "transport": pl.String,
+            "command": pl.String,
+            "url": pl.String,
+            "args": pl.List(pl.String),
+            "env_keys": pl.List(pl.String),
+            "catalog_id": pl.String,
+            "origin": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema)
+
+    def __repr__(self) -> str:
+        return f"<Draft {self.profile.ref}: {len(self)} server(s)>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            rows = []
+            for name, rec in self.records.items():
+                n = from_native(self.client, rec["entry"])
+                target = n.get("url") or " ".join([n.get("command", ""), *map(str, n["args"])])
+                rows.append((name, n.get("transport"), target, sorted(n.get("env") or {})))
+            return f"<div class='mco'><b>Draft</b> {escape(self.profile.ref)}</div>" + html_table(
+                ["name", "transport", "command / url", "env"], rows
+            )
+
+        return safe_html(render, self)

@@ -1,0 +1,289 @@
+"""Detect installed clients, import a client's existing servers, sync one set of servers to many.
+
+    >>> ws.detect()                                    # which clients are here, and how many servers
+    >>> result = ws.import_client("cursor")            # the file's servers become the draft
+    >>> result.secrets                                 # literal secrets found (masked)
+    >>> ws.profile("cursor").sync_to(["vscode", "codex"], deploy=True)
+
+Import never changes the client's file. It keeps each entry as it is, except that literal
+secrets are moved out: the draft holds ``${env:NAME}`` in their place and the report tells you
+which variable to export (pass ``keep_secrets=True`` to keep them, and validation will flag them).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp_orch.core.errors import NotFound
+from mcp_orch.core.fs import read_text_file
+from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.text import mask
+from mcp_orch.domain.clients import (
+    config_path,
+    from_native,
+    refs_from_placeholders,
+    server_map,
+    to_native,
+    unwrap_remote,
+)
+from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.secrets import env_name_for, is_reference, scan_field
+from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.registry import Registry
+from mcp_orch.services.release.artifact import Deployment
+from mcp_orch.services.release.deploy import render_secrets
+
+if TYPE_CHECKING:
+
+    from mcp_orch.facade.profile import Profile
+
+
+# ---- detect --------------------------------------------------------------------------------
+
+
+# ---- import --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    """What an import read: servers, catalog links and secrets moved out (masked)."""
+
+    client: str
+    profile: str
+    path: str
+    servers: list[str] = field(default_factory=list)
+    linked: dict[str, str] = field(default_factory=dict)  # server name -> catalog id
+    secrets: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "profile": self.profile,
+            "path": self.path,
+            "servers": self.servers,
+            "linked": self.linked,
+            "secrets": self.secrets,
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"imported {len(self.servers)} server(s) from {self.path} into {self.client}/{self.profile}"
+        ]
+        for name in self.servers:
+            link = f" (catalog: {self.linked[name]})" if name in self.linked else ""
+            lines.append(f"  {name}{link}")
+        for s in self.secrets:
+            lines.append(
+                f"  secret in {s['server']} {s['field']}: {s['kind']} {s['masked']} -> {s['suggestion']}"
+            )
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return safe_html(
+            lambda: (
+                html_table(
+                    ["server", "catalog"], [(n, self.linked.get(n, "")) for n in self.servers]
+                )
+                + html_table(
+                    ["server", "field", "kind", "masked", "suggestion"],
+                    [
+                        (s["server"], s["field"], s["kind"], s["masked"], s["suggestion"])
+                        for s in self.secrets
+                    ],
+                )
+            ),
+            self,
+        )
+
+
+def _catalog_match(registry: Registry, neutral: dict[str, Any]) -> str | None:
+    """The catalog id of a server whose package or remote URL this entry runs."""
+    if neutral.get("transport") == "stdio":
+        words = [str(neutral.get("command", ""))] + [str(a) for a in neutral.get("args") or []]
+        for server in registry.all():
+            for pkg in server.packages:
+                ident = str(pkg.get("identifier", ""))
+                base = ident.split(":")[0] if pkg.get("registryType") == "oci" else ident
+                if not base:
+                    continue
+                for w in words:
+                    w0 = w.split("@")[0] if not w.startswith("@") else "@" + w[1:].split("@")[0]
+                    if w == ident or w0 == base or w.split(":")[0] == base:
+                        return server.id
+        return None
+    url = str(neutral.get("url", "")).rstrip("/")
+    for server in registry.all():
+        for remote in server.remotes:
+            if str(remote.get("url", "")).rstrip("/") == url:
+                return server.id
+    return None
+
+
+def _move_secrets(
+    name: str, entry: dict[str, Any], found: list[dict[str, str]], keep: bool
+) -> dict[str, Any]:
+    """Replace literal secrets with ``${env:NAME}`` (unless ``keep``), named and detected by the
+    same scanner as rule MCP003, so import and check suggest the same variable."""
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if not isinstance(value, str) or is_reference(value):
+            return value
+        hits = scan_field(path, value)
+        if not hits:
+            return value
+        var = env_name_for(path, hits[0].kind, name)
+        bearer = value.lower().startswith("bearer ")
+        replacement = ("Bearer " if bearer else "") + "${env:" + var + "}"
+        found.append(
+            {
+                "server": name,
+                "field": path,
+                "kind": hits[0].label,
+                "masked": mask(value),
+                "suggestion": f"export {var}=<the value> and use {replacement}",
+            }
+        )
+        return value if keep else replacement
+
+    return dict(walk(entry, ""))
+
+
+def import_client(
+    prof: Profile,
+    *,
+    scope: str = "user",
+    path: str | os.PathLike[str] | None = None,
+    project_dir: str | os.PathLike[str] | None = None,
+    keep_secrets: bool = False,
+) -> ImportResult:
+    """Read a client's existing file into the profile's draft (the file is not changed)."""
+    ws, spec, profile = prof.workspace, prof.client, prof.id
+    file = (
+        Path(path)
+        if path is not None
+        else Path(config_path(spec, root=ws.client_root, scope=scope, project_dir=project_dir))
+    )
+    if not file.is_file():
+        raise NotFound(
+            f"{spec.name} has no config file at {file}",
+            "name the file to read, or detect which clients are installed here",
+        )
+    servers = server_map(spec, read_config(spec, read_text_file(file), str(file)))
+    registry = Registry(ws)
+    result = ImportResult(spec.id, profile, str(file))
+    draft = prof.draft
+    for name, entry in servers.items():
+        if not isinstance(entry, dict):
+            continue
+        entry = refs_from_placeholders(spec, entry)
+        entry = _move_secrets(name, entry, result.secrets, keep_secrets)
+        link = _catalog_match(registry, unwrap_remote(from_native(spec, entry)))
+        draft.add_entry(name, entry, replace=True, origin="import", catalog_id=link)
+        result.servers.append(name)
+        if link:
+            result.linked[name] = link
+    ws.audit.append(
+        "import",
+        client=spec.id,
+        profile=profile,
+        details={
+            "path": str(file),
+            "servers": result.servers,
+            "secrets_moved": 0 if keep_secrets else len(result.secrets),
+        },
+    )
+    return result
+
+
+# ---- sync ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    source: str
+    targets: dict[str, Artifact] = field(default_factory=dict)
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "targets": {
+                c: {
+                    "artifact_id": a.artifact_id,
+                    "servers": sorted(a.servers),
+                    "deployed_to": self.deployments[c].path if c in self.deployments else None,
+                }
+                for c, a in self.targets.items()
+            },
+        }
+
+    def __str__(self) -> str:
+        lines = [f"synced {self.source} to {len(self.targets)} client(s)"]
+        for c, a in self.targets.items():
+            dep = self.deployments.get(c)
+            where = f" -> {dep.path}" if dep else ""
+            lines.append(f"  {c}: {a.short_id} ({len(a.servers)} servers){where}")
+        return "\n".join(lines)
+
+
+def neutral_servers(profile: Profile) -> dict[str, dict[str, Any]]:
+    """The profile's servers (latest artifact, else the draft) in the neutral shape."""
+    latest = profile.latest()
+    servers = latest.servers if latest is not None else profile.draft.servers
+    spec = profile.client
+    out = {}
+    for name, entry in servers.items():
+        neutral = unwrap_remote(from_native(spec, refs_from_placeholders(spec, entry)))
+        out[name] = neutral
+    return out
+
+
+def sync_profile(
+    profile: Profile,
+    clients: list[str],
+    *,
+    deploy: bool = False,
+    changelog: str = "",
+) -> SyncResult:
+    """Render the profile's servers natively for each client, validate all, publish, deploy."""
+    ws = profile.workspace
+    neutral = neutral_servers(profile)
+    if not neutral:
+        raise NotFound(f"{profile.ref} has no servers to sync", "add servers or publish first")
+    targets = [ws.profile(c, profile.id) for c in dict.fromkeys(clients) if c != profile.client.id]
+    rendered = {
+        t.client.id: {n: to_native(t.client, e, t.target_os) for n, e in neutral.items()}
+        for t in targets
+    }
+    # validate every target before publishing any, so a bad target publishes nothing
+    for t in targets:
+        t.draft.replace_all(rendered[t.client.id], origin=f"sync:{profile.ref}")
+    for t in targets:
+        t.draft.validate()
+    result = SyncResult(profile.ref)
+    note = changelog or f"sync from {profile.ref}"
+    for t in targets:
+        result.targets[t.client.id] = t.draft.publish(changelog=note)
+    if deploy:
+        for t in targets:  # every secret must be available before any file is written
+            render_secrets(t.client, result.targets[t.client.id].servers)
+        for t in targets:
+            result.deployments[t.client.id] = result.targets[t.client.id].deploy()
+    ws.audit.append(
+        "sync",
+        client=profile.client.id,
+        profile=profile.id,
+        changelog=note,
+        details={
+            "targets": {c: a.artifact_id for c, a in result.targets.items()},
+            "deployed": sorted(result.deployments),
+        },
+    )
+    return result

@@ -1,0 +1,62 @@
+"""The ``mcp-orch`` command line (alias ``mcp-orchestration``), a thin layer over the operations.
+
+Every command parses its options, calls one function of :mod:`mcp_orch.operations` and prints
+its result: ``--json`` prints the result's ``to_dict()`` (exactly what the MCP tool returns),
+otherwise a text rendering. Every command takes ``--workspace`` (or ``$MCP_ORCH_HOME``),
+``--client-root`` (or ``$MCP_ORCH_CLIENT_ROOT``) and ``--json``. Exit codes: 0 success, 1 a
+failed check (validation, signature, drift, parse), 2 bad usage. Errors print one line and a
+hint, never a traceback (set ``MCP_ORCH_DEBUG=1`` to see one).
+
+Operation modules are imported inside each command: the light commands (``list-servers``,
+``list-clients``, ``--help``) must not load pydantic, cryptography or the MCP SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common, pairs
+from mcp_orch.frontends.cli.commands import COMMANDS
+from mcp_orch.frontends.render import table
+
+__all__ = ["Ctx", "cli", "client_profile", "common", "main", "pairs", "table"]
+
+#: Commands that live in other modules (their imports, e.g. ``mcp``, stay off the fast path).
+LAZY_COMMANDS = {
+    "serve": "mcp_orch.frontends.cli.serve:serve_cmd",
+    "token": "mcp_orch.frontends.cli.serve:token_group",
+    "install-self": "mcp_orch.frontends.cli.serve:install_self_cmd",
+    "check": "mcp_orch.frontends.cli.check:check_cmd",
+    "probe": "mcp_orch.frontends.cli.check:probe_cmd",
+}
+
+
+@click.group(
+    cls=type("Cli", (Group,), {"lazy": LAZY_COMMANDS}),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="mcp-orch", prog_name="mcp-orch")
+def cli() -> None:
+    """mcp-orch: MCP server configuration as signed releases.
+
+    Discover servers in the catalog, add them to a draft per client profile, validate, publish
+    signed artifacts, deploy them safely into each client's own config file, and keep a history
+    and audit trail.
+    """
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    invoked = os.path.basename(sys.argv[0]) if sys.argv else ""
+    prog = "mcp-orchestration" if invoked.startswith("mcp-orchestration") else "mcp-orch"
+    cli.main(args=argv, prog_name=prog)
+
+
+if __name__ == "__main__":
+    main()

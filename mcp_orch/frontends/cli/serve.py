@@ -1,0 +1,203 @@
+"""CLI commands of the bundled MCP server: ``serve``, ``token`` and ``install-self``.
+
+    mcp-orch serve                                   # stdio (what MCP clients launch)
+    mcp-orch serve --http [--host H] [--port P]      # streamable HTTP at /mcp, bearer tokens
+    mcp-orch token create NAME | list | revoke NAME  # only the tokens' hashes are stored
+    mcp-orch install-self --client cursor            # add mcp-orch itself to a client
+
+``mcp_orch.frontends.cli`` loads these lazily (``LAZY_COMMANDS``), so ``mcp`` is imported only when one
+of them runs. They reuse the CLI's ``common`` options (``--workspace``, ``--client-root``,
+``--json``) and its error handling.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import click
+
+from mcp_orch.core.errors import UsageError
+from mcp_orch.facade.workspace import Workspace
+from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common
+from mcp_orch.frontends.render import table
+from mcp_orch.operations import serving
+
+__all__ = ["install_self_cmd", "serve_cmd", "token_group"]
+
+
+# ---- serve ---------------------------------------------------------------------------------
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    bare = host.strip("[]")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "choose another port (0 picks any free one) or host",
+            inputs=("port", "host"),
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve_http(ws: Workspace, host: str, port: int) -> None:
+    """Serve streamable HTTP on ``host:port`` until interrupted."""
+    tokens = serving.http_tokens(ws, host)  # the bind policy: refuses a public host, no token
+    count = len(tokens)
+    sock = _listen(host, port)
+    actual = sock.getsockname()[1]
+
+    from mcp_orch.core.schemas import skip_slow_uri_grammar
+
+    skip_slow_uri_grammar()  # before the SDK imports jsonschema
+    import uvicorn
+
+    from mcp_orch.frontends.mcp_server import build_server, http_app
+
+    app = http_app(build_server(ws), tokens, host=host.strip("[]"))
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    click.echo(
+        f"mcp-orch {_version()}: MCP over streamable HTTP at http://{shown}:{actual}/mcp "
+        f"(workspace {ws.path}; {count} token(s); Ctrl+C stops)",
+        err=True,
+    )
+    if count == 0:
+        click.echo(
+            "warning: no token is configured, so every request gets 401; "
+            "create one with `mcp-orch token create NAME` (no restart needed)",
+            err=True,
+        )
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=3, access_log=False
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _version() -> str:
+    from mcp_orch import __version__
+
+    return __version__
+
+
+@click.command("serve")
+@click.option(
+    "--http", "use_http", is_flag=True, help="Serve streamable HTTP (bearer tokens) not stdio."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (--http).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port (--http); 0 picks a free one.",
+)
+@common
+def serve_cmd(ctx: Ctx, use_http: bool, host: str, port: int) -> None:
+    """Run mcp-orch's own MCP server: the whole lifecycle as MCP tools and resources.
+
+    By default it speaks stdio, which is how MCP clients launch it (see install-self). With
+    --http it serves streamable HTTP at http://HOST:PORT/mcp; every request needs
+    'Authorization: Bearer <token>' (see `mcp-orch token create`). Binding to an address other
+    machines can reach is refused while no token exists.
+    """
+    if use_http:
+        serve_http(ctx.ws, host, port)
+        return
+    click_ctx = click.get_current_context()
+    for option in ("host", "port"):
+        source = click_ctx.get_parameter_source(option)
+        if source is not None and source.name == "COMMANDLINE":
+            raise UsageError(f"--{option} needs --http", "add --http, or drop --" + option)
+    from mcp_orch.core.schemas import skip_slow_uri_grammar
+
+    skip_slow_uri_grammar()  # before the SDK imports jsonschema
+    from mcp_orch.frontends.mcp_server import build_server
+
+    server = build_server(ctx.ws)
+    click.echo(
+        f"mcp-orch {_version()}: MCP over stdio (workspace {ctx.ws.path}); "
+        "waiting for an MCP client on stdin, Ctrl+C stops",
+        err=True,
+    )
+    server.run("stdio")
+
+
+# ---- tokens --------------------------------------------------------------------------------
+
+
+@click.group("token", cls=Group)
+def token_group() -> None:
+    """Bearer tokens for `mcp-orch serve --http` (only their hashes are stored)."""
+
+
+@token_group.command("create")
+@click.argument("name")
+@common
+def token_create_cmd(ctx: Ctx, name: str) -> None:
+    """Create a token; it is printed once (on stdout) and never shown again."""
+    result = serving.create_token(ctx.ws, name)
+    if ctx.as_json:
+        ctx.emit(result, "")
+        return
+    click.echo(
+        f"created token {name!r}; it is shown only this once, so store it now "
+        "(send it as 'Authorization: Bearer <token>'):",
+        err=True,
+    )
+    click.echo(result.token)
+
+
+@token_group.command("list")
+@common
+def token_list_cmd(ctx: Ctx) -> None:
+    """The tokens' names and creation times (never the tokens)."""
+    result = serving.list_tokens(ctx.ws)
+    rows = [(r["name"], r["created"]) for r in result.tokens]
+    ctx.emit(result, lambda: table(["name", "created"], rows))
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@common
+def token_revoke_cmd(ctx: Ctx, name: str) -> None:
+    """Revoke a token: a running server refuses it from the next request on."""
+    result = serving.revoke_token(ctx.ws, name)
+    ctx.emit(result, f"revoked token {name!r}")
+
+
+# ---- install-self --------------------------------------------------------------------------
+
+
+@click.command("install-self")
+@client_profile
+@click.option(
+    "--name", default="mcp-orch", show_default=True, help="The entry's name in the client's file."
+)
+@click.option(
+    "--adopt", is_flag=True, help="Take over entries in the file mcp-orch does not manage."
+)
+@common
+def install_self_cmd(ctx: Ctx, client: str, profile: str, name: str, adopt: bool) -> None:
+    """Add mcp-orch's own MCP server to a client (draft -> validate -> publish -> deploy).
+
+    The entry runs `mcp-orch serve` over stdio with MCP_ORCH_HOME set to this workspace, so the
+    client's model can discover, add, validate, publish and deploy servers itself.
+    """
+    result = serving.install_self(ctx.ws, client, profile, name=name, adopt=adopt)
+    art, dep = result.artifact, result.deployment
+    ctx.emit(
+        result,
+        lambda: (
+            f"installed {name!r} in {result.client_name} ({dep.path})\n"
+            f"  command: {' '.join(result.command)}\n"
+            f"  workspace: {ctx.ws.path}\n"
+            f"  artifact: {art.short_id} ({len(art.servers)} server(s) in {result.profile_ref})\n"
+            f"restart {result.client_name} (or reload its MCP servers) to use it"
+        ),
+    )

@@ -1,0 +1,62 @@
+"""ipywidgets front end: ``CatalogBrowser``, ``DraftEditor`` and ``HistoryView``.
+
+    >>> import mcp_orch as mo
+    >>> from mcp_orch.widgets import CatalogBrowser, DraftEditor, HistoryView
+    >>> CatalogBrowser(mo.Registry(workspace=ws))        # search, inspect, add to a draft
+    >>> DraftEditor(ws.profile("cursor").draft)          # edit, validate, publish, deploy
+    >>> HistoryView(ws.profile("cursor"))                # history, audit, rollback
+
+The widgets hold no logic of their own: every button calls the library call the CLI uses
+(``Server.add_to``, ``Draft.add`` / ``remove`` / ``check`` / ``publish``,
+``Artifact.deploy(dry_run=True)`` then ``Artifact.deploy()``, ``Profile.rollback``), and every
+result or error is shown with the library's own notebook display.
+
+They need ``ipywidgets`` (``pip install "mcp-orch[notebook]"``). Without it this module still
+imports; constructing a widget raises an ``ImportError`` that says how to install it. Nothing
+here is imported by ``import mcp_orch``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["INSTALL_HINT", "CatalogBrowser", "DraftEditor", "HistoryView"]
+
+INSTALL_HINT = 'pip install "mcp-orch[notebook]"'
+
+try:
+    import ipywidgets as _ipywidgets  # noqa: F401
+except ImportError:
+    _HAVE_IPYWIDGETS = False
+else:
+    _HAVE_IPYWIDGETS = True
+
+
+class _NeedsIpywidgets:
+    """Stand-in for a widget when ipywidgets is missing: using it says how to install it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        name = type(self).__name__
+        raise ImportError(
+            f"mcp_orch.widgets.{name} requires the ipywidgets Python package (version 8),\n"
+            "which may be installed with mcp-orch's notebook extra:\n"
+            f"    {INSTALL_HINT}\n"
+            "or on its own with\n"
+            '    pip install "ipywidgets>=8.1"\n'
+            "Afterwards, you will need to restart your Python kernel.",
+            name="ipywidgets",
+        )
+
+
+def _stand_in(name: str) -> type:
+    return type(name, (_NeedsIpywidgets,), {"__doc__": f"Stand-in: {name} needs ipywidgets."})
+
+
+if TYPE_CHECKING or _HAVE_IPYWIDGETS:
+    from mcp_orch.frontends.widgets.catalog_browser import CatalogBrowser
+    from mcp_orch.frontends.widgets.draft_editor import DraftEditor
+    from mcp_orch.frontends.widgets.history_view import HistoryView
+else:
+    CatalogBrowser = _stand_in("CatalogBrowser")
+    DraftEditor = _stand_in("DraftEditor")
+    HistoryView = _stand_in("HistoryView")

@@ -1,0 +1,279 @@
+"""``CatalogBrowser(registry)``: search the catalog, inspect a server, add it to a draft.
+
+    >>> from mcp_orch.widgets import CatalogBrowser
+    >>> browser = CatalogBrowser(mo.Registry(workspace=ws))
+    >>> browser                      # in a notebook: the widget
+    >>> browser.search.value = "git" # what typing in the search box does
+
+Every control maps to one library call: the list is ``Registry.search(text, transport=, tag=)``,
+the detail pane shows ``Server._repr_html_()`` and ``Server.render(client, ...)``, and "Add to
+draft" is ``Server.add_to(profile, params=, env=, name=, headers=, transport=, replace=)`` —
+the call behind ``mcp-orch add-server``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from mcp_orch.core.errors import UsageError
+from mcp_orch.domain.catalog import CatalogView
+from mcp_orch.domain.clients import current_os, get_client, list_clients
+from mcp_orch.frontends.widgets._common import (
+    InputForm,
+    Message,
+    error_html,
+    json_html,
+    ok_html,
+    style,
+)
+
+if TYPE_CHECKING:
+    from mcp_orch.domain.catalog import Server
+    from mcp_orch.facade.draft import Draft
+    from mcp_orch.facade.registry import Registry
+
+SEARCH_TRANSPORTS = [
+    ("any transport", ""),
+    ("stdio", "stdio"),
+    ("remote (any)", "remote"),
+    ("streamable-http", "streamable-http"),
+    ("sse", "sse"),
+]
+
+
+def _packages_html(server: Server) -> str:
+    rows = []
+    for p in server.packages[:20]:
+        rows.append(
+            f"<li>package: {escape(str(p.get('registryType', '')))} "
+            f"<code>{escape(str(p.get('identifier', '')))}</code> "
+            f"{escape(str(p.get('version', '')))} (runs with "
+            f"{escape(str(p.get('runtimeHint') or p.get('registryType') or '?'))})</li>"
+        )
+    for r in server.remotes[:20]:
+        rows.append(
+            f"<li>remote: {escape(str(r.get('type', '')))} "
+            f"<code>{escape(str(r.get('url', '')))}</code></li>"
+        )
+    more = len(server.packages) + len(server.remotes) - len(rows)
+    if more > 0:
+        rows.append(f"<li>… {more} more</li>")
+    return "<ul style='margin:2px 0'>" + "".join(rows) + "</ul>"
+
+
+class CatalogBrowser(w.VBox):
+    """Search box, transport and tag filters, a live result list, a detail pane with the entry a
+    chosen client would get, and an "add to draft" form built from the server's inputs."""
+
+    def __init__(
+        self, registry: Registry, *, client: str = "claude-desktop", profile: str = "default"
+    ) -> None:
+        get_client(client)  # an unknown client id: NotFound, with the closest ids as a hint
+        self.registry = registry
+        self.draft: Draft | None = None  # the draft the last "Add to draft" changed
+        self.form: InputForm | None = None
+        tags = sorted({t for s in registry.all() for t in s.tags})
+
+        self.search = w.Text(
+            placeholder="search: id, title, description, tags",
+            continuous_update=True,
+            layout=w.Layout(width="50%"),
+        )
+        self.search.add_class("mco-search")
+        self.transport = w.Dropdown(options=SEARCH_TRANSPORTS, value="", description="transport")
+        self.tag = w.Dropdown(options=[("any tag", ""), *((t, t) for t in tags)], description="tag")
+        self.count = w.HTML()
+        self.count.add_class("mco-count")
+        self.results = w.Select(options=[], rows=16, layout=w.Layout(width="100%"))
+        self.results.add_class("mco-results")
+
+        self.detail = w.HTML()
+        self.detail.add_class("mco-detail")
+        self.client = w.Dropdown(
+            options=[(f"{c.name} ({c.id})", c.id) for c in list_clients()],
+            value=client,
+            description="client",
+        )
+        self.add_transport = w.Dropdown(options=[("auto", "")], value="", description="transport")
+        self.entry = w.HTML()
+        self.entry.add_class("mco-entry")
+        self.profile = w.Text(value=profile, description="profile")
+        self.entry_name = w.Text(placeholder="default: the server id", description="name")
+        self.replace = w.Checkbox(value=False, description="replace same name", indent=False)
+        self.form_box = w.VBox(layout=w.Layout(width="100%"))
+        self.add_button = w.Button(description="Add to draft", button_style="primary", icon="plus")
+        self.add_button.add_class("mco-add")
+        self.message = Message()
+        self.message.add_class("mco-message")
+
+        pane = w.VBox(
+            [
+                self.detail,
+                w.HBox([self.client, self.add_transport]),
+                w.HTML("<b>entry for this client</b>"),
+                self.entry,
+                w.HTML("<b>add to draft</b>"),
+                w.HBox([self.profile, self.entry_name]),
+                self.form_box,
+                w.HBox([self.replace, self.add_button]),
+            ],
+            layout=w.Layout(width="61%", padding="0 0 0 8px"),
+        )
+        super().__init__(
+            [
+                style(),
+                w.HBox([self.search, self.transport, self.tag]),
+                w.HBox([w.VBox([self.count, self.results], layout=w.Layout(width="37%")), pane]),
+                self.message,
+            ]
+        )
+        self.add_class("mco-widget")
+        self.add_class("mco-catalog-browser")
+
+        for control in (self.search, self.transport, self.tag):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.results.observe(lambda _change: self._show_server(), names="value")
+        self.client.observe(lambda _change: self._render_entry(), names="value")
+        self.add_transport.observe(lambda _change: self._build_form(), names="value")
+        self.add_button.on_click(self.add)
+        self.refresh()
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def view(self) -> list[str]:
+        """The ids the result list shows."""
+        return [value for _label, value in self.results.options]
+
+    @property
+    def selected(self) -> Server | None:
+        sid = self.results.value
+        if not sid:
+            return None
+        try:
+            return self.registry.get(sid)
+        except Exception:
+            return None
+
+    def _transport(self) -> str | None:
+        return self.add_transport.value or None
+
+    # -- updates -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Run the search again (the library's ``Registry.search``) and update the list."""
+        try:
+            found = self.registry.search(
+                self.search.value,
+                transport=self.transport.value or None,
+                tag=self.tag.value or None,
+            )
+        except Exception as exc:
+            self.message.show(error_html(exc))
+            found = CatalogView()
+        keep = self.results.value
+        options = [(f"{s.id} — {s.title}", s.id) for s in found]
+        self.results.options = options
+        ids = [s.id for s in found]
+        if keep in ids:
+            self.results.value = keep
+        self.count.value = f"<b>{len(found)}</b> of {len(self.registry)} servers"
+        if self.results.value is None:
+            self._show_server()
+
+    def _show_server(self) -> None:
+        server = self.selected
+        if server is None:
+            self.detail.value = "<i>select a server in the list to see its details</i>"
+            self.entry.value = ""
+            self.form = None
+            self.form_box.children = ()
+            self.add_transport.options = [("auto", "")]
+            return
+        self.detail.value = server._repr_html_() + _packages_html(server)
+        options = [("auto", ""), *((t, t) for t in server.transports)]
+        if self.add_transport.options != tuple(options):
+            self.add_transport.options = options
+        self.add_transport.value = ""
+        self._build_form()
+
+    def _build_form(self) -> None:
+        server = self.selected
+        if server is None:
+            return
+        self.form = InputForm(server, self._transport())
+        self.form.observe(lambda _change: self._render_entry())
+        self.form_box.children = (self.form.box,)
+        self._render_entry()
+
+    def _render_entry(self) -> None:
+        server = self.selected
+        if server is None or self.form is None:
+            self.entry.value = ""
+            return
+        try:
+            params, env, headers = self.form.values()
+            entry = server.render(
+                self.client.value,
+                params=params,
+                env=env,
+                headers=headers,
+                transport=self._transport(),
+                target_os=current_os(),
+            )
+            self.entry.value = json_html(entry)
+        except Exception as exc:
+            self.entry.value = error_html(exc)
+
+    # -- actions -----------------------------------------------------------------------------
+    def add(self, _button: Any = None) -> None:
+        """Add the selected server to the draft of (client, profile): ``Server.add_to``."""
+
+        def action() -> str:
+            server, form = self.selected, self.form
+            if server is None or form is None:
+                raise UsageError("select a server first", "pick one in the result list")
+            profile = self.registry.workspace.profile(
+                self.client.value, self.profile.value.strip() or "default"
+            )
+            params, env, headers = form.values()
+            name = self.entry_name.value.strip() or None
+            draft = server.add_to(
+                profile,
+                params=params,
+                env=env,
+                name=name,
+                headers=headers,
+                transport=self._transport(),
+                replace=self.replace.value,
+            )
+            moved = form.commit_secrets()
+            self.draft = draft
+            note = ""
+            if moved:
+                note = ok_html(
+                    f"secrets stored as references; the values you typed for {', '.join(moved)} "
+                    "are kept only in this kernel's environment"
+                )
+            return (
+                ok_html(
+                    f"added {name or server.id} to the draft of {profile.ref} "
+                    f"({len(draft)} server(s))"
+                )
+                + note
+                + draft._repr_html_()
+            )
+
+        self.message.run(action)
+
+    def __repr__(self) -> str:
+        filters = "".join(
+            f", {k}={v!r}"
+            for k, v in (("transport", self.transport.value), ("tag", self.tag.value))
+            if v
+        )
+        return (
+            f"<CatalogBrowser {len(self.results.options)} of {len(self.registry)} servers for "
+            f"{self.search.value!r}{filters}; selected: {self.results.value or '-'}>"
+        )

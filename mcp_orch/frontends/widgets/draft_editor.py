@@ -1,0 +1,309 @@
+"""``DraftEditor(draft)``: edit a draft's servers, validate, publish, preview and deploy.
+
+    >>> from mcp_orch.widgets import DraftEditor
+    >>> editor = DraftEditor(ws.profile("cursor").draft)
+    >>> editor.rows["time"].form.field("timezone").value = "Europe/Paris"
+    >>> editor.rows["time"].save_button.click()
+
+Each button is the library call behind a CLI command:
+
+==================  ==================================================  ====================
+button              library call                                        CLI
+==================  ==================================================  ====================
+Save (a server)     ``Draft.add(server, ..., name=, replace=True)``     ``add-server --replace``
+Remove              ``Draft.remove(name)``                              ``remove-server``
+Validate            ``Draft.check()``                                   ``validate-draft``
+Publish             ``Draft.publish(changelog=)``                       ``publish-config``
+Preview deploy      ``Profile.artifact().deploy(dry_run=True)``         ``deploy-config --dry-run``
+Deploy              ``Profile.artifact(id).deploy()``                   ``deploy-config``
+==================  ==================================================  ====================
+
+Deploy is enabled only after a preview, and only for the artifact, path and adopt setting that
+were previewed: you always see the diff against the real file before anything is written.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from mcp_orch.core.errors import NotFound, UsageError
+from mcp_orch.frontends.widgets._common import (
+    InputForm,
+    Message,
+    error_html,
+    json_html,
+    ok_html,
+    style,
+)
+
+if TYPE_CHECKING:
+    from mcp_orch.domain.catalog import Server
+    from mcp_orch.facade.draft import Draft
+    from mcp_orch.facade.artifact import Artifact
+    from mcp_orch.services.release.artifact import Deployment
+
+
+class ServerRow:
+    """One server of the draft: its fields (for catalog servers), Save and Remove."""
+
+    def __init__(self, editor: DraftEditor, name: str, record: dict[str, Any]) -> None:
+        self.editor = editor
+        self.name = name
+        self.record = record
+        self.server: Server | None = None
+        self.form: InputForm | None = None
+        self.save_button: w.Button | None = None
+        if record.get("catalog_id"):
+            try:
+                self.server = editor.draft.profile.workspace.registry().get(record["catalog_id"])
+            except NotFound:
+                self.server = None
+        self.remove_button = w.Button(description="Remove", button_style="danger", icon="trash")
+        self.remove_button.on_click(lambda _b: editor.remove(name))
+        parts: list[w.Widget] = []
+        origin = record.get("origin", "")
+        head = f"<b>{escape(name)}</b> <i>{escape(origin)}</i>"
+        if self.server is not None:
+            head += f" · catalog <code>{escape(self.server.id)}</code>"
+            self.form = InputForm(
+                self.server,
+                record.get("transport"),
+                current={
+                    "param": record.get("params") or {},
+                    "env": record.get("env") or {},
+                    "header": record.get("headers") or {},
+                },
+            )
+            self.save_button = w.Button(description="Save", icon="check")
+            self.save_button.on_click(lambda _b: editor.save(name))
+            parts.append(self.form.box)
+        else:
+            parts.append(
+                w.HTML(
+                    "<i>a native entry (from a file or an artifact): remove it, or add the "
+                    "server again from the catalog to edit its inputs</i>"
+                )
+            )
+        parts.append(w.HTML(json_html(record.get("entry"))))
+        buttons = [b for b in (self.save_button, self.remove_button) if b is not None]
+        self.box = w.VBox(
+            [w.HTML(head), *parts, w.HBox(buttons)],
+            layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px 0", width="100%"),
+        )
+        self.box.add_class("mco-draft-server")
+
+
+class DraftEditor(w.VBox):
+    """The draft's servers with editable params and env, remove buttons, validate, publish and a
+    deploy that always shows the diff against the real file first."""
+
+    def __init__(self, draft: Draft) -> None:
+        self.draft = draft
+        self.profile = draft.profile
+        self.rows: dict[str, ServerRow] = {}
+        self.artifact: Artifact | None = None  # the last artifact published here
+        self.deployment: Deployment | None = None  # the last preview or deploy
+        self._previewed: tuple[str, str, bool] | None = None
+
+        self.title = w.HTML()
+        self.servers_box = w.VBox(layout=w.Layout(width="100%"))
+        self.reload_button = w.Button(description="Reload", icon="refresh")
+        self.validate_button = w.Button(description="Validate", icon="stethoscope")
+        self.report = w.HTML()
+        self.report.add_class("mco-report")
+        self.changelog = w.Text(placeholder="what changed and why", description="changelog")
+        self.publish_button = w.Button(description="Publish", button_style="primary", icon="tag")
+        try:
+            default_path = str(self.profile.config_path())
+        except Exception:
+            default_path = "the client's file"
+        self.path = w.Text(
+            placeholder=f"default: {default_path}",
+            description="path",
+            layout=w.Layout(width="60%"),
+        )
+        self.adopt = w.Checkbox(
+            value=False,
+            description="adopt same-named unmanaged entries",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.preview_button = w.Button(description="Preview deploy", icon="eye")
+        self.deploy_button = w.Button(
+            description="Deploy", button_style="warning", icon="upload", disabled=True
+        )
+        self.preview = w.HTML()
+        self.preview.add_class("mco-preview")
+        self.message = Message()
+        self.message.add_class("mco-message")
+
+        super().__init__(
+            [
+                style(),
+                self.title,
+                self.servers_box,
+                w.HBox([self.reload_button, self.validate_button]),
+                self.report,
+                w.HBox([self.changelog, self.publish_button]),
+                w.HBox([self.path, self.adopt]),
+                w.HBox([self.preview_button, self.deploy_button]),
+                self.preview,
+                self.message,
+            ]
+        )
+        self.add_class("mco-widget")
+        self.add_class("mco-draft-editor")
+        self.reload_button.on_click(lambda _b: self.refresh())
+        self.validate_button.on_click(self.validate)
+        self.publish_button.on_click(self.publish)
+        self.preview_button.on_click(self.preview_deploy)
+        self.deploy_button.on_click(self.deploy)
+        self.path.observe(lambda _c: self._forget_preview(), names="value")
+        self.adopt.observe(lambda _c: self._forget_preview(), names="value")
+        self.refresh()
+
+    # -- display -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the draft again and rebuild the server rows."""
+        try:
+            records = self.draft.records
+        except Exception as exc:
+            self.message.show(error_html(exc))
+            records = {}
+        old = self.rows
+        self.rows = {}
+        for name, rec in records.items():
+            kept = old.get(name)  # an unchanged server keeps its row, and any unsaved typing
+            self.rows[name] = (
+                kept if kept is not None and kept.record == rec else ServerRow(self, name, rec)
+            )
+        self.servers_box.children = tuple(r.box for r in self.rows.values()) or (
+            w.HTML("<i>the draft is empty: add servers with the CatalogBrowser</i>"),
+        )
+        refs = []
+        for ref in ("latest", "deployed"):
+            try:
+                art = self.profile.latest() if ref == "latest" else self.profile.deployed()
+            except Exception:
+                art = None
+            refs.append(f"{ref}: <code>{escape(art.short_id) if art else '-'}</code>")
+        self.title.value = (
+            f"<b>Draft</b> {escape(self.profile.ref)} · {len(records)} server(s) · "
+            + " · ".join(refs)
+        )
+
+    def _forget_preview(self) -> None:
+        self._previewed = None
+        self.deploy_button.disabled = True
+        self.deploy_button.description = "Deploy"
+
+    # -- actions -----------------------------------------------------------------------------
+    def save(self, name: str) -> bool:
+        """Re-render a catalog server with the row's values: ``Draft.add(..., replace=True)``."""
+        row = self.rows[name]
+
+        def action() -> str:
+            if row.server is None or row.form is None:
+                raise UsageError(f"{name} is a native entry", "add it again from the catalog")
+            params, env, headers = row.form.values()
+            self.draft.add(
+                row.server,
+                params=params,
+                env=env,
+                headers=headers,
+                name=name,
+                transport=row.record.get("transport"),
+                replace=True,
+            )
+            moved = row.form.commit_secrets()
+            note = f"; secrets {', '.join(moved)} kept only in this kernel" if moved else ""
+            return ok_html(f"saved {name}{note}")
+
+        done = self.message.run(action)
+        if done:
+            self.refresh()
+        return done
+
+    def remove(self, name: str) -> bool:
+        """``Draft.remove(name)``."""
+
+        def action() -> str:
+            self.draft.remove(name)
+            return ok_html(f"removed {name} from the draft of {self.profile.ref}")
+
+        done = self.message.run(action)
+        self.refresh()
+        return done
+
+    def validate(self, _button: Any = None) -> bool:
+        """``Draft.check()``: every finding, shown inline."""
+
+        def action() -> str:
+            report = self.draft.check()
+            self.report.value = report._repr_html_()
+            return ok_html(report.summary())
+
+        return self.message.run(action)
+
+    def publish(self, _button: Any = None) -> bool:
+        """``Draft.publish(changelog=)``: validate, sign, store, move ``latest``."""
+
+        def action() -> str:
+            self.report.value = ""
+            art = self.draft.publish(changelog=self.changelog.value)
+            self.artifact = art
+            self._forget_preview()
+            return ok_html(f"published {art.artifact_id}") + art._repr_html_()
+
+        done = self.message.run(action)
+        self.refresh()
+        return done
+
+    def _target(self) -> str | None:
+        return self.path.value.strip() or None
+
+    def preview_deploy(self, _button: Any = None) -> bool:
+        """``Profile.artifact().deploy(dry_run=True)``: the diff against the real file."""
+
+        def action() -> str:
+            self._forget_preview()
+            art = self.profile.artifact()
+            dep = art.deploy(path=self._target(), dry_run=True, adopt=self.adopt.value)
+            self.deployment = dep
+            self.preview.value = dep._repr_html_()
+            self._previewed = (art.artifact_id, self.path.value, self.adopt.value)
+            self.deploy_button.disabled = False
+            self.deploy_button.description = f"Deploy {art.short_id}"
+            state = "would change" if dep.changed else "is already up to date:"
+            return ok_html(f"preview: {art.short_id} {state} {dep.path}")
+
+        return self.message.run(action)
+
+    def deploy(self, _button: Any = None) -> bool:
+        """``Profile.artifact(id).deploy()`` for the artifact that was previewed."""
+
+        def action() -> str:
+            if self._previewed is None:
+                raise UsageError("preview the deploy first", "click Preview deploy")
+            artifact_id = self._previewed[0]
+            art = self.profile.artifact(artifact_id)
+            dep = art.deploy(path=self._target(), adopt=self.adopt.value)
+            self.deployment = dep
+            self._forget_preview()
+            self.preview.value = dep._repr_html_()
+            verb = "deployed" if dep.changed else "already up to date:"
+            return ok_html(f"{verb} {art.short_id} to {dep.path}")
+
+        done = self.message.run(action)
+        self.refresh()
+        return done
+
+    def __repr__(self) -> str:
+        try:
+            names = ", ".join(self.draft.names) or "(empty)"
+        except Exception:
+            names = "?"
+        return f"<DraftEditor {self.profile.ref}: {names}; deploy {'ready' if self._previewed else 'needs a preview'}>"

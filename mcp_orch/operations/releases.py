@@ -1,0 +1,282 @@
+"""Release actions: publish, deploy, get, diff, drift, rollback, restore, history, audit, verify."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.profile import History, Profile
+from mcp_orch.facade.serversets import diff
+from mcp_orch.facade.workspace import Workspace
+from mcp_orch.operations.result import Result
+from mcp_orch.services.release.artifact import Deployment
+from mcp_orch.services.release.audit import AuditView
+from mcp_orch.services.release.diff import Diff
+from mcp_orch.services.release.drift import DriftReport
+from mcp_orch.services.release.verify import VerifyReport
+
+
+@dataclass
+class ArtifactResult(Result):
+    artifact: Artifact
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.artifact.to_dict()
+
+
+def publish(
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    changelog: str = "",
+    file: str | os.PathLike[str] | None = None,
+) -> ArtifactResult:
+    """Validate, sign and store the draft (or a client config file as is) as latest."""
+    prof = ws.profile(client, profile)
+    if file is not None:
+        return ArtifactResult(prof.publish_file(file, changelog=changelog))
+    return ArtifactResult(prof.draft.publish(changelog=changelog))
+
+
+@dataclass
+class DeployResult(Result):
+    deployment: Deployment
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.deployment.to_dict()
+
+
+def deploy(
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    artifact_id: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    scope: str = "user",
+    project_dir: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    adopt: bool = False,
+) -> DeployResult:
+    """Verify an artifact (default: latest) and write it into the client's file."""
+    art = ws.profile(client, profile).artifact(artifact_id)
+    dep = art.deploy(path=path, dry_run=dry_run, adopt=adopt, scope=scope, project_dir=project_dir)
+    return DeployResult(dep)
+
+
+def get_config(
+    ws: Workspace, client: str, profile: str, *, artifact_id: str | None = None
+) -> ArtifactResult:
+    """A published artifact (default: latest), verified."""
+    return ArtifactResult(ws.profile(client, profile).artifact(artifact_id).verify())
+
+
+@dataclass
+class DiffResult(Result):
+    diff: Diff
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.diff.to_dict()
+
+
+def diff_config(
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    from_artifact: str | None = None,
+    to_artifact: str | None = None,
+) -> DiffResult:
+    """The client's file against latest (or ``to_artifact``); with ``from_artifact``, two
+    artifacts. Status up-to-date, outdated or diverged."""
+    prof = ws.profile(client, profile)
+    if from_artifact:
+        return DiffResult(diff(prof.artifact(from_artifact), prof.artifact(to_artifact)))
+    return DiffResult(prof.diff(path, to_artifact))
+
+
+@dataclass
+class DriftResult(Result):
+    report: DriftReport
+
+    @property
+    def ok(self) -> bool:
+        return not self.report.drifted
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.report.to_dict()
+
+
+def drift(
+    ws: Workspace, client: str, profile: str, *, path: str | os.PathLike[str] | None = None
+) -> DriftResult:
+    """Managed entries edited, removed or added by hand since the last deploy."""
+    return DriftResult(ws.profile(client, profile).drift(path))
+
+
+@dataclass
+class RollbackResult(Result):
+    artifact: Artifact
+    deployment: Deployment | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.artifact.to_dict(),
+            "deployment": self.deployment.to_dict() if self.deployment else None,
+        }
+
+
+def rollback(
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    artifact_id: str | None = None,
+    deploy: bool = False,
+    path: str | os.PathLike[str] | None = None,
+) -> RollbackResult:
+    """Point latest back at an earlier artifact (a revert event); deploy it if asked."""
+    art = ws.profile(client, profile).rollback(artifact_id)
+    return RollbackResult(art, art.deploy(path=path) if deploy else None)
+
+
+@dataclass
+class RestoreResult(Result):
+    restored: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.restored)
+
+
+def restore(ws: Workspace, client: str, profile: str, *, backup: str | None = None) -> RestoreResult:
+    """Put a client file back as it was before a deploy (default: the newest backup)."""
+    return RestoreResult(ws.profile(client, profile).restore(backup))
+
+
+@dataclass
+class BackupsResult(Result):
+    backups: list[dict[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"backups": self.backups}
+
+
+def list_backups(ws: Workspace, client: str, profile: str) -> BackupsResult:
+    """A profile's backups, newest first."""
+    return BackupsResult(ws.profile(client, profile).backups())
+
+
+@dataclass
+class HistoryResult(Result):
+    profile: Profile
+    history: History
+    latest: str | None
+    deployed: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.profile.client.id,
+            "profile": self.profile.id,
+            "latest": self.latest,
+            "deployed": self.deployed,
+            "artifacts": self.history.to_dict(),
+        }
+
+
+def config_history(ws: Workspace, client: str, profile: str, *, limit: int = 20) -> HistoryResult:
+    """The artifacts of a profile, newest first, with what latest and deployed point to."""
+    prof = ws.profile(client, profile)
+    return HistoryResult(
+        prof, prof.history(limit=limit), prof.ref_id("latest"), prof.ref_id("deployed")
+    )
+
+
+@dataclass
+class AuditResult(Result):
+    events: AuditView
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": list(self.events)}
+
+
+def audit_log(
+    ws: Workspace,
+    *,
+    since: str | None = None,
+    action: str | None = None,
+    client: str | None = None,
+    profile: str | None = None,
+    artifact_id: str | None = None,
+    limit: int = 50,
+) -> AuditResult:
+    """The audit trail, newest first, filtered."""
+    return AuditResult(
+        ws.audit.query(
+            client=client,
+            profile=profile,
+            action=action,
+            artifact=artifact_id,
+            since=since,
+            limit=limit,
+        )
+    )
+
+
+@dataclass
+class VerifyResult(Result):
+    report: VerifyReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.report.to_dict()
+
+
+def verify(ws: Workspace) -> VerifyResult:
+    """Check every stored artifact, signature and ref, and the audit chain."""
+    return VerifyResult(ws.verify())
+
+
+#: What ``init-configs`` publishes: a first look at three clients, deployed nowhere.
+SAMPLES: dict[str, list[str]] = {
+    "claude-desktop": ["time", "fetch", "memory"],
+    "cursor": ["time", "sequential-thinking"],
+    "claude-code": ["time", "deepwiki"],
+}
+
+
+@dataclass
+class SamplesResult(Result):
+    published: list[Artifact] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "published": [
+                {
+                    "client": a.client,
+                    "profile": a.profile,
+                    "artifact_id": a.artifact_id,
+                    "servers": sorted(a.servers),
+                }
+                for a in self.published
+            ]
+        }
+
+
+def init_configs(ws: Workspace, *, profile: str = "sample") -> SamplesResult:
+    """Publish signed sample configs (:data:`SAMPLES`) for a first look. Deploys nothing."""
+    registry = ws.registry()
+    result = SamplesResult()
+    for client, ids in SAMPLES.items():
+        prof = ws.profile(client, profile)
+        for sid in ids:
+            registry.find(sid).add_to(prof)
+        art = prof.draft.validate().publish(changelog="sample config (mcp-orch init-configs)")
+        result.published.append(art)
+    return result

@@ -1,0 +1,105 @@
+"""How a client starts a server: its entry resolved into a :class:`Launch` (or why it cannot)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mcp_orch.domain.clients import (
+    ClientSpec,
+    env_refs,
+    from_native,
+    get_client,
+    refs_from_placeholders,
+    substitute_refs,
+)
+from mcp_orch.domain.secrets import redact
+from mcp_orch.domain.transport import unfilled
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclass
+class Launch:
+    """One server, ready to start: everything resolved, or the ``problem`` that prevents it."""
+
+    server: str
+    transport: str  # stdio, streamable-http or sse
+    command: str = ""
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    problem: tuple[str, str] | None = None  # (error, hint)
+    secrets: list[str] = field(default_factory=list)  # resolved values to mask in output
+
+    def display(self) -> str:
+        if self.transport == "stdio":
+            text = " ".join([self.command, *self.args])
+        else:
+            text = f"{self.url} ({self.transport})"
+        return redact(text, self.secrets)
+
+
+def launch_for(
+    spec: ClientSpec | str,
+    name: str,
+    entry: dict[str, Any],
+    environ: dict[str, str] | None = None,
+) -> Launch:
+    """How ``spec``'s client would start the server ``name`` of its config (``entry`` native)."""
+    spec = get_client(spec)
+    environ = dict(os.environ) if environ is None else environ
+    if not isinstance(entry, dict):
+        return Launch(name, "?", problem=("the entry is not an object", "fix the config"))
+    neutral = refs_from_placeholders(spec, from_native(spec, entry))
+    transport = str(neutral.get("transport") or "stdio")
+    refs = list(dict.fromkeys(env_refs(neutral)))
+    missing = [r for r in refs if r not in environ]
+    secrets = [environ[r] for r in refs if r in environ]
+    resolved = substitute_refs(neutral, lambda var: environ.get(var, ""))
+    launch = Launch(name, transport, secrets=secrets)
+    if transport == "stdio":
+        launch.command = str(resolved.get("command") or "")
+        launch.args = [str(a) for a in resolved.get("args") or []]
+        launch.env = {str(k): str(v) for k, v in (resolved.get("env") or {}).items()}
+        cwd = entry.get("cwd")
+        launch.cwd = os.path.expanduser(cwd) if isinstance(cwd, str) and cwd else None
+        if not launch.command:
+            launch.problem = ("the entry has no command", "add the command that starts the server")
+    else:
+        launch.url = str(resolved.get("url") or "")
+        launch.headers = {str(k): str(v) for k, v in (resolved.get("headers") or {}).items()}
+        if not launch.url:
+            launch.problem = ("the entry has no url", "add the server's URL")
+    if missing:
+        first = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        launch.problem = (
+            f"${{env:{first}}} is referenced but {first} is not set{more}; not started",
+            f"export {first}=... before probing (the client needs it too)",
+        )
+    holes = unfilled([launch.command, launch.args, launch.url, launch.headers, launch.env])
+    if holes and launch.problem is None:
+        launch.problem = (
+            f"placeholder {{{holes[0]}}} is not filled; not started",
+            f"give it a value: --param {holes[0]}=VALUE when adding the server",
+        )
+    return launch
+
+
+
+
+def is_disabled(entry: dict[str, Any]) -> bool:
+    """True when the client's own entry switches the server off (Cline, Kiro, Windsurf and Amp
+    ``disabled``; Codex, Goose, OpenCode and Kilo ``enabled``; 5ire ``isActive``; Jan ``active``)."""
+    return (
+        entry.get("disabled") is True
+        or entry.get("enabled") is False
+        or entry.get("isActive") is False
+        or entry.get("active") is False
+    )
+

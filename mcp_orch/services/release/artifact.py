@@ -1,0 +1,184 @@
+"""The release side's records: signed artifacts and deployments (data only).
+
+    >>> record.artifact_id            # 'sha256:…' — the SHA-256 of the canonical envelope
+    >>> record.envelope()             # exactly the signed fields
+    >>> record.servers                # name -> client-native entry
+
+The envelope (type, client, profile, payload, payload digest, parent, changelog, created, key id)
+is serialised as RFC 8785 canonical JSON; the Ed25519 signature covers those exact bytes and the
+artifact id is their SHA-256. :data:`ENVELOPE_FIELDS` is the one list of signed fields: building,
+storing, loading and verifying an artifact all read it. Checking a record is
+:func:`mcp_orch.services.release.verify.verify_artifact`; the fluent object with ``deploy()``,
+``verify()`` and ``probe()`` is :class:`mcp_orch.facade.artifact.Artifact`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from mcp_orch.core.ids import canonical, sha256_id, short_id
+from mcp_orch.core.markup import safe_html
+from mcp_orch.domain.clients import get_client, server_map
+
+ENVELOPE_TYPE = "mcp-orch/artifact@1"
+#: The signed fields, in the order they are written. ``type`` is the constant above.
+ENVELOPE_FIELDS = (
+    "type",
+    "client",
+    "profile",
+    "payload",
+    "payload_digest",
+    "parent",
+    "changelog",
+    "created",
+    "key_id",
+)
+
+
+class ArtifactRecord(BaseModel):
+    """A signed, content-addressed release of one profile's config, as stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    artifact_id: str
+    payload_digest: str
+    client: str
+    profile: str
+    payload: dict[str, Any]
+    parent: str | None = None
+    changelog: str = ""
+    created: str
+    key_id: str
+    signature: str
+
+    # -- the signed bytes --------------------------------------------------------------------
+    @staticmethod
+    def make_envelope(
+        *,
+        client: str,
+        profile: str,
+        payload: dict[str, Any],
+        parent: str | None,
+        changelog: str,
+        created: str,
+        key_id: str,
+    ) -> dict[str, Any]:
+        values = {
+            "type": ENVELOPE_TYPE,
+            "client": client,
+            "profile": profile,
+            "payload": payload,
+            "payload_digest": sha256_id(canonical(payload)),
+            "parent": parent,
+            "changelog": changelog,
+            "created": created,
+            "key_id": key_id,
+        }
+        return {k: values[k] for k in ENVELOPE_FIELDS}
+
+    def envelope(self) -> dict[str, Any]:
+        return {k: ENVELOPE_TYPE if k == "type" else getattr(self, k) for k in ENVELOPE_FIELDS}
+
+    def canonical_bytes(self) -> bytes:
+        return canonical(self.envelope())
+
+    def stored(self) -> dict[str, Any]:
+        """The object as kept in the store."""
+        return {"envelope": self.envelope(), "signature": self.signature}
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> Self:
+        env = data["envelope"]
+        fields = {k: env.get(k) for k in ENVELOPE_FIELDS if k != "type"}
+        fields["changelog"] = fields.get("changelog") or ""
+        return cls(artifact_id=sha256_id(canonical(env)), signature=data["signature"], **fields)
+
+    # -- plain facts -------------------------------------------------------------------------
+    @property
+    def short_id(self) -> str:
+        return short_id(self.artifact_id)
+
+    @property
+    def client_id(self) -> str:
+        return self.client
+
+    @property
+    def label(self) -> str:
+        return f"artifact {self.short_id}"
+
+    @property
+    def servers(self) -> dict[str, dict[str, Any]]:
+        return server_map(get_client(self.client), self.payload)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def __eq__(self, other: object) -> bool:
+        # the same signed content is the same artifact, wherever it was loaded from
+        return isinstance(other, ArtifactRecord) and other.model_dump() == self.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(self.artifact_id)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __repr__(self) -> str:
+        n = len(self.servers)
+        return (
+            f"<Artifact {self.short_id} {self.client}/{self.profile} "
+            f"{n} server{'' if n == 1 else 's'} {self.created}>"
+        )
+
+
+class Deployment(BaseModel):
+    """What one deploy wrote (or, with ``dry_run``, would write)."""
+
+    client: str
+    profile: str
+    artifact_id: str
+    path: str
+    deployed: str
+    managed: list[str]
+    backup: str | None = None
+    dry_run: bool = False
+    changed: bool = True
+    diff_text: str = ""
+    entry_digests: dict[str, str] = {}
+    unmanaged: list[str] = []
+    overwritten: list[str] = []  # managed entries edited by hand since the last deploy
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __repr__(self) -> str:
+        verb = "would write" if self.dry_run else "wrote"
+        return (
+            f"<Deployment {short_id(self.artifact_id)} {verb} {self.path} "
+            f"({len(self.managed)} managed)>"
+        )
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            verb = "dry run: would write" if self.dry_run else "wrote"
+            names = ", ".join(self.managed[:50]) + (
+                f" … {len(self.managed) - 50} more" if len(self.managed) > 50 else ""
+            )
+            diff = self.diff_text[:5000]
+            if len(self.diff_text) > 5000:
+                diff += f"\n… {len(self.diff_text) - 5000} more characters"
+            return (
+                f"<div class='mco'><b>Deployment</b> {escape(verb)} "
+                f"<code>{escape(self.path)}</code><br>artifact "
+                f"<code>{escape(self.artifact_id)}</code> · managed ({len(self.managed)}): "
+                f"{escape(names)} · backup: {escape(self.backup or '-')}"
+                f"<pre>{escape(diff)}</pre></div>"
+            )
+
+        return safe_html(render, self)

@@ -1,0 +1,380 @@
+"""The audit log: append-only, hash-chained, queryable as polars frames.
+
+    >>> ws.audit.query(client="cursor", action="deploy", since="7d")     # AuditView (list-like)
+    >>> ws.audit.frame(since="30d")                                     # polars.DataFrame
+    >>> ws.audit.verify()        # raises IntegrityError on an edited, removed, reordered event
+
+One JSON line per event in ``audit/events.jsonl``. Each event holds the hash of the one before
+it (``prev``) and its own ``hash`` (SHA-256 of its canonical JSON without ``hash``).
+``audit/head.json`` records the last sequence number, hash and file size, so an append reads
+only that small file: appending costs the same at one event or a million, and a truncated log
+is caught because the head remembers how long it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import io
+import json
+import os
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp_orch.core.clock import iso, now_utc, parse_since
+from mcp_orch.core.errors import IntegrityError, StoreCorrupt, UsageError
+from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.ids import canonical, normalise_id, sha256_id
+from mcp_orch.core.markup import html_table, safe_html
+
+if TYPE_CHECKING:
+    import polars as pl
+
+ACTIONS = ("publish", "deploy", "revert", "restore", "key", "import", "register", "sync")
+GENESIS = "sha256:" + "0" * 64
+
+#: The actor recorded in events: user@host by default; the MCP server sets a token's name.
+current_actor: ContextVar[str | None] = ContextVar("mcp_orch_actor", default=None)
+
+
+def default_actor() -> str:
+    actor = current_actor.get()
+    if actor:
+        return actor
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _check_action(action: str | None) -> None:
+    if action and action not in ACTIONS:
+        raise UsageError(f"unknown audit action {action!r}", f"use one of: {', '.join(ACTIONS)}")
+
+
+def _event_hash(event: dict[str, Any]) -> str:
+    return sha256_id(canonical({k: v for k, v in event.items() if k != "hash"}))
+
+
+class AuditLog:
+    """The workspace's audit log."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / "events.jsonl"
+        self.head_path = self.root / "head.json"
+
+    def _head(self) -> dict[str, Any]:
+        try:
+            head: dict[str, Any] = json.loads(self.head_path.read_text())
+        except FileNotFoundError:
+            return {"seq": 0, "hash": GENESIS, "size": 0}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StoreCorrupt(f"{self.head_path} is damaged and cannot be read ({exc})") from None
+        if not isinstance(head, dict) or not {"seq", "hash", "size"} <= set(head):
+            raise StoreCorrupt(f"{self.head_path} is damaged: it is not an audit head")
+        return head
+
+    def _recover_head(self, head: dict[str, Any], size: int) -> dict[str, Any]:
+        """The file grew past the head (a crash after the append, before the head write)."""
+        if size < head["size"]:
+            raise IntegrityError(
+                f"the audit log is shorter than recorded ({size} < {head['size']} bytes): "
+                "events were removed",
+                "restore audit/events.jsonl from a backup; run `mcp-orch verify`",
+            )
+        with open(self.path, "rb") as fh:
+            fh.seek(head["size"])
+            tail = fh.read()
+        for line in tail.splitlines():
+            if line.strip():
+                event = json.loads(line)
+                if event.get("prev") != head["hash"] or _event_hash(event) != event.get("hash"):
+                    raise IntegrityError(
+                        "the audit log's last events do not chain", "run `mcp-orch verify`"
+                    )
+                head = {"seq": event["seq"], "hash": event["hash"], "size": head["size"]}
+        head["size"] = size
+        return head
+
+    def append(
+        self,
+        action: str,
+        *,
+        client: str = "",
+        profile: str = "",
+        artifact_id: str | None = None,
+        changelog: str = "",
+        actor: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append one event; O(1) in the size of the log."""
+        _check_action(action)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with locked(self.root / "audit"):
+            head = self._head()
+            size = self.path.stat().st_size if self.path.exists() else 0
+            if size != head["size"]:
+                head = self._recover_head(head, size)
+            event: dict[str, Any] = {
+                "event_id": uuid.uuid4().hex,
+                "seq": head["seq"] + 1,
+                "time": iso(now_utc()),
+                "action": action,
+                "client": client,
+                "profile": profile,
+                "artifact_id": artifact_id,
+                "changelog": changelog,
+                "actor": actor or default_actor(),
+                "details": details or {},
+                "prev": head["hash"],
+            }
+            event["hash"] = _event_hash(event)
+            line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            new_head = {"seq": event["seq"], "hash": event["hash"], "size": size + len(line)}
+            atomic_write(self.head_path, json.dumps(new_head), fsync=False)
+        return event
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+    def verify(self) -> int:
+        """Check the whole chain; return the number of events, or raise ``IntegrityError``."""
+        prev, seq, count = GENESIS, 0, 0
+        head = self._head()
+        at_head = GENESIS if head["seq"] == 0 else None  # the hash of event number head.seq
+        try:
+            for lineno, event in enumerate(self.events(), 1):
+                if event.get("prev") != prev:
+                    raise IntegrityError(
+                        f"audit event {lineno} does not follow the one before it "
+                        "(removed or reordered events)",
+                        "restore audit/events.jsonl from a backup",
+                    )
+                if _event_hash(event) != event.get("hash"):
+                    raise IntegrityError(
+                        f"audit event {lineno} was edited (its hash does not match)",
+                        "restore audit/events.jsonl from a backup",
+                    )
+                if event.get("seq") != seq + 1:
+                    raise IntegrityError(
+                        f"audit event {lineno} has sequence {event.get('seq')}, expected {seq + 1}",
+                        "restore audit/events.jsonl from a backup",
+                    )
+                prev, seq, count = event["hash"], event["seq"], count + 1
+                if seq == head["seq"]:
+                    at_head = prev
+        except json.JSONDecodeError as exc:
+            raise IntegrityError(f"the audit log has a damaged line: {exc}", "restore it") from None
+        if count and not self.head_path.exists():
+            raise IntegrityError(
+                "the audit log's head record (audit/head.json) is missing, so truncation "
+                "cannot be ruled out",
+                "restore audit/ from a backup",
+            )
+        # events past the head are a crash between append and head write: fine if they chain
+        if seq < head["seq"] or at_head != head["hash"]:
+            raise IntegrityError(
+                f"the audit log ends at event {seq} but {head['seq']} were recorded "
+                "(truncated or replaced)",
+                "restore audit/events.jsonl from a backup",
+            )
+        return count
+
+    def _offset_of(self, start: datetime, slack: timedelta = timedelta(minutes=5)) -> int:
+        """Byte offset of a line at or before the first event newer than ``start - slack``
+        (binary search over the time-ordered file; the slack absorbs small clock steps)."""
+        target = iso(start - slack)
+        size = self.path.stat().st_size
+        lo, hi = 0, size
+        with open(self.path, "rb") as fh:
+            while hi - lo > 4096:
+                mid = (lo + hi) // 2
+                fh.seek(mid)
+                fh.readline()  # to the start of the next whole line
+                line_start = fh.tell()
+                line = fh.readline()
+                if not line:
+                    hi = mid
+                    continue
+                m = re.search(rb'"time":"([^"]+)"', line)
+                if m is None or m.group(1).decode() >= target:
+                    hi = mid
+                else:
+                    lo = line_start
+        return lo
+
+    # -- queries -----------------------------------------------------------------------------
+    def query(
+        self,
+        *,
+        client: str | None = None,
+        profile: str | None = None,
+        action: str | None = None,
+        artifact: str | None = None,
+        since: str | datetime | None = None,
+        limit: int | None = None,
+    ) -> AuditView:
+        """Events matching every given filter, newest first."""
+        _check_action(action)
+        start = parse_since(since)
+        if artifact:
+            artifact = normalise_id(artifact)  # the one id parser: any case, with or without sha256:
+        out = []
+        for e in self.events():
+            if client and e["client"] != client:
+                continue
+            if profile and e["profile"] != profile:
+                continue
+            if action and e["action"] != action:
+                continue
+            if artifact and not (e.get("artifact_id") or "").startswith(artifact):
+                continue
+            if start and datetime.fromisoformat(e["time"].replace("Z", "+00:00")) < start:
+                continue
+            out.append(e)
+        out.reverse()
+        return AuditView(out[:limit] if limit else out)
+
+    def frame(
+        self,
+        *,
+        since: str | datetime | None = None,
+        client: str | None = None,
+        profile: str | None = None,
+        action: str | None = None,
+        artifact: str | None = None,
+    ) -> pl.DataFrame:
+        """The log as a typed polars DataFrame (time as a UTC datetime), filtered lazily."""
+        import polars as pl
+
+        _check_action(action)
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return AuditView([]).frame()
+        start = parse_since(since)
+        offset = self._offset_of(start) if start is not None else 0
+        if offset > 0:  # events are appended in time order: parse only the window's tail
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                tail = fh.read()
+            if not tail.strip():
+                return AuditView([]).frame()
+            lf = pl.read_ndjson(io.BytesIO(tail), schema=_NDJSON_SCHEMA()).lazy()
+        else:
+            lf = pl.scan_ndjson(self.path, schema=_NDJSON_SCHEMA())
+        lf = lf.with_columns(
+            pl.col("time").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_zone="UTC")
+        )
+        if start is not None:
+            lf = lf.filter(pl.col("time") >= start)
+        for col, value in (("client", client), ("profile", profile), ("action", action)):
+            if value:
+                lf = lf.filter(pl.col(col) == value)
+        if artifact:
+            prefix = artifact if artifact.startswith("sha256:") else "sha256:" + artifact
+            lf = lf.filter(pl.col("artifact_id").str.starts_with(prefix))
+        return lf.select(_COLUMNS).sort("seq", descending=True).collect()
+
+
+_COLUMNS = [
+    "seq",
+    "time",
+    "action",
+    "client",
+    "profile",
+    "artifact_id",
+    "changelog",
+    "actor",
+    "event_id",
+    "hash",
+]
+
+
+def _NDJSON_SCHEMA() -> dict[str, Any]:  # noqa: N802 - a constant built lazily (polars import)
+    import polars as pl
+
+    return {
+        "event_id": pl.String,
+        "seq": pl.Int64,
+        "time": pl.String,
+        "action": pl.String,
+        "client": pl.String,
+        "profile": pl.String,
+        "artifact_id": pl.String,
+        "changelog": pl.String,
+        "actor": pl.String,
+        "prev": pl.String,
+        "hash": pl.String,
+    }
+
+
+class AuditView(list[dict[str, Any]]):
+    """Audit events (newest first) with a polars view and a notebook display."""
+
+    def frame(self) -> pl.DataFrame:
+        import polars as pl
+
+        schema: dict[str, Any] = {
+            "seq": pl.Int64,
+            "time": pl.Datetime("us", "UTC"),
+            "action": pl.String,
+            "client": pl.String,
+            "profile": pl.String,
+            "artifact_id": pl.String,
+            "changelog": pl.String,
+            "actor": pl.String,
+            "event_id": pl.String,
+            "hash": pl.String,
+        }
+        rows = [
+            {
+                **{k: e.get(k) for k in schema},
+                "time": datetime.fromisoformat(e["time"].replace("Z", "+00:00")),
+            }
+            for e in self
+        ]
+        return pl.DataFrame(rows, schema=schema)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return list(self)
+
+    def __repr__(self) -> str:
+        return f"<AuditView {len(self)} event(s)>"
+
+    def _repr_html_(self) -> str:
+        return safe_html(
+            lambda: html_table(
+                ["seq", "time", "action", "client/profile", "artifact", "changelog", "actor"],
+                [
+                    (
+                        e["seq"],
+                        e["time"],
+                        e["action"],
+                        f"{e['client']}/{e['profile']}",
+                        (e.get("artifact_id") or "")[:19],
+                        e.get("changelog", ""),
+                        e.get("actor", ""),
+                    )
+                    for e in self
+                ],
+                title=f"audit: {len(self)} event(s)",
+            ),
+            self,
+        )

@@ -1,0 +1,264 @@
+"""Deploy: verify, render secrets, merge into the client's own file, back up, write atomically.
+
+    >>> deployment = profile.latest().deploy()            # the client's file under the root
+    >>> profile.latest().deploy(dry_run=True).diff_text   # what would change, nothing written
+    >>> profile.drift()                                   # hand edits since the last deploy
+    >>> profile.restore()                                 # put the previous file back
+
+Only the entries this workspace manages for the profile change; every other entry, every other
+top-level key, comments and formatting stay as they were. An existing file that does not parse
+is refused and left untouched. The previous file is copied to ``backups/`` first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.core.errors import ConflictError, MissingSecret, UsageError
+from mcp_orch.core.fs import atomic_write, locked, read_text_file
+from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.core.text import mask
+from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, server_map, substitute_refs
+from mcp_orch.domain.clients.dialects import apply_changes, read_config
+from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
+from mcp_orch.services.release.backups import take_backup
+from mcp_orch.services.release.context import ProfileParts
+from mcp_orch.services.release.records import load_records, save_records
+from mcp_orch.services.release.verify import verify_artifact
+
+
+def render_secrets(
+    spec: ClientSpec, entries: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Turn ``${env:NAME}`` into the client's placeholder, or into the value from the
+    environment for clients that cannot expand variables. Returns (entries, resolved values).
+    Every missing variable is reported at once, before anything is written."""
+    if spec.placeholder is not None:
+        return (
+            {
+                n: substitute_refs(e, lambda v: spec.placeholder_for(v) or v)
+                for n, e in entries.items()
+            },
+            [],
+        )
+    entries = {n: pass_through(spec, e) for n, e in entries.items()}
+    missing = sorted({v for e in entries.values() for v in env_refs(e) if v not in os.environ})
+    if missing:
+        raise MissingSecret(
+            f"{spec.name} cannot expand variables, and {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not set; nothing was written",
+            f"export {missing[0]}=... and deploy again",
+        )
+    resolved: list[str] = []
+
+    def value(name: str) -> str:
+        resolved.append(os.environ[name])
+        return os.environ[name]
+
+    return {n: substitute_refs(e, value) for n, e in entries.items()}, resolved
+
+
+def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """For clients that name variables instead of expanding them (Codex ``env_vars``,
+    ``bearer_token_env_var``): move whole-value references into those fields, so the secret
+    stays in the environment instead of being written into the file."""
+    import re
+
+    entry = dict(entry)
+    if spec.env_passthrough and isinstance(entry.get(spec.stdio.env), dict):
+        env = dict(entry[spec.stdio.env])
+        names = list(entry.get(spec.env_passthrough) or [])
+        for key, value in list(env.items()):
+            if value == "${env:" + key + "}":
+                del env[key]
+                names.append(key)
+        if names:
+            entry[spec.env_passthrough] = list(dict.fromkeys(names))
+        if env:
+            entry[spec.stdio.env] = env
+        else:
+            entry.pop(spec.stdio.env)
+    if spec.bearer_env_field:
+        for shape in spec.remote.values():
+            headers = entry.get(shape.headers)
+            if not isinstance(headers, dict):
+                continue
+            m = re.fullmatch(
+                r"Bearer \$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", str(headers.get("Authorization", ""))
+            )
+            if m:
+                headers = {k: v for k, v in headers.items() if k != "Authorization"}
+                entry[spec.bearer_env_field] = m.group(1)
+                if headers:
+                    entry[shape.headers] = headers
+                else:
+                    entry.pop(shape.headers)
+    return entry
+
+
+def entry_digest(entry: Any) -> str:
+    return sha256_id(canonical(entry))
+
+
+def target_path(
+    profile: ProfileParts,
+    path: str | os.PathLike[str] | None,
+    scope: str = "user",
+    project_dir: str | os.PathLike[str] | None = None,
+) -> Path:
+    if path is not None:
+        return Path(path).expanduser().absolute()
+    return Path(
+        config_path(
+            profile.client,
+            root=profile.workspace.client_root,
+            scope=scope,
+            project_dir=project_dir,
+        )
+    )
+
+
+def _mask_text(text: str, secrets: list[str]) -> str:
+    for s in sorted(set(secrets), key=len, reverse=True):
+        if s:
+            text = text.replace(s, mask(s))
+    return text
+
+
+def deploy_artifact(
+    profile: ProfileParts,
+    artifact: ArtifactRecord,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    adopt: bool = False,
+    scope: str = "user",
+    project_dir: str | os.PathLike[str] | None = None,
+    record_event: bool = True,
+) -> Deployment:
+    """Deploy ``artifact`` for ``profile`` (see the module docstring)."""
+    ws = profile.workspace
+    spec = profile.client
+    if (artifact.client, artifact.profile) != (spec.id, profile.id):
+        raise UsageError(
+            f"artifact {artifact.short_id} belongs to {artifact.client}/{artifact.profile}, "
+            f"not {profile.ref}",
+            "deploy it through its own profile",
+        )
+    verify_artifact(artifact, ws.keys)
+    target = target_path(profile, path, scope, project_dir)
+    unset_note = ""
+    try:
+        rendered, secrets = render_secrets(spec, artifact.servers)
+    except MissingSecret as exc:
+        if not dry_run:
+            raise
+        # a preview still shows where the values would go
+        rendered = {
+            n: substitute_refs(pass_through(spec, e), lambda v: f"<{v} is not set>")
+            for n, e in artifact.servers.items()
+        }
+        secrets = []
+        unset_note = (
+            f"\n# note: {exc.message.replace('; nothing was written', '')}: deploy would stop\n"
+        )
+
+    with locked(ws.path / "locks" / ("deploy-" + sha256_id(str(target).encode())[7:23])):
+        text = read_text_file(target, missing_ok=True)
+        current = server_map(spec, read_config(spec, text, str(target)))
+        records = load_records(profile)
+        previous = records["targets"].get(str(target), {})
+        managed_before = set(previous.get("managed", []))
+
+        digests = previous.get("entry_digests", {})
+        overwritten = sorted(
+            n
+            for n in managed_before
+            if n in current and n in digests and entry_digest(current[n]) != digests[n]
+        )
+        changes: dict[str, dict[str, Any] | None] = {}
+        conflicts = []
+        for name, entry in rendered.items():
+            if name in current and name not in managed_before and current[name] != entry:
+                conflicts.append(name)
+            if current.get(name) != entry:
+                changes[name] = entry
+        for name in managed_before - set(rendered):
+            if name in current:
+                changes[name] = None
+        if conflicts and not adopt:
+            raise ConflictError(
+                f"{target} already has server(s) {', '.join(sorted(conflicts))} that mcp-orch "
+                "does not manage, with different settings; nothing was written",
+                "rename them in the draft (--name), or take them over with adopt=True "
+                "(CLI: --adopt); the old file is backed up either way",
+            )
+        new_text = apply_changes(spec, text, changes, str(target)) if changes else text
+        # the result must parse and hold exactly the rendered entries
+        check = server_map(spec, read_config(spec, new_text, str(target)))
+        for name, entry in rendered.items():
+            if check.get(name) != entry:
+                raise ConflictError(
+                    f"internal check failed: {name} would not be written as intended",
+                    "please report this; nothing was written",
+                )
+        diff_text = _mask_text(
+            "".join(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    new_text.splitlines(keepends=True),
+                    f"{target} (current)",
+                    f"{target} (after deploy)",
+                )
+            ),
+            secrets,
+        )
+        now = iso(now_utc())
+        deployment = Deployment(
+            client=spec.id,
+            profile=profile.id,
+            artifact_id=artifact.artifact_id,
+            path=str(target),
+            deployed=now,
+            managed=sorted(rendered),
+            dry_run=dry_run,
+            changed=new_text != text,
+            diff_text=diff_text + unset_note,
+            entry_digests={n: entry_digest(e) for n, e in rendered.items()},
+            unmanaged=sorted(set(check) - set(rendered)),
+            overwritten=overwritten,
+        )
+        if dry_run:
+            return deployment
+        backup = None
+        if target.exists() and new_text != text:
+            backup = take_backup(profile, target, previous)
+        if new_text != text or not target.exists():
+            atomic_write(target, new_text)
+        deployment.backup = str(backup) if backup else previous.get("backup")
+        records["targets"][str(target)] = deployment.model_dump(exclude={"diff_text"})
+        records["last"] = str(target)
+        save_records(profile, records)
+        with ws.store.lock(spec.id, profile.id):
+            ws.store.set_ref(spec.id, profile.id, "deployed", artifact.artifact_id)
+        if record_event:
+            ws.audit.append(
+                "deploy",
+                client=spec.id,
+                profile=profile.id,
+                artifact_id=artifact.artifact_id,
+                changelog=artifact.changelog,
+                details={
+                    "path": str(target),
+                    "backup": deployment.backup,
+                    "changed": deployment.changed,
+                    "overwritten": overwritten,
+                },
+            )
+    return deployment
+
+

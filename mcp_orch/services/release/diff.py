@@ -1,0 +1,164 @@
+"""Structural diff between two server sets (artifacts, drafts, payloads or files on disk).
+
+    >>> d = compare(old_artifact, new_artifact)        # any two ServerSets of one client
+    >>> d.status, d.recommendation
+    ('outdated', 'artifact sha256:0afe… is behind artifact sha256:9c1d…: publish or deploy …')
+    >>> d.modified["github"]
+    [{'field': 'env.GITHUB_TOKEN', 'old': '…', 'new': '…'}]
+    >>> print(d)            # readable text; d.to_dict() for JSON
+
+Field paths look like ``args[1]``, ``env.TOKEN``, ``headers.Authorization``. Values of env vars
+and headers are masked when ``secret_safe`` is set (always for files on disk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from mcp_orch.core.markup import STYLE, safe_html
+from mcp_orch.core.text import mask
+from mcp_orch.domain.clients import ServerSet
+
+_SECRET_GROUPS = ("env", "headers", "envs", "environment", "http_headers")
+
+
+def field_changes(
+    old: Any, new: Any, prefix: str = "", secret_safe: bool = False
+) -> list[dict[str, Any]]:
+    """Leaf-level differences between two JSON values."""
+    out: list[dict[str, Any]] = []
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in list(old) + [k for k in new if k not in old]:
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in new:
+                out.append(_change(path, old[key], None, secret_safe))
+            elif key not in old:
+                out.append(_change(path, None, new[key], secret_safe))
+            else:
+                out += field_changes(old[key], new[key], path, secret_safe)
+    elif isinstance(old, list) and isinstance(new, list):
+        for i in range(max(len(old), len(new))):
+            path = f"{prefix}[{i}]"
+            if i >= len(new):
+                out.append(_change(path, old[i], None, secret_safe))
+            elif i >= len(old):
+                out.append(_change(path, None, new[i], secret_safe))
+            else:
+                out += field_changes(old[i], new[i], path, secret_safe)
+    elif old != new:
+        out.append(_change(prefix or "(value)", old, new, secret_safe))
+    return out
+
+
+def _change(path: str, old: Any, new: Any, secret_safe: bool) -> dict[str, Any]:
+    if secret_safe and path.split(".", 1)[0] in _SECRET_GROUPS:
+        old = _mask_value(old)
+        new = _mask_value(new)
+    return {"field": path, "old": old, "new": new}
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str) and not value.startswith("${"):
+        return mask(value)
+    return value
+
+
+@dataclass
+class Diff:
+    """What changes from ``a`` (old) to ``b`` (new)."""
+
+    added: dict[str, Any] = field(default_factory=dict)
+    removed: dict[str, Any] = field(default_factory=dict)
+    modified: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    status: str = "up-to-date"
+    recommendation: str = "nothing to do"
+    a: str = ""
+    b: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.modified)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "status": self.status,
+            "recommendation": self.recommendation,
+            "added": sorted(self.added),
+            "removed": sorted(self.removed),
+            "modified": self.modified,
+        }
+
+    def __str__(self) -> str:
+        lines = [f"{self.status}: {self.recommendation}", f"--- {self.a}", f"+++ {self.b}"]
+        lines += [f"+ {n}" for n in sorted(self.added)]
+        lines += [f"- {n}" for n in sorted(self.removed)]
+        for name, changes in sorted(self.modified.items()):
+            lines.append(f"~ {name}")
+            for c in changes:
+                lines.append(f"    {c['field']}: {c['old']!r} -> {c['new']!r}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Diff {self.status}: +{len(self.added)} -{len(self.removed)} ~{len(self.modified)}>"
+        )
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            out = [
+                STYLE,
+                f"<div class='mco'><b>{escape(self.status)}</b>: {escape(self.recommendation)}"
+                f"<br><code>{escape(self.a)}</code> → <code>{escape(self.b)}</code><ul>",
+            ]
+
+            def more(total: int, shown: int) -> list[str]:
+                return [f"<li><i>… {total - shown} more</i></li>"] if total > shown else []
+
+            out += [f"<li class='add'>+ {escape(n)}</li>" for n in sorted(self.added)[:100]]
+            out += more(len(self.added), 100)
+            out += [f"<li class='del'>- {escape(n)}</li>" for n in sorted(self.removed)[:100]]
+            out += more(len(self.removed), 100)
+            for name, changes in sorted(self.modified.items())[:100]:
+                items = "".join(
+                    f"<li><code>{escape(str(c.get('field')))}</code>: "
+                    f"{escape(repr(c.get('old')))} → {escape(repr(c.get('new')))}</li>"
+                    for c in changes[:30]
+                ) + "".join(more(len(changes), 30))
+                out.append(f"<li class='mod'>~ {escape(name)}<ul>{items}</ul></li>")
+            out += more(len(self.modified), 100)
+            out.append("</ul></div>")
+            return "".join(out)
+
+        return safe_html(render, self)
+
+
+def compare(
+    a: ServerSet, b: ServerSet, *, ancestor: bool = False, secret_safe: bool = True
+) -> Diff:
+    """Servers added / removed / modified from ``a`` to ``b``, with a status and advice.
+    ``ancestor``: ``a`` is known to be an earlier release of ``b`` (so ``b`` is simply newer)."""
+    sa, sb, la, lb = a.servers, b.servers, a.label, b.label
+    d = Diff(a=la, b=lb)
+    for name, entry in sb.items():
+        if name not in sa:
+            d.added[name] = entry
+        elif sa[name] != entry:
+            d.modified[name] = field_changes(sa[name], entry, secret_safe=secret_safe)
+    for name, entry in sa.items():
+        if name not in sb:
+            d.removed[name] = entry
+    if not d.changed:
+        d.status, d.recommendation = "up-to-date", "nothing to do"
+    elif ancestor or (not d.modified and not (d.added and d.removed)):
+        d.status = "outdated"
+        d.recommendation = f"{la} is behind {lb}: publish or deploy the newer config"
+    else:
+        d.status = "diverged"
+        d.recommendation = (
+            f"{la} and {lb} differ both ways: review the changes, then publish or roll back"
+        )
+    return d

@@ -1,0 +1,177 @@
+"""Drift: managed entries edited, removed or added by hand since the last deploy.
+
+    >>> report = drift(profile)           # the file deployed last, or drift(profile, path)
+    >>> report.status, report.edited      # 'drifted', {'github': [{'field': 'env.TOKEN', ...}]}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from mcp_orch.core.errors import MCPOrchError, MissingSecret, NotFound
+from mcp_orch.core.fs import read_text_file
+from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.domain.clients import server_map, substitute_refs
+from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.services.release.artifact import ArtifactRecord
+from mcp_orch.services.release.context import ProfileParts
+from mcp_orch.services.release.deploy import entry_digest, render_secrets
+from mcp_orch.services.release.diff import Diff, field_changes
+from mcp_orch.services.release.records import load_records
+
+
+@dataclass
+class DriftReport:
+    """Managed entries edited, removed or added by hand since the last deploy."""
+
+    client: str
+    profile: str
+    path: str
+    artifact_id: str | None
+    edited: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.edited or self.removed or self.added)
+
+    @property
+    def status(self) -> str:
+        return "drifted" if self.drifted else "clean"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "profile": self.profile,
+            "path": self.path,
+            "artifact_id": self.artifact_id,
+            "status": self.status,
+            "edited": self.edited,
+            "removed": self.removed,
+            "added": self.added,
+        }
+
+    def __str__(self) -> str:
+        lines = [f"{self.path}: {self.status}"]
+        for name, changes in self.edited.items():
+            lines.append(f"  edited   {name}: " + ", ".join(c["field"] for c in changes))
+        lines += [f"  removed  {n}" for n in self.removed]
+        lines += [f"  added    {n} (by hand, not managed)" for n in self.added]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<DriftReport {self.status}: {len(self.edited)} edited, {len(self.removed)} removed, {len(self.added)} added>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            rows = [
+                (n, "edited", ", ".join(str(c.get("field", "?")) for c in ch))
+                for n, ch in self.edited.items()
+            ]
+            rows += [(n, "removed", "") for n in self.removed]
+            rows += [(n, "added by hand", "") for n in self.added]
+            return (
+                f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
+                + html_table(["server", "change", "fields"], rows)
+            )
+
+        return safe_html(render, self)
+
+
+def drift(profile: ProfileParts, path: str | os.PathLike[str] | None = None) -> DriftReport:
+    records = load_records(profile)
+    key = str(Path(path).expanduser().absolute()) if path is not None else records.get("last")
+    if not key or key not in records["targets"]:
+        raise NotFound(
+            f"{profile.ref} has not been deployed{' to ' + str(path) if path else ''}",
+            "deploy first: `mcp-orch deploy-config`",
+        )
+    record = records["targets"][key]
+    spec = profile.client
+    target = Path(key)
+    text = read_text_file(target, missing_ok=True)
+    current = server_map(spec, read_config(spec, text, key))
+    report = DriftReport(spec.id, profile.id, key, record.get("artifact_id"))
+    expected: dict[str, Any] = {}
+    try:
+        art = profile.workspace.store.get(record["artifact_id"])
+        try:  # what deploy wrote: secrets as placeholders, or resolved where the client needs it
+            expected, _ = render_secrets(spec, art.servers)
+        except MissingSecret:
+            expected = {
+                n: substitute_refs(e, lambda v: spec.placeholder_for(v) or "${env:" + v + "}")
+                for n, e in art.servers.items()
+            }
+    except MCPOrchError:  # drift still works from the recorded digests alone
+        expected = {}
+    for name in record.get("managed", []):
+        if name not in current:
+            report.removed.append(name)
+        elif entry_digest(current[name]) != record["entry_digests"].get(name):
+            changes = field_changes(expected.get(name, {}), current[name], secret_safe=True)
+            report.edited[name] = changes or [{"field": "(value)", "old": None, "new": None}]
+    known = set(record.get("managed", [])) | set(record.get("unmanaged", []))
+    report.added = sorted(n for n in current if n not in known)
+    return report
+
+
+def file_diff(profile: ProfileParts, release: ArtifactRecord, file: Path, label: str) -> Diff:
+    """The managed entries of ``file`` against ``release``: up-to-date, outdated (the file holds
+    an older release) or diverged (edited by hand since the last deploy)."""
+    spec = profile.client
+    text = read_text_file(file, missing_ok=True)
+    current = server_map(spec, read_config(spec, text, str(file)))
+    records = load_records(profile).get("targets", {}).get(str(file), {})
+    same_by_digest: set[str] = set()
+    try:
+        wanted, _ = render_secrets(spec, release.servers)
+    except MissingSecret:
+        # the values are not in this shell: an entry is unchanged when the file still holds
+        # exactly what the last deploy wrote and that deploy had the same entry
+        wanted = release.servers
+        try:
+            deployed = profile.workspace.store.get(records["artifact_id"]).servers
+        except (KeyError, MCPOrchError):
+            deployed = {}
+        digests = records.get("entry_digests", {})
+        same_by_digest = {
+            n
+            for n in wanted
+            if n in current
+            and deployed.get(n) == wanted[n]
+            and digests.get(n) == entry_digest(current[n])
+        }
+    managed = set(records.get("managed", [])) | set(wanted)
+    d = Diff(a=str(file), b=label)
+    for name, entry in wanted.items():
+        if name not in current:
+            d.added[name] = entry
+        elif current[name] != entry and name not in same_by_digest:
+            d.modified[name] = field_changes(current[name], entry, secret_safe=True)
+    for name in managed - set(wanted):
+        if name in current:
+            d.removed[name] = current[name]
+    if not d.changed:
+        d.status, d.recommendation = "up-to-date", "nothing to do"
+        return d
+    hand_edited = False
+    if records:
+        try:
+            hand_edited = drift(profile, file).drifted
+        except MCPOrchError:
+            hand_edited = False
+    if hand_edited:
+        d.status = "diverged"
+        d.recommendation = (
+            "the file was edited by hand since the last deploy: review the drift, "
+            "then deploy (overwrites the managed entries) or publish the file's version"
+        )
+    else:
+        d.status = "outdated"
+        d.recommendation = f"deploy the latest release of {profile.ref}"
+    return d

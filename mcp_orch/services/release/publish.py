@@ -1,0 +1,68 @@
+"""Publish: sign a validated payload, store it, move ``latest``, record the event.
+
+    >>> artifact = profile.draft.validate().publish(changelog="add github")
+    >>> ws.publish_file("cursor", "default", "mcp.json", changelog="from file")
+
+Under the profile lock: read ``latest`` (the parent), build and sign the envelope, write the
+object, append it to the profile's index, move ``latest``, append the audit event. Publishing a
+payload identical to ``latest`` returns that artifact and records nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.services.release.artifact import ArtifactRecord
+from mcp_orch.services.release.context import ProfileParts
+
+
+def publish_payload(
+    profile: ProfileParts,
+    payload: dict[str, Any],
+    *,
+    changelog: str = "",
+    actor: str | None = None,
+    fsync: bool = True,
+    details: dict[str, Any] | None = None,
+) -> ArtifactRecord:
+    ws = profile.workspace
+    store = ws.store
+    client, prof = profile.client.id, profile.id
+    digest = sha256_id(canonical(payload))
+    keys = ws.keys
+    if not keys.exists():
+        keys.ensure()  # records the key's creation in the audit log
+    with store.lock(client, prof):
+        parent = store.get_ref(client, prof, "latest")
+        if parent is not None:
+            latest = store.get(parent)
+            if latest.payload_digest == digest:
+                return latest
+        envelope = ArtifactRecord.make_envelope(
+            client=client,
+            profile=prof,
+            payload=payload,
+            parent=parent,
+            changelog=changelog,
+            created=iso(now_utc()),
+            key_id=keys.signing_key_id(),
+        )
+        data = canonical(envelope)
+        key_id, signature = keys.sign(data)
+        artifact = store.model.from_stored({"envelope": envelope, "signature": signature})
+        assert artifact.key_id == key_id
+        store.put(artifact, fsync=fsync)
+        store.append_index(client, prof, artifact.artifact_id)
+        store.set_ref(client, prof, "latest", artifact.artifact_id)
+        ws.audit.append(
+            "publish",
+            client=client,
+            profile=prof,
+            artifact_id=artifact.artifact_id,
+            changelog=changelog,
+            actor=actor,
+            details={"parent": parent, "servers": len(artifact.servers), **(details or {})},
+        )
+    return artifact

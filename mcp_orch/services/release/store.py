@@ -1,0 +1,159 @@
+"""Content-addressed artifact objects and per-profile refs.
+
+    >>> store = ws.store
+    >>> store.put(artifact)                       # objects/sha256/ab/<hex>.json, immutable
+    >>> store.get("sha256:ab12…") == artifact     # the digest is re-checked on every read
+    >>> store.set_ref("cursor", "default", "latest", artifact.artifact_id)
+
+Layout: ``objects/sha256/<2 hex>/<hex>.json`` and ``refs/<client>/<profile>/{latest,deployed}``
+plus ``refs/<client>/<profile>/index`` (one artifact id per line, oldest first). Refs move by
+atomic replace under the profile lock; objects are written once and never changed, so a crash at
+any point leaves the store readable and consistent (at worst an object nothing points to).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from mcp_orch.core.errors import IntegrityError, NotFound, ParseError, UsageError
+from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.ids import canonical, normalise_id, sha256_id
+from mcp_orch.services.release.artifact import ArtifactRecord
+
+A = TypeVar("A", bound=ArtifactRecord)
+
+
+class Store(Generic[A]):
+    """Objects and refs under ``root``; loaded artifacts are built as ``model`` (the fluent
+    :class:`~mcp_orch.facade.artifact.Artifact` in a workspace, the plain record otherwise)."""
+
+    def __init__(self, root: Path, model: type[A] = ArtifactRecord) -> None:  # type: ignore[assignment]
+        self.root = Path(root)
+        self.model: type[A] = model
+        self.objects = self.root / "objects" / "sha256"
+        self.refs = self.root / "refs"
+
+    # -- objects -----------------------------------------------------------------------------
+    def _object_path(self, artifact_id: str) -> Path:
+        hexid = artifact_id.split(":", 1)[1]
+        return self.objects / hexid[:2] / f"{hexid}.json"
+
+    def put(self, artifact: ArtifactRecord, *, fsync: bool = True) -> Path:
+        path = self._object_path(artifact.artifact_id)
+        if not path.exists():
+            data = json.dumps(artifact.stored(), indent=1, ensure_ascii=False)
+            atomic_write(path, data, mode=0o444, fsync=fsync)
+        return path
+
+    def resolve(self, artifact_id: str) -> str:
+        """The full id for a full id or a unique prefix."""
+        full = normalise_id(artifact_id)
+        hexid = full.split(":", 1)[1]
+        if len(hexid) == 64:
+            return full
+        folder = self.objects / hexid[:2]
+        matches = sorted(p.stem for p in folder.glob(f"{hexid}*.json")) if folder.is_dir() else []
+        if len(matches) == 1:
+            return "sha256:" + matches[0]
+        if not matches:
+            raise NotFound(f"no artifact {artifact_id}", "see `mcp-orch config-history`")
+        raise UsageError(f"artifact prefix {artifact_id} is ambiguous", "give more digits")
+
+    def has(self, artifact_id: str) -> bool:
+        """Whether the object of this full id is in the store."""
+        return self._object_path(artifact_id).exists()
+
+    def get(self, artifact_id: str) -> A:
+        """Load an artifact, re-checking that its content still hashes to its id."""
+        full = self.resolve(artifact_id)
+        path = self._object_path(full)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no artifact {full}", "see `mcp-orch config-history`") from None
+        try:
+            data = json.loads(raw)
+            envelope = data["envelope"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise IntegrityError(
+                f"artifact {full} is damaged (not a stored artifact)",
+                "run `mcp-orch verify`; restore the object from a backup",
+            ) from None
+        if sha256_id(canonical(envelope)) != full:
+            raise IntegrityError(
+                f"artifact {full} does not match its digest: its content was changed",
+                "do not deploy it; run `mcp-orch verify` and restore the object from a backup",
+            )
+        try:
+            return self.model.from_stored(data)
+        except Exception as exc:  # pydantic errors on damaged fields
+            raise IntegrityError(
+                f"artifact {full} is damaged: {exc}", "run `mcp-orch verify`"
+            ) from None
+
+    def all_ids(self) -> Iterator[str]:
+        if self.objects.is_dir():
+            for path in sorted(self.objects.glob("*/*.json")):
+                yield "sha256:" + path.stem
+
+    # -- refs --------------------------------------------------------------------------------
+    def _ref_dir(self, client: str, profile: str) -> Path:
+        return self.refs / client / profile
+
+    def lock(self, client: str, profile: str) -> contextlib.AbstractContextManager[None]:
+        return locked(self._ref_dir(client, profile) / "profile")
+
+    def get_ref(self, client: str, profile: str, name: str) -> str | None:
+        try:
+            value = (self._ref_dir(client, profile) / name).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return value or None
+
+    def set_ref(self, client: str, profile: str, name: str, artifact_id: str | None) -> None:
+        """Move a ref by atomic replace (callers hold the profile lock)."""
+        path = self._ref_dir(client, profile) / name
+        if artifact_id is None:
+            if path.exists():
+                os.unlink(path)
+            return
+        atomic_write(path, artifact_id + "\n")
+
+    def append_index(self, client: str, profile: str, artifact_id: str) -> None:
+        path = self._ref_dir(client, profile) / "index"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(artifact_id + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def index(self, client: str, profile: str) -> list[str]:
+        path = self._ref_dir(client, profile) / "index"
+        try:
+            lines = path.read_text().split()
+        except FileNotFoundError:
+            return []
+        return list(dict.fromkeys(line for line in lines if line.startswith("sha256:")))
+
+    def profiles(self) -> list[tuple[str, str]]:
+        out = []
+        if self.refs.is_dir():
+            for client_dir in sorted(p for p in self.refs.iterdir() if p.is_dir()):
+                for prof in sorted(p for p in client_dir.iterdir() if p.is_dir()):
+                    out.append((client_dir.name, prof.name))
+        return out
+
+    def verify_all(self) -> list[str]:
+        """Problems found in every object (digest) — empty when the store is sound."""
+        problems = []
+        for aid in self.all_ids():
+            try:
+                self.get(aid)
+            except (IntegrityError, ParseError) as exc:
+                problems.append(exc.message)
+        return problems

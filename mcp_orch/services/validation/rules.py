@@ -1,0 +1,443 @@
+"""Named validation rules. Each has a stable code, a severity, and a fix hint.
+
+    >>> from mcp_orch.validation import RULES
+    >>> [r.code for r in RULES][:3]
+    ['MCP001', 'MCP002', 'MCP003']
+
+A rule is a function of one :class:`Subject` (a server entry with what the catalog knows about
+it) or of the whole :class:`Context`; it yields :class:`Finding` objects. docs/reference/rules.md
+lists every rule with a failing example and its fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from mcp_orch.domain.clients import ClientSpec
+from mcp_orch.domain.secrets import is_reference
+from mcp_orch.domain.transport import unfilled
+from mcp_orch.services.validation.report import Finding, Severity
+
+
+@dataclass
+class Subject:
+    """One server entry under check."""
+
+    name: str
+    native: dict[str, Any]
+    neutral: dict[str, Any]
+    catalog: Any = None  # catalog.Server, when the entry came from the catalog
+    required_env: list[str] = field(default_factory=list)
+    secret_inputs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Context:
+    client: ClientSpec
+    subjects: list[Subject]
+    payload: dict[str, Any]
+    check_path: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    title: str
+    hint: str
+    scope: str  # "server" or "config"
+    level: str  # "static" (schema and rules) or "environment" (this machine); "live" is probe
+    func: Callable[..., Iterator[tuple[str, str, str] | tuple[str, str, str, str]]]
+
+    def run(self, ctx: Context) -> list[Finding]:
+        out: list[Finding] = []
+        targets: list[Any] = ctx.subjects if self.scope == "server" else [None]
+        for subject in targets:
+            results = self.func(subject, ctx) if self.scope == "server" else self.func(ctx)
+            for res in results:
+                server, message, fieldname = res[0], res[1], res[2]
+                hint = res[3] if len(res) > 3 else self.hint
+                out.append(
+                    Finding(self.code, self.name, self.severity, server, message, hint, fieldname)
+                )
+        return out
+
+
+RULES: list[Rule] = []
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    title: str,
+    hint: str,
+    scope: str = "server",
+    level: str = "static",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        RULES.append(Rule(code, name, severity, title, hint, scope, level, func))
+        return func
+
+    return register
+
+
+def _strings(entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(field, value) for every string of a neutral entry."""
+    for key in ("command", "url"):
+        if isinstance(entry.get(key), str):
+            yield key, entry[key]
+    for i, arg in enumerate(entry.get("args") or []):
+        yield f"args[{i}]", str(arg)
+    for group in ("env", "headers"):
+        for k, v in (entry.get(group) or {}).items():
+            yield f"{group}.{k}", str(v)
+
+
+@rule(
+    "MCP001",
+    "required-input-missing",
+    "error",
+    "A required environment variable or header has no value",
+    "pass it: --env NAME=value (or env={'NAME': '${env:NAME}'} for a secret)",
+)
+def _required(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    env = s.neutral.get("env") or {}
+    for name in s.required_env:
+        if not str(env.get(name, "")).strip():
+            yield s.name, f"required environment variable {name} is not set", f"env.{name}"
+
+
+@rule(
+    "MCP002",
+    "unfilled-placeholder",
+    "error",
+    "A {placeholder} in an argument, URL or header was never filled",
+    "give it a value: --param NAME=value (params={'NAME': ...} in Python)",
+)
+def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    for where, value in _strings(s.neutral):
+        for name in unfilled(value):
+            yield (
+                s.name,
+                f"placeholder {{{name}}} is not filled",
+                where,
+                f"give it a value: --param {name}=VALUE (params={{'{name}': ...}} in Python)",
+            )
+
+
+@rule(
+    "MCP003",
+    "literal-secret",
+    "error",
+    "A secret is written as a literal value",
+    "store a reference instead: ${env:NAME}, and set NAME in the environment",
+)
+def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    from mcp_orch.domain.secrets import scan_entry
+
+    flagged: set[str] = set()
+    for where, value in _strings(s.neutral):
+        group, _, key = where.partition(".")
+        if (
+            group in ("env", "headers")
+            and key in s.secret_inputs
+            and value
+            and not is_reference(value)
+            and not _only_refs(value)
+        ):
+            var = key.upper().replace("-", "_")
+            hint = f"write ${{env:{var}}} and export {var} instead"
+            template = _header_template(s, key)
+            if template:
+                hint = f"keep the form {template!r} and pass its variables as ${{env:NAME}} references, e.g. --param VAR='${{env:NAME}}'"
+            flagged.add(where)
+            yield (
+                s.name,
+                f"{key} is marked secret in the catalog but holds a literal value",
+                where,
+                hint,
+            )
+    # known token formats anywhere; long random values in env and headers
+    for hit in scan_entry(s.neutral, server=s.name):
+        if hit.field not in flagged:
+            yield s.name, hit.message, hit.field, hit.suggestion
+
+
+def _header_template(s: Subject, header: str) -> str | None:
+    if s.catalog is None:
+        return None
+    for remote in s.catalog.remotes:
+        for h in remote.get("headers") or []:
+            if h.get("name") == header and h.get("value"):
+                return str(h["value"])
+    return None
+
+
+def _only_refs(value: str) -> bool:
+    from mcp_orch.domain.secrets import without_references
+
+    rest = without_references(value).strip()
+    return rest.lower() in ("", "bearer", "token", "basic")
+
+
+@rule(
+    "MCP004",
+    "invalid-server-name",
+    "error",
+    "A server name the client cannot use",
+    "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+)
+def _name(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    import re
+
+    if not re.match(ctx.client.name_pattern, s.name):
+        yield s.name, f"server name {s.name!r} is not valid for {ctx.client.name}", "name"
+
+
+@rule(
+    "MCP005",
+    "duplicate-server-name",
+    "error",
+    "Two servers whose names differ only in case (or repeat in a list)",
+    "rename one of them: --name NEW_NAME",
+    scope="config",
+)
+def _duplicates(ctx: Context) -> Iterator[tuple[str, str, str]]:
+    seen: dict[str, str] = {}
+    for s in ctx.subjects:
+        key = s.name.lower()
+        if key in seen:
+            yield s.name, f"server name {s.name!r} clashes with {seen[key]!r}", "name"
+        else:
+            seen[key] = s.name
+
+
+@rule(
+    "MCP006",
+    "command-not-found",
+    "warning",
+    "The command of a stdio server is not on PATH here",
+    "install it (npx: Node.js; uvx: uv; docker: Docker) or use an absolute path",
+    level="environment",
+)
+def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    if not ctx.check_path or s.neutral.get("transport") != "stdio":
+        return
+    command = str(s.neutral.get("command") or "")
+    if not command or unfilled(command):
+        return
+    if os.path.isabs(command) and os.path.exists(command):
+        return
+    if shutil.which(command) is None:
+        install = {
+            "npx": "install Node.js (https://nodejs.org), which provides npx",
+            "uvx": "install uv (https://docs.astral.sh/uv/), which provides uvx",
+            "docker": "install Docker (https://docs.docker.com/get-docker/)",
+        }.get(command, f"install {command} or use an absolute path")
+        yield s.name, f"command {command!r} is not on PATH", "command", install
+
+
+@rule(
+    "MCP007",
+    "client-limit",
+    "error",
+    "The config exceeds a documented limit of the client",
+    "remove servers or shorten names",
+    scope="config",
+)
+def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
+    spec = ctx.client
+    if spec.max_servers is not None and len(ctx.subjects) > spec.max_servers:
+        yield (
+            "",
+            f"{spec.name} reads at most {spec.max_servers} servers, got {len(ctx.subjects)}",
+            "",
+        )
+    if spec.max_name_length is not None:
+        for s in ctx.subjects:
+            if len(s.name) > spec.max_name_length:
+                yield s.name, f"name longer than {spec.max_name_length} characters", "name"
+    url_keys = {"url", "serverUrl", "httpUrl", "uri"}
+    for s in ctx.subjects:
+        t = s.neutral.get("transport")
+        if t not in ("stdio", None) and t not in spec.remote and "mcp-remote" not in str(s.native):
+            yield s.name, f"{spec.name} cannot run a {t} server natively", "transport"
+        elif not spec.remote and url_keys & set(s.native):
+            key = sorted(url_keys & set(s.native))[0]
+            yield (
+                s.name,
+                f"{spec.name} cannot run remote servers from its config file ({key} is ignored)",
+                key,
+                "bridge it: command npx, args [-y, mcp-remote, URL] (mcp-orch add-server "
+                "--transport remote does this for you)",
+            )
+
+
+@rule(
+    "MCP008",
+    "insecure-remote-url",
+    "warning",
+    "A remote server reached over plain http on a non-local host",
+    "use https:// (plain http is only safe on localhost)",
+)
+def _insecure(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    urls = [s.neutral.get("url")] if s.neutral.get("transport") != "stdio" else []
+    args = s.neutral.get("args") or []
+    if "mcp-remote" in args:
+        urls += [a for a in args if isinstance(a, str) and a.startswith("http")]
+    for url in urls:
+        if not isinstance(url, str) or unfilled(url):
+            continue
+        parsed = urlparse(url)
+        if parsed.scheme == "http" and not _is_local(parsed.hostname or ""):
+            yield s.name, f"{url} is plain http to a non-local host", "url"
+
+
+def _is_local(host: str) -> bool:
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@rule(
+    "MCP009",
+    "unknown-field",
+    "warning",
+    "A field the client does not read (it will be ignored)",
+    "remove it, or check the field name against the client's documentation",
+)
+def _unknown(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    known = ctx.client.known_fields()
+    for key in s.native:
+        if key not in known:
+            yield s.name, f"{ctx.client.name} does not read the field {key!r}", key
+
+
+@rule(
+    "MCP010",
+    "schema",
+    "error",
+    "The config does not match the client's JSON Schema",
+    "fix the field named in the message (see schemas/clients/)",
+    scope="config",
+)
+def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
+    from mcp_orch.core.resources import data_dir
+    from mcp_orch.core.schemas import client_schema_name, validator
+
+    name = client_schema_name(ctx.client.id)
+    if not (data_dir("schemas") / name).exists():
+        return
+    top = ctx.client.servers_key[0]
+    if isinstance(ctx.payload, dict) and top not in ctx.payload:
+        wrong = [
+            k
+            for k in ("mcpServers", "servers", "mcp", "context_servers", "mcp_servers")
+            if k in ctx.payload and k != top
+        ]
+        if wrong:
+            yield (
+                "",
+                f"{ctx.client.name} reads {top!r}, not {wrong[0]!r}: these servers would be "
+                "silently ignored",
+                wrong[0],
+            )
+            return
+    errors = sorted(
+        validator(name).iter_errors(ctx.payload), key=lambda e: (-len(e.absolute_path), e.message)
+    )
+    seen: set[tuple[str, ...]] = set()
+    from jsonschema.exceptions import best_match
+
+    for err in errors:
+        if err.context:  # anyOf: report the branch the entry meant (stdio, or its remote kind)
+            branch = _intended_branch(ctx.client, err.instance)
+            chosen = [e for e in err.context if e.relative_schema_path[0] == branch]
+            err = best_match(chosen or err.context) or err
+        path = [str(p) for p in err.absolute_path]
+        server = path[1] if len(path) > 1 else ""
+        key = tuple(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield server, err.message, "/".join(path[2:]) or "/".join(path)
+        if len(seen) >= 5:
+            break
+
+
+def _intended_branch(spec: ClientSpec, instance: Any) -> int:
+    """Index of the schema branch an entry is meant for: 0 = stdio, then the client's remotes."""
+    if isinstance(instance, dict):
+        for i, shape in enumerate(spec.remote.values(), start=1):
+            if shape.url in instance and (
+                not shape.type_key
+                or not shape.type_value
+                or instance.get(shape.type_key) in (shape.type_value, None)
+            ):
+                return i
+    return 0
+
+
+@rule(
+    "MCP011",
+    "env-reference-unset",
+    "warning",
+    "A secret reference names a variable that is not set here",
+    "export the variable before deploying (or before starting the client)",
+    level="environment",
+)
+def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    from mcp_orch.domain.clients import env_refs
+
+    for name in dict.fromkeys(env_refs(s.neutral)):
+        if name not in os.environ:
+            needed = "deploy" if ctx.client.placeholder is None else "the client"
+            yield (
+                s.name,
+                f"${{env:{name}}} is referenced but {name} is not set in this environment",
+                "env",
+                f"export {name}=... ({needed} needs its value)",
+            )
+
+
+def run_rules(
+    ctx: Context,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    levels: tuple[str, ...] = ("static", "environment"),
+) -> list[Finding]:
+    """Run every rule (or the selected ones, at the given levels) over a context."""
+
+    for key in [*(select or []), *(ignore or [])]:
+        if not any(key in (r.code, r.name) or r.code.startswith(key) for r in RULES):
+            from mcp_orch.core.errors import UsageError
+
+            raise UsageError(
+                f"unknown rule {key!r}",
+                "rule codes are " + ", ".join(r.code for r in RULES) + " (or their names)",
+            )
+
+    def wanted(r: Rule) -> bool:
+        if r.level not in levels:
+            return False
+        keys = {r.code, r.name}
+        if select and not any(k in keys or r.code.startswith(k) for k in select):
+            return False
+        return not (ignore and any(k in keys or r.code.startswith(k) for k in ignore))
+
+    out: list[Finding] = []
+    for r in RULES:
+        if wanted(r):
+            out += r.run(ctx)
+    return out
