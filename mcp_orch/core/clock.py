@@ -1,8 +1,8 @@
 """Time: UTC now, the one ISO form events and artifacts use, and ``--since`` windows.
 
-    >>> from mcp_orch.core.clock import iso, now_utc, parse_since
-    >>> iso(now_utc())            # '2026-12-01T11:00:00.000000Z'
-    >>> parse_since("7d")         # a UTC datetime a week ago
+>>> from mcp_orch.core.clock import iso, now_utc, parse_since
+>>> iso(now_utc())            # '2026-12-01T11:00:00.000000Z'
+>>> parse_since("7d")         # a UTC datetime a week ago
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Files: atomic writes, text and JSON reads, inter-process locks.
 
-    >>> from mcp_orch.core.fs import atomic_write, locked, read_text_file
-    >>> with locked(path):                       # a ``.lock`` file beside ``path``
-    ...     atomic_write(path, "new text\n")      # temp file, fsync, rename; mode kept
+>>> from mcp_orch.core.fs import atomic_write, locked, read_text_file
+>>> with locked(path):                       # a ``.lock`` file beside ``path``
+...     atomic_write(path, "new text\n")      # temp file, fsync, rename; mode kept
 """
 
 from __future__ import annotations
@@ -104,5 +104,3 @@ def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=timeout):
         yield
-
-

@@ -1,7 +1,7 @@
 """Where the default workspace lives: ``$MCP_ORCH_HOME``, else the platform's user data folder.
 
-    >>> from mcp_orch.core.home import default_path
-    >>> default_path()            # PosixPath('/home/me/.local/share/mcp-orch') on Linux
+>>> from mcp_orch.core.home import default_path
+>>> default_path()            # PosixPath('/home/me/.local/share/mcp-orch') on Linux
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """HTML for notebook displays: one stylesheet, escaped tables, and displays that never raise.
 
-    >>> from mcp_orch.core.markup import html_table, safe_html
-    >>> html_table(["id", "title"], [("time", "Time")], limit=50)
-    >>> safe_html(lambda: render(obj), obj)      # on any failure: an escaped repr, logged
+>>> from mcp_orch.core.markup import html_table, safe_html
+>>> html_table(["id", "title"], [("time", "Time")], limit=50)
+>>> safe_html(lambda: render(obj), obj)      # on any failure: an escaped repr, logged
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ class _Profile(Protocol[D]):
     @property
     def draft(self) -> D: ...
 
+
 META_KEY = "io.github.mcp-orch/catalog"
 SCHEMA_FILE = "server.schema.json"
 
@@ -301,8 +302,6 @@ class CatalogView(list[Server]):
 def validate_doc(doc: Any, where: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ParseError(f"{where}: a server.json document must be an object", "see server.json")
-    from mcp_orch.core.schemas import validator
-
     errors = sorted(validator(SCHEMA_FILE).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         first = errors[0]

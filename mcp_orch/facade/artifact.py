@@ -1,9 +1,9 @@
 """The fluent artifact: a stored record bound to its profile, so it can verify, deploy and probe.
 
-    >>> artifact = draft.publish(changelog="add github")
-    >>> artifact.artifact_id          # 'sha256:…' — the SHA-256 of the canonical envelope
-    >>> artifact.verify()             # raises SignatureError on any changed byte
-    >>> artifact.deploy()             # -> Deployment
+>>> artifact = draft.publish(changelog="add github")
+>>> artifact.artifact_id          # 'sha256:…' — the SHA-256 of the canonical envelope
+>>> artifact.verify()             # raises SignatureError on any changed byte
+>>> artifact.deploy()             # -> Deployment
 """
 
 from __future__ import annotations

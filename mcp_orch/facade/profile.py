@@ -1,9 +1,9 @@
 """Profiles: one client's named configuration in a workspace, with its draft and its releases.
 
-    >>> profile = ws.profile("cursor")       # profile id defaults to "default"
-    >>> profile.draft, profile.latest(), profile.history().frame()
-    >>> profile.drift(), profile.diff(), profile.rollback(deploy=True)
-    >>> profile.sync_to(["vscode", "codex"], deploy=True)
+>>> profile = ws.profile("cursor")       # profile id defaults to "default"
+>>> profile.draft, profile.latest(), profile.history().frame()
+>>> profile.drift(), profile.diff(), profile.rollback(deploy=True)
+>>> profile.sync_to(["vscode", "codex"], deploy=True)
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The catalog of one workspace: the bundled servers plus the ones registered or imported there.
 
-    >>> from mcp_orch import Registry, Workspace
-    >>> reg = Registry(workspace=Workspace("./demo"))
-    >>> reg.find("github").title
-    'GitHub'
-    >>> reg.search("database", transport="stdio").frame()      # polars.DataFrame
-    >>> reg.import_server_json("server.json")                  # one doc, a list, or an API page
+>>> from mcp_orch import Registry, Workspace
+>>> reg = Registry(workspace=Workspace("./demo"))
+>>> reg.find("github").title
+'GitHub'
+>>> reg.search("database", transport="stdio").frame()      # polars.DataFrame
+>>> reg.import_server_json("server.json")                  # one doc, a list, or an API page
 """
 
 from __future__ import annotations

@@ -53,9 +53,7 @@ def server_set(
                 os.path.expanduser(os.fspath(x)), client=client, workspace=workspace
             )
         if client is None:
-            raise UsageError(
-                "diffing a file needs its client", "name the client (client='cursor')"
-            )
+            raise UsageError("diffing a file needs its client", "name the client (client='cursor')")
         return read_server_file(get_client(client), x)
     raise UsageError(
         f"cannot {what} a {type(x).__name__}",

@@ -37,7 +37,6 @@ from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.deploy import render_secrets
 
 if TYPE_CHECKING:
-
     from mcp_orch.facade.profile import Profile
 
 

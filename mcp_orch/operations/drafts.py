@@ -226,9 +226,7 @@ def sync(
     return SyncOutcome(prof.sync_to(targets, deploy=deploy, changelog=changelog))
 
 
-def self_entry(
-    prof: Profile, command: str, args: list[str], env: dict[str, str]
-) -> dict[str, Any]:
+def self_entry(prof: Profile, command: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """The client-native stdio entry that starts ``command args`` with ``env``."""
     neutral: dict[str, Any] = {"transport": "stdio", "command": command, "args": args, "env": env}
     return to_native(prof.client, neutral, prof.target_os)

@@ -152,7 +152,9 @@ class RestoreResult(Result):
         return dict(self.restored)
 
 
-def restore(ws: Workspace, client: str, profile: str, *, backup: str | None = None) -> RestoreResult:
+def restore(
+    ws: Workspace, client: str, profile: str, *, backup: str | None = None
+) -> RestoreResult:
     """Put a client file back as it was before a deploy (default: the newest backup)."""
     return RestoreResult(ws.profile(client, profile).restore(backup))
 

@@ -120,7 +120,12 @@ class InstallSelfResult(Result):
 
 
 def install_self(
-    ws: Workspace, client: str, profile: str = "default", *, name: str = "mcp-orch", adopt: bool = False
+    ws: Workspace,
+    client: str,
+    profile: str = "default",
+    *,
+    name: str = "mcp-orch",
+    adopt: bool = False,
 ) -> InstallSelfResult:
     """Add mcp-orch's own MCP server to a client: draft -> validate -> publish -> deploy. The
     entry runs ``mcp-orch serve`` over stdio with ``MCP_ORCH_HOME`` set to this workspace (and
@@ -134,6 +139,4 @@ def install_self(
     draft = prof.draft.add_entry(name, entry, replace=True, origin="install-self")
     art = draft.validate().publish(changelog=f"install mcp-orch's own MCP server as {name!r}")
     dep = art.deploy(adopt=adopt)
-    return InstallSelfResult(
-        name, entry, art, dep, [command, *args], prof.client.name, prof.ref
-    )
+    return InstallSelfResult(name, entry, art, dep, [command, *args], prof.client.name, prof.ref)

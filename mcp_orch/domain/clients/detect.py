@@ -1,10 +1,10 @@
 """Which client reads a file: from its name and parent folders (and its top-level key on a tie).
 
-    >>> from mcp_orch.domain.clients.detect import detect_client, find_config_files
-    >>> detect_client("~/.cursor/mcp.json").id
-    'cursor'
-    >>> find_config_files(Path("configs"))         # files named like some client's config
-    >>> detect(client_root).installed()             # clients installed here, with server counts
+>>> from mcp_orch.domain.clients.detect import detect_client, find_config_files
+>>> detect_client("~/.cursor/mcp.json").id
+'cursor'
+>>> find_config_files(Path("configs"))         # files named like some client's config
+>>> detect(client_root).installed()             # clients installed here, with server counts
 """
 
 from __future__ import annotations

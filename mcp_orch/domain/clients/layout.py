@@ -1,7 +1,7 @@
 """Where a client keeps its servers in its file: read them out, or build a payload around them.
 
-    >>> server_map(spec, {"mcpServers": {"time": {...}}})      # name -> native entry
-    >>> build_payload(spec, {"time": {...}})                    # the client-native config
+>>> server_map(spec, {"mcpServers": {"time": {...}}})      # name -> native entry
+>>> build_payload(spec, {"time": {...}})                    # the client-native config
 """
 
 from __future__ import annotations

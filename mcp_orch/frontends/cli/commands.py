@@ -56,7 +56,13 @@ def list_profiles_cmd(ctx: Ctx) -> None:
 
     result = drafts.list_profiles(ctx.ws)
     rows = [
-        (r["client"], r["profile"], r["draft_servers"], short_id(r["latest"]), short_id(r["deployed"]))
+        (
+            r["client"],
+            r["profile"],
+            r["draft_servers"],
+            short_id(r["latest"]),
+            short_id(r["deployed"]),
+        )
         for r in result.rows()
     ]
     ctx.emit(result, lambda: table(["client", "profile", "draft", "latest", "deployed"], rows))
@@ -87,8 +93,10 @@ def list_servers_cmd(
     more = f" of {result.total} (next: --cursor {result.next_cursor})" if result.next_cursor else ""
     ctx.emit(
         result,
-        lambda: table(["id", "title", "transports", "description"], rows)
-        + f"\n{len(result.page)} server(s){more}",
+        lambda: (
+            table(["id", "title", "transports", "description"], rows)
+            + f"\n{len(result.page)} server(s){more}"
+        ),
     )
 
 
@@ -143,7 +151,14 @@ def describe_server_cmd(
                 + table(
                     ["kind", "name", "required", "secret", "default", "description"],
                     [
-                        (i["kind"], i["name"], i["required"], i["secret"], i["default"], i["description"])
+                        (
+                            i["kind"],
+                            i["name"],
+                            i["required"],
+                            i["secret"],
+                            i["default"],
+                            i["description"],
+                        )
                         for i in inputs
                     ],
                 ).replace("\n", "\n    ")
@@ -645,7 +660,9 @@ def keys_init_cmd(ctx: Ctx) -> None:
     from mcp_orch.operations import keys
 
     result = keys.init_key(ctx.ws)
-    ctx.emit(result, f"{'created' if result.created else 'already have'} signing key {result.key_id}")
+    ctx.emit(
+        result, f"{'created' if result.created else 'already have'} signing key {result.key_id}"
+    )
 
 
 @keys_group.command("rotate")

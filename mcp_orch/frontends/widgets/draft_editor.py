@@ -41,8 +41,8 @@ from mcp_orch.frontends.widgets._common import (
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
-    from mcp_orch.facade.draft import Draft
     from mcp_orch.facade.artifact import Artifact
+    from mcp_orch.facade.draft import Draft
     from mcp_orch.services.release.artifact import Deployment
 
 

@@ -28,8 +28,8 @@ from mcp_orch.services.release.audit import ACTIONS
 if TYPE_CHECKING:
     import polars as pl
 
-    from mcp_orch.facade.profile import Profile
     from mcp_orch.facade.artifact import Artifact
+    from mcp_orch.facade.profile import Profile
 
 
 def _created(art: Artifact) -> datetime:

@@ -22,7 +22,6 @@ concurrently (``jobs`` at a time), each within ``timeout`` seconds. Nothing a se
 reaches the report unmasked: known token formats and the resolved secret values are redacted.
 """
 
-
 from __future__ import annotations
 
 from typing import Any

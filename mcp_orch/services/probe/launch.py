@@ -91,8 +91,6 @@ def launch_for(
     return launch
 
 
-
-
 def is_disabled(entry: dict[str, Any]) -> bool:
     """True when the client's own entry switches the server off (Cline, Kiro, Windsurf and Amp
     ``disabled``; Codex, Goose, OpenCode and Kilo ``enabled``; 5ire ``isActive``; Jan ``active``)."""
@@ -102,4 +100,3 @@ def is_disabled(entry: dict[str, Any]) -> bool:
         or entry.get("isActive") is False
         or entry.get("active") is False
     )
-

@@ -208,5 +208,3 @@ class ProbeReport:
             )
 
         return safe_html(render, self)
-
-

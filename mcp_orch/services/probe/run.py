@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from mcp_orch import __version__
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.secrets import redact
 from mcp_orch.services.probe.launch import Launch
@@ -36,7 +37,6 @@ _LIVE_GROUPS: set[int] = set()
 def _kill_leftovers() -> None:  # pragma: no cover - only runs when a probe was interrupted
     for pgid in list(_LIVE_GROUPS):
         _signal_group(pgid, getattr(signal, "SIGKILL", signal.SIGTERM))
-
 
 
 # ---- running one probe -----------------------------------------------------------------------
@@ -327,8 +327,6 @@ async def _session(
     from mcp import Client
     from mcp_types import Implementation
 
-    from mcp_orch import __version__
-
     transport: Any
     if launch.transport == "stdio":
         transport = _stdio_transport(launch, run, inherit_env)
@@ -527,5 +525,3 @@ def _preload() -> None:
     import mcp.client.stdio
     import mcp.client.streamable_http  # noqa: F401
     from anyio.streams import text  # noqa: F401
-
-

@@ -236,7 +236,9 @@ class AuditLog:
         _check_action(action)
         start = parse_since(since)
         if artifact:
-            artifact = normalise_id(artifact)  # the one id parser: any case, with or without sha256:
+            artifact = normalise_id(
+                artifact
+            )  # the one id parser: any case, with or without sha256:
         out = []
         for e in self.events():
             if client and e["client"] != client:

@@ -1,7 +1,7 @@
 """Backups of client files: taken before each deploy, listed, and restored.
 
-    >>> backups(profile)                  # newest first: backup, source, taken
-    >>> restore(profile)                  # the newest back to the file it came from
+>>> backups(profile)                  # newest first: backup, source, taken
+>>> restore(profile)                  # the newest back to the file it came from
 """
 
 from __future__ import annotations

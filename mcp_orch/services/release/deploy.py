@@ -260,5 +260,3 @@ def deploy_artifact(
                 },
             )
     return deployment
-
-

@@ -1,7 +1,7 @@
 """Drift: managed entries edited, removed or added by hand since the last deploy.
 
-    >>> report = drift(profile)           # the file deployed last, or drift(profile, path)
-    >>> report.status, report.edited      # 'drifted', {'github': [{'field': 'env.TOKEN', ...}]}
+>>> report = drift(profile)           # the file deployed last, or drift(profile, path)
+>>> report.status, report.edited      # 'drifted', {'github': [{'field': 'env.TOKEN', ...}]}
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Deployment records: which entries of which file each profile manages, and their digests.
 
-    deployments/<client>/<profile>.json  ->  {"targets": {path: deployment}, "last": path}
+deployments/<client>/<profile>.json  ->  {"targets": {path: deployment}, "last": path}
 """
 
 from __future__ import annotations

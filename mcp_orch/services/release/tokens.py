@@ -41,6 +41,7 @@ class _Home(Protocol):
     @property
     def audit(self) -> AuditLog: ...
 
+
 __all__ = ["TOKEN_PREFIX", "TokenStore", "hash_token"]
 
 TOKEN_PREFIX = "mco_"

@@ -1,9 +1,9 @@
 """Verification: one artifact (id, payload digest, signature), or a whole workspace's records.
 
-    >>> from mcp_orch.services.release.verify import verify_artifact, verify_store
-    >>> verify_artifact(record, keyring)           # raises SignatureError / IntegrityError
-    >>> report = verify_store(store, audit, keyring)
-    >>> report.ok, report.problems
+>>> from mcp_orch.services.release.verify import verify_artifact, verify_store
+>>> verify_artifact(record, keyring)           # raises SignatureError / IntegrityError
+>>> report = verify_store(store, audit, keyring)
+>>> report.ok, report.problems
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ lists every rule with a failing example and its fix.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import shutil
@@ -19,8 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from mcp_orch.domain.clients import ClientSpec
-from mcp_orch.domain.secrets import is_reference
+from mcp_orch.core.errors import UsageError
+from mcp_orch.core.resources import data_dir
+from mcp_orch.core.schemas import client_schema_name, validator
+from mcp_orch.domain.clients import ClientSpec, env_refs
+from mcp_orch.domain.secrets import is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
 from mcp_orch.services.validation.report import Finding, Severity
 
@@ -141,8 +145,6 @@ def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str
     "store a reference instead: ${env:NAME}, and set NAME in the environment",
 )
 def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
-    from mcp_orch.domain.secrets import scan_entry
-
     flagged: set[str] = set()
     for where, value in _strings(s.neutral):
         group, _, key = where.partition(".")
@@ -182,8 +184,6 @@ def _header_template(s: Subject, header: str) -> str | None:
 
 
 def _only_refs(value: str) -> bool:
-    from mcp_orch.domain.secrets import without_references
-
     rest = without_references(value).strip()
     return rest.lower() in ("", "bearer", "token", "basic")
 
@@ -333,9 +333,6 @@ def _unknown(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     scope="config",
 )
 def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
-    from mcp_orch.core.resources import data_dir
-    from mcp_orch.core.schemas import client_schema_name, validator
-
     name = client_schema_name(ctx.client.id)
     if not (data_dir("schemas") / name).exists():
         return
@@ -398,8 +395,6 @@ def _intended_branch(spec: ClientSpec, instance: Any) -> int:
     level="environment",
 )
 def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
-    from mcp_orch.domain.clients import env_refs
-
     for name in dict.fromkeys(env_refs(s.neutral)):
         if name not in os.environ:
             needed = "deploy" if ctx.client.placeholder is None else "the client"
@@ -411,6 +406,38 @@ def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]
             )
 
 
+#: The pseudo rule that carries a failed live probe (select/ignore it like a rule).
+PROBE_CODE = "PROBE"
+PROBE_RULE = "live-probe"
+
+
+def check_codes(codes: list[str], what: str = "select") -> list[str]:
+    """``codes`` if each names a rule (code, code prefix, or name); ``UsageError`` otherwise.
+    The one check of rule names: ``validate``, ``check``, settings and the plugin all use it."""
+    known = {r.code for r in RULES} | {r.name for r in RULES} | {PROBE_CODE, PROBE_RULE}
+    for code in codes:
+        if code in known or any(r.code.startswith(code) for r in RULES if code[:1].isalpha()):
+            continue
+        close = difflib.get_close_matches(code, sorted(known), n=3, cutoff=0.5)
+        raise UsageError(
+            f"{what}: unknown rule {code!r}",
+            f"did you mean {', '.join(close)}?"
+            if close
+            else "rule codes are " + ", ".join(r.code for r in RULES) + " (or their names)",
+            inputs=(what,),
+        )
+    return codes
+
+
+def wanted(code: str, name: str, select: list[str] | None, ignore: list[str] | None) -> bool:
+    """Whether the rule ``code`` / ``name`` runs under ``select`` and ``ignore`` (codes, code
+    prefixes or names): the one matcher, for rules and for the probe's pseudo rule."""
+    keys = {code, name}
+    if select and not any(k in keys or code.startswith(k) for k in select):
+        return False
+    return not (ignore and any(k in keys or code.startswith(k) for k in ignore))
+
+
 def run_rules(
     ctx: Context,
     select: list[str] | None = None,
@@ -418,26 +445,10 @@ def run_rules(
     levels: tuple[str, ...] = ("static", "environment"),
 ) -> list[Finding]:
     """Run every rule (or the selected ones, at the given levels) over a context."""
-
-    for key in [*(select or []), *(ignore or [])]:
-        if not any(key in (r.code, r.name) or r.code.startswith(key) for r in RULES):
-            from mcp_orch.core.errors import UsageError
-
-            raise UsageError(
-                f"unknown rule {key!r}",
-                "rule codes are " + ", ".join(r.code for r in RULES) + " (or their names)",
-            )
-
-    def wanted(r: Rule) -> bool:
-        if r.level not in levels:
-            return False
-        keys = {r.code, r.name}
-        if select and not any(k in keys or r.code.startswith(k) for k in select):
-            return False
-        return not (ignore and any(k in keys or r.code.startswith(k) for k in ignore))
-
+    check_codes(list(select or []), "select")
+    check_codes(list(ignore or []), "ignore")
     out: list[Finding] = []
     for r in RULES:
-        if wanted(r):
+        if r.level in levels and wanted(r.code, r.name, select, ignore):
             out += r.run(ctx)
     return out

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.errors import UsageError
+from mcp_orch.core.errors import ParseError, UsageError
 from mcp_orch.domain.clients import get_client
-from mcp_orch.services.validation.rules import RULES
+from mcp_orch.services.validation.rules import check_codes
 
 if TYPE_CHECKING:
     pass
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 #: Levels in the order they build on each other. ``live`` is the probe (see mcp_orch.probes).
 LEVELS: tuple[str, ...] = ("static", "environment", "live")
 DEFAULT_LEVELS: tuple[str, ...] = ("static", "environment")
-#: The pseudo rule that carries a failed live probe (select/ignore it like a rule).
-PROBE_CODE = "PROBE"
-PROBE_RULE = "live-probe"
 
 _KEYS = ("select", "ignore", "levels", "level", "configs", "clients")
 
@@ -59,32 +56,6 @@ def split_codes(values: Any) -> list[str]:
     for value in [values] if isinstance(values, str) else list(values or ()):
         out += [v.strip() for v in str(value).split(",") if v.strip()]
     return out
-
-
-def check_codes(codes: list[str], what: str) -> list[str]:
-    """``codes`` if each names a rule (code, code prefix, or name); ``UsageError`` otherwise."""
-    known = {r.code for r in RULES} | {r.name for r in RULES} | {PROBE_CODE, PROBE_RULE}
-    for code in codes:
-        if code in known or any(r.code.startswith(code) for r in RULES if code[:1].isalpha()):
-            continue
-        import difflib
-
-        close = difflib.get_close_matches(code, sorted(known), n=3, cutoff=0.5)
-        raise UsageError(
-            f"{what}: unknown rule {code!r}",
-            f"did you mean {', '.join(close)}?"
-            if close
-            else "see docs/reference/rules.md (codes MCP001..., or rule names)",
-        )
-    return codes
-
-
-def wanted(code: str, name: str, select: list[str] | None, ignore: list[str] | None) -> bool:
-    """The same select/ignore matching as :func:`run_rules`, for pseudo rules (the probe)."""
-    keys = {code, name}
-    if select and not any(k in keys or code.startswith(k) for k in select):
-        return False
-    return not (ignore and any(k in keys or code.startswith(k) for k in ignore))
 
 
 # ---- settings --------------------------------------------------------------------------------
@@ -161,8 +132,6 @@ def load_settings(
     """Settings from ``[tool.mcp-orch]`` of the nearest pyproject.toml (defaults without one)."""
     import tomllib
 
-    from mcp_orch.core.errors import ParseError
-
     path = Path(pyproject) if pyproject else find_pyproject(start)
     if path is None:
         return Settings()
@@ -209,5 +178,3 @@ def _strings(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UsageError(f"{where}: expected a list of strings, got {value!r}", 'e.g. ["MCP009"]')
     return list(value)
-
-

@@ -19,7 +19,8 @@ from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.domain.clients.detect import find_config_files
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.validation.report import Finding, ValidationReport
-from mcp_orch.services.validation.settings import PROBE_CODE, PROBE_RULE, Settings, wanted
+from mcp_orch.services.validation.rules import PROBE_CODE, PROBE_RULE, wanted
+from mcp_orch.services.validation.settings import Settings
 from mcp_orch.services.validation.targets import (
     Target,
     WorkspaceLike,

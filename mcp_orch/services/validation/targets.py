@@ -34,8 +34,15 @@ from mcp_orch.services.release.signing import Keyring
 from mcp_orch.services.release.store import Store
 from mcp_orch.services.release.verify import verify_artifact
 from mcp_orch.services.validation.report import Finding, ValidationReport
-from mcp_orch.services.validation.rules import RULES, Context, Subject, run_rules
-from mcp_orch.services.validation.settings import DEFAULT_LEVELS, PROBE_CODE, PROBE_RULE, Settings
+from mcp_orch.services.validation.rules import (
+    PROBE_CODE,
+    PROBE_RULE,
+    RULES,
+    Context,
+    Subject,
+    run_rules,
+)
+from mcp_orch.services.validation.settings import DEFAULT_LEVELS, Settings
 
 
 class DraftLike(Protocol):
