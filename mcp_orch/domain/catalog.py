@@ -23,6 +23,7 @@ from mcp_orch.core.errors import InvalidConfig, ParseError
 from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.resources import load_schema
+from mcp_orch.core.schemas import validator
 from mcp_orch.domain.clients import current_os, get_client, to_native
 from mcp_orch.domain.transport import render_server
 
