@@ -24,6 +24,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mcp_orch.domain.clients.generate --check
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_imports.py
 
 types: setup
 	$(BIN)/mypy
@@ -41,4 +43,4 @@ bench: setup
 	$(BIN)/python bench/bench_release.py
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

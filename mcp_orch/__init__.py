@@ -19,13 +19,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from mcp_orch.core.version import __version__
 
 if TYPE_CHECKING:
     from mcp_orch.core.errors import (
         AlreadyExists,
         ConflictError,
+        FileError,
         IntegrityError,
+        InternalError,
         InvalidConfig,
         InvalidId,
         KeyringError,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
         NotFound,
         ParseError,
         SignatureError,
+        StoreCorrupt,
         UsageError,
     )
     from mcp_orch.domain.catalog import CatalogView, Server
@@ -59,6 +62,9 @@ _LAZY = {
     "CatalogView": "domain.catalog",
     "ClientSpec": "domain.clients",
     "ConflictError": "core.errors",
+    "FileError": "core.errors",
+    "InternalError": "core.errors",
+    "StoreCorrupt": "core.errors",
     "Deployment": "services.release.artifact",
     "Diff": "services.release.diff",
     "Draft": "facade.draft",

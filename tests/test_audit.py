@@ -24,8 +24,8 @@ import pytest
 import rfc8785
 
 import mcp_orch.services.release.audit as audit_mod
-from mcp_orch.services.release.audit import AuditLog, current_actor
 from mcp_orch.core.errors import IntegrityError, UsageError
+from mcp_orch.services.release.audit import AuditLog, current_actor
 
 GENESIS = "sha256:" + "0" * 64
 

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import mcp_orch as mo
-from mcp_orch.frontends.cli import cli
-from mcp_orch.domain.secrets import redact, scan_entry, scan_value
 from mcp_orch.domain.clients.detect import detect_client
+from mcp_orch.domain.secrets import redact, scan_entry, scan_value
+from mcp_orch.frontends.cli import cli
 from mcp_orch.services.validation.settings import load_settings
 
 PY = sys.executable

@@ -106,11 +106,13 @@ class Cli:
     def client_file(self, client: str) -> Path:
         """The client's config file under the client root, as ``list-clients`` reports it."""
         if self._clients is None:
-            self._clients = {r["id"]: r["config_path"] for r in self.json("list-clients")}
+            self._clients = {
+                r["id"]: r["config_path"] for r in self.json("list-clients")["clients"]
+            }
         return Path(self._clients[client])
 
     def audit_actions(self) -> list[str]:
-        return [e["action"] for e in self.json("audit-log", "--limit", "1000")]
+        return [e["action"] for e in self.json("audit-log", "--limit", "1000")["events"]]
 
 
 @pytest.fixture
@@ -215,7 +217,7 @@ def test_read_only_commands_write_nothing(cli: Cli, tmp_path: Path) -> None:
 def test_list_clients_and_profiles(cli: Cli) -> None:
     text = cli.out("list-clients")
     assert text.splitlines()[0].split()[:3] == ["ID", "NAME", "FORMAT"]
-    rows = cli.json("list-clients")
+    rows = cli.json("list-clients")["clients"]
     ids = [r["id"] for r in rows]
     assert len(ids) >= 20 and len(ids) == len(set(ids))
     for expected in ("claude-desktop", "claude-code", "cursor", "vscode", "windsurf", "codex"):
@@ -229,13 +231,13 @@ def test_list_clients_and_profiles(cli: Cli) -> None:
     assert cursor["config_path"] == str(cli.root / ".cursor" / "mcp.json")
     assert {r["dialect"] for r in rows} >= {"json", "jsonc", "toml", "yaml"}
 
-    assert cli.json("list-profiles") == []
+    assert cli.json("list-profiles")["profiles"] == []
     assert "(none)" in cli.out("list-profiles")
     cli.out("add-server", "time", "-c", "cursor")
     cli.out("add-server", "fetch", "-c", "cursor", "-p", "work")
     cli.out("add-server", "memory", "-c", "cursor", "-p", "work")
     cli.out("publish-config", "-c", "cursor", "-p", "work")
-    profiles = {(p["client"], p["profile"]): p for p in cli.json("list-profiles")}
+    profiles = {(p["client"], p["profile"]): p for p in cli.json("list-profiles")["profiles"]}
     assert set(profiles) == {("cursor", "default"), ("cursor", "work")}
     assert profiles["cursor", "default"]["draft_servers"] == 1
     assert profiles["cursor", "default"]["latest"] is None
@@ -247,7 +249,7 @@ def test_list_clients_and_profiles(cli: Cli) -> None:
 
 
 def test_list_servers_with_filters(cli: Cli) -> None:
-    everything = cli.json("list-servers")
+    everything = cli.json("list-servers")["servers"]
     assert len(everything) >= 30
     ids = [s["id"] for s in everything]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -259,31 +261,31 @@ def test_list_servers_with_filters(cli: Cli) -> None:
     assert text.rstrip().endswith(f"{len(everything)} server(s)")
     assert "github" in text and "DESCRIPTION" in text.splitlines()[0]
 
-    stdio = cli.json("list-servers", "--transport", "stdio")
+    stdio = cli.json("list-servers", "--transport", "stdio")["servers"]
     assert stdio and all("stdio" in s["transports"] for s in stdio)
     assert "time" in [s["id"] for s in stdio] and "deepwiki" not in [s["id"] for s in stdio]
-    remote = cli.json("list-servers", "-t", "remote")
+    remote = cli.json("list-servers", "-t", "remote")["servers"]
     assert remote and all(set(s["transports"]) - {"stdio"} for s in remote)
     assert "deepwiki" in [s["id"] for s in remote] and "time" not in [s["id"] for s in remote]
     assert len(stdio) + len(remote) >= len(everything)
-    sse = cli.json("list-servers", "--transport", "sse")
+    sse = cli.json("list-servers", "--transport", "sse")["servers"]
     assert sse and all("sse" in s["transports"] for s in sse)
 
-    found = cli.json("list-servers", "--search", "database")
+    found = cli.json("list-servers", "--search", "database")["servers"]
     assert "postgres" in [s["id"] for s in found]
     assert len(found) < len(everything)
-    exact = cli.json("list-servers", "-s", "github")
+    exact = cli.json("list-servers", "-s", "github")["servers"]
     assert exact[0]["id"] == "github"  # exact id first
-    both = cli.json("list-servers", "--search", "database", "--transport", "stdio")
+    both = cli.json("list-servers", "--search", "database", "--transport", "stdio")["servers"]
     assert both and {s["id"] for s in both} <= {s["id"] for s in found}
     assert all("stdio" in s["transports"] for s in both)
 
     tag = everything[0]["tags"][0]
-    tagged = cli.json("list-servers", "--tag", tag)
+    tagged = cli.json("list-servers", "--tag", tag)["servers"]
     assert tagged and all(tag in [t.lower() for t in s["tags"]] for s in tagged)
     assert everything[0]["id"] in [s["id"] for s in tagged]
 
-    assert cli.json("list-servers", "--search", "zzz-no-such-words") == []
+    assert cli.json("list-servers", "--search", "zzz-no-such-words")["servers"] == []
     assert "0 server(s)" in cli.out("list-servers", "--search", "zzz-no-such-words")
     err = cli.usage_error("list-servers", "--transport", "carrier-pigeon")
     assert "carrier-pigeon" in err
@@ -505,15 +507,17 @@ def test_validate_draft_and_files_with_select_and_ignore(cli: Cli, tmp_path: Pat
 def test_import_official_server_json_examples(cli: Cli) -> None:
     text = cli.out("import-servers", str(REGISTRY_EXAMPLES / "with-package.json"))
     assert "imported 1 server(s): local-weather" in text
-    remote = cli.json("import-servers", str(REGISTRY_EXAMPLES / "with-remote.json"))
+    remote = cli.json("import-servers", str(REGISTRY_EXAMPLES / "with-remote.json"))["imported"]
     assert [s["id"] for s in remote] == ["remote-weather"]
     assert remote[0]["source"] == "workspace" and remote[0]["title"] == "Remote Weather"
     assert remote[0]["transports"] == ["streamable-http"]
 
-    listed = {s["id"]: s for s in cli.json("list-servers", "--search", "weather")}
+    listed = {s["id"]: s for s in cli.json("list-servers", "--search", "weather")["servers"]}
     assert {"local-weather", "remote-weather"} <= set(listed)
     assert listed["local-weather"]["source"] == "workspace"
-    assert "remote-weather" in [s["id"] for s in cli.json("list-servers", "--transport", "remote")]
+    assert "remote-weather" in [
+        s["id"] for s in cli.json("list-servers", "--transport", "remote")["servers"]
+    ]
 
     described = cli.json("describe-server", "local-weather", "-c", "cursor")
     assert described["name"] == "io.github.user/local-weather"
@@ -570,7 +574,7 @@ def test_import_a_registry_api_page_and_bad_documents(cli: Cli, tmp_path: Path) 
         "metadata": {"count": 3, "nextCursor": None},
     }
     path = write_json(tmp_path / "page.json", page)
-    imported = cli.json("import-servers", str(path))
+    imported = cli.json("import-servers", str(path))["imported"]
     assert sorted((s["id"], s["version"]) for s in imported) == [
         ("tides", "0.3.0"),
         ("weather", "1.1.0"),
@@ -579,7 +583,7 @@ def test_import_a_registry_api_page_and_bad_documents(cli: Cli, tmp_path: Path) 
     assert described["version"] == "1.1.0" and described["source"] == "workspace"
     # the registry's _meta travels with the document
     assert OFFICIAL in described["server_json"]["_meta"]
-    assert {"weather", "tides"} <= {s["id"] for s in cli.json("list-servers")}
+    assert {"weather", "tides"} <= {s["id"] for s in cli.json("list-servers")["servers"]}
     # a list of documents works as well
     listed = write_json(tmp_path / "list.json", [_doc("io.github.example/surf", "2.0.0")])
     assert "surf" in cli.out("import-servers", str(listed))
@@ -594,7 +598,7 @@ def test_import_a_registry_api_page_and_bad_documents(cli: Cli, tmp_path: Path) 
     empty = write_json(tmp_path / "empty.json", {"servers": []})
     cli.fail(1, "import-servers", str(empty))
     cli.usage_error("import-servers", str(tmp_path / "missing.json"))
-    assert "no-namespace" not in json.dumps(cli.json("list-servers"))
+    assert "no-namespace" not in json.dumps(cli.json("list-servers")["servers"])
 
 
 def test_import_api_page_keeps_the_version_marked_latest(cli: Cli, tmp_path: Path) -> None:
@@ -612,7 +616,7 @@ def test_import_api_page_keeps_the_version_marked_latest(cli: Cli, tmp_path: Pat
         ],
         "metadata": {"count": 2},
     }
-    imported = cli.json("import-servers", str(write_json(tmp_path / "page.json", page)))
+    imported = cli.json("import-servers", str(write_json(tmp_path / "page.json", page)))["imported"]
     assert [(s["id"], s["version"]) for s in imported] == [("weather", "2.0.0")]
     assert cli.json("describe-server", "weather")["version"] == "2.0.0"
 
@@ -633,7 +637,7 @@ def test_publish_is_signed_idempotent_and_publishes_files(cli: Cli, tmp_path: Pa
 
     text = cli.out("publish-config", "-c", "cursor", "-m", "first release")  # again: same id
     assert f"published {art['artifact_id']}" in text and "1 server(s)" in text
-    assert len(cli.json("config-history", "-c", "cursor")) == 1
+    assert len(cli.json("config-history", "-c", "cursor")["artifacts"]) == 1
 
     cli.out("add-server", "fetch", "-c", "cursor")
     second = cli.json("publish-config", "-c", "cursor", "-m", "add fetch")
@@ -659,7 +663,7 @@ def test_publish_is_signed_idempotent_and_publishes_files(cli: Cli, tmp_path: Pa
     cli.out("add-server", "filesystem", "-c", "cursor", "-p", "fs")
     err = cli.fail(1, "publish-config", "-c", "cursor", "-p", "fs")
     assert "MCP002" in err
-    fs = next(p for p in cli.json("list-profiles") if p["profile"] == "fs")
+    fs = next(p for p in cli.json("list-profiles")["profiles"] if p["profile"] == "fs")
     assert fs["latest"] is None
     leaky = write_json(
         tmp_path / "leaky.json",
@@ -700,7 +704,7 @@ def test_deploy_dry_run_real_deploy_and_path(cli: Cli, tmp_path: Path) -> None:
     assert dep["path"] == str(target) and dep["artifact_id"] == art["artifact_id"]
     assert read_json(target) == art["payload"]
     assert cli.audit_actions()[0] == "deploy"
-    profile = cli.json("list-profiles")[0]
+    profile = cli.json("list-profiles")["profiles"][0]
     assert profile["deployed"] == art["artifact_id"]
     again = cli.out("deploy-config", "-c", "cursor")
     assert "already up to date" in again
@@ -737,7 +741,7 @@ def test_deploy_conflict_adopt_and_restore(cli: Cli, ws: mcp_orch.Workspace) -> 
     err = cli.fail(1, "deploy-config", "-c", "cursor")
     assert "time" in err and "--adopt" in err
     assert target.read_text(encoding="utf-8") == original  # nothing written
-    assert cli.json("restore", "-c", "cursor", "--list") == []
+    assert cli.json("restore", "-c", "cursor", "--list")["backups"] == []
 
     dep = cli.json("deploy-config", "-c", "cursor", "--adopt")
     assert dep["managed"] == ["time"] and dep["backup"]
@@ -747,7 +751,7 @@ def test_deploy_conflict_adopt_and_restore(cli: Cli, ws: mcp_orch.Workspace) -> 
     assert data["mcpServers"]["time"]["command"] != "my-own-time"
     assert Path(dep["backup"]).read_text(encoding="utf-8") == original
 
-    backups = cli.json("restore", "-c", "cursor", "--list")
+    backups = cli.json("restore", "-c", "cursor", "--list")["backups"]
     assert len(backups) == 1
     assert backups[0]["source"] == str(target) and backups[0]["backup"] == dep["backup"]
     assert "BACKUP" in cli.out("restore", "-c", "cursor", "--list").splitlines()[0]
@@ -756,7 +760,7 @@ def test_deploy_conflict_adopt_and_restore(cli: Cli, ws: mcp_orch.Workspace) -> 
     assert target.read_text(encoding="utf-8") == original
     assert "restore" in cli.audit_actions()
     # restoring is itself undoable: the deployed file was backed up first
-    listed = cli.json("restore", "-c", "cursor", "--list")
+    listed = cli.json("restore", "-c", "cursor", "--list")["backups"]
     assert len(listed) == 2 and listed[1]["backup"] == dep["backup"]
     cli.out("restore", "-c", "cursor", "--backup", listed[0]["backup"])
     assert read_json(target) == data
@@ -780,7 +784,7 @@ def test_restore_accepts_the_taken_stamp_that_list_shows(cli: Cli, ws: mcp_orch.
     first = target.read_text(encoding="utf-8")
     publish(ws, "cursor", "fetch")
     cli.out("deploy-config", "-c", "cursor")
-    listed = cli.json("restore", "-c", "cursor", "--list")
+    listed = cli.json("restore", "-c", "cursor", "--list")["backups"]
     assert len(listed) == 1
     cli.out("restore", "-c", "cursor", "--backup", listed[0]["taken"])
     assert target.read_text(encoding="utf-8") == first
@@ -811,7 +815,7 @@ def test_secret_references_reach_only_the_client_file(cli: Cli) -> None:
     for path in files_under(cli.ws):
         if "backups" not in path.parts:
             assert secret not in path.read_text(encoding="utf-8", errors="replace"), path
-    assert secret not in json.dumps(cli.json("audit-log"))
+    assert secret not in json.dumps(cli.json("audit-log")["events"])
     assert secret not in json.dumps(cli.json("get-config", "-c", "claude-desktop"))
 
 
@@ -841,7 +845,7 @@ def test_get_diff_drift_rollback_and_history(cli: Cli) -> None:
     a2 = cli.json("publish-config", "-c", "cursor", "-m", "two")["artifact_id"]
     behind = cli.json("diff-config", "-c", "cursor")
     assert behind["status"] == "outdated" and behind["added"] == ["fetch"]
-    assert "deploy-config" in behind["recommendation"]
+    assert behind["recommendation"] == "deploy the latest release of cursor/default"
     between = cli.json("diff-config", "-c", "cursor", "--from", a1, "--to", a2)
     assert between["added"] == ["fetch"] and between["status"] == "outdated"
     reverse = cli.json("diff-config", "-c", "cursor", "--from", a2, "--to", a1)
@@ -866,7 +870,7 @@ def test_get_diff_drift_rollback_and_history(cli: Cli) -> None:
     back = cli.json("rollback", "-c", "cursor")
     assert back["artifact_id"] == a1
     assert cli.json("get-config", "-c", "cursor")["artifact_id"] == a1
-    revert = cli.json("audit-log", "--action", "revert")
+    revert = cli.json("audit-log", "--action", "revert")["events"]
     assert revert and revert[0]["artifact_id"] == a1
     assert set(read_json(target)["mcpServers"]) == {"time", "fetch", "by-hand"}  # not deployed
     cli.usage_error("rollback", "-c", "cursor")  # a1 has no parent
@@ -878,16 +882,17 @@ def test_get_diff_drift_rollback_and_history(cli: Cli) -> None:
     assert "--local-timezone=UTC" not in servers["time"]["args"]
     assert cli.run("drift", "-c", "cursor").returncode == 0
 
-    history = cli.json("config-history", "-c", "cursor")
+    history = cli.json("config-history", "-c", "cursor")["artifacts"]
     assert [h["artifact_id"] for h in history] == [a2, a1]
     assert history[0]["changelog"] == "two" and history[0]["parent"] == a1
     assert sorted(history[0]["servers"]) == ["fetch", "time"]
     assert [
-        h["artifact_id"] for h in cli.json("config-history", "-c", "cursor", "--limit", "1")
+        h["artifact_id"]
+        for h in cli.json("config-history", "-c", "cursor", "--limit", "1")["artifacts"]
     ] == [a2]
     table = cli.out("config-history", "-c", "cursor")
     assert "latest" in table and "deployed" in table and a1[:19] in table
-    assert cli.json("config-history", "-c", "cursor", "-p", "empty") == []
+    assert cli.json("config-history", "-c", "cursor", "-p", "empty")["artifacts"] == []
 
 
 def test_audit_log_filters(cli: Cli, ws: mcp_orch.Workspace) -> None:
@@ -895,7 +900,7 @@ def test_audit_log_filters(cli: Cli, ws: mcp_orch.Workspace) -> None:
     cli.out("deploy-config", "-c", "cursor")
     publish(ws, "vscode", "time")
 
-    events = cli.json("audit-log")
+    events = cli.json("audit-log")["events"]
     assert [e["seq"] for e in events] == sorted((e["seq"] for e in events), reverse=True)
     first = events[0]
     assert {"seq", "time", "action", "client", "profile", "actor", "hash", "prev"} <= first.keys()
@@ -904,19 +909,19 @@ def test_audit_log_filters(cli: Cli, ws: mcp_orch.Workspace) -> None:
     assert text.splitlines()[0].split()[:3] == ["SEQ", "TIME", "ACTION"]
     assert "audited" in text
 
-    publishes = cli.json("audit-log", "--action", "publish")
+    publishes = cli.json("audit-log", "--action", "publish")["events"]
     assert len(publishes) == 2 and {e["action"] for e in publishes} == {"publish"}
-    mine = cli.json("audit-log", "--action", "publish", "--client", "cursor")
+    mine = cli.json("audit-log", "--action", "publish", "--client", "cursor")["events"]
     assert [e["artifact_id"] for e in mine] == [art_id]
     assert mine[0]["changelog"] == "audited"
-    by_artifact = cli.json("audit-log", "--artifact-id", art_id)
+    by_artifact = cli.json("audit-log", "--artifact-id", art_id)["events"]
     assert {e["action"] for e in by_artifact} == {"publish", "deploy"}
-    assert len(cli.json("audit-log", "--limit", "2")) == 2
+    assert len(cli.json("audit-log", "--limit", "2")["events"]) == 2
 
-    assert len(cli.json("audit-log", "--since", "1d")) == len(events)
-    assert len(cli.json("audit-log", "--since", "12h")) == len(events)
-    assert cli.json("audit-log", "--since", "2999-01-01") == []
-    assert len(cli.json("audit-log", "--since", "2000-01-01")) == len(events)
+    assert len(cli.json("audit-log", "--since", "1d")["events"]) == len(events)
+    assert len(cli.json("audit-log", "--since", "12h")["events"]) == len(events)
+    assert cli.json("audit-log", "--since", "2999-01-01")["events"] == []
+    assert len(cli.json("audit-log", "--since", "2000-01-01")["events"]) == len(events)
 
     err = cli.usage_error("audit-log", "--action", "explode")
     assert "explode" in err and "publish" in err
@@ -980,13 +985,13 @@ def test_a_rotation_by_the_cli_reaches_a_workspace_open_in_another_process(
 
 
 def test_keys_init_rotate_export_trust_list(cli: Cli, tmp_path: Path) -> None:
-    assert cli.json("keys", "list") == []
+    assert cli.json("keys", "list")["keys"] == []
     created = cli.json("keys", "init")
     assert created["created"] is True and created["key_id"].startswith("ed25519:")
     kid = created["key_id"]
     assert cli.json("keys", "init") == {"key_id": kid, "created": False}
     assert "already have" in cli.out("keys", "init")
-    assert cli.json("keys", "list") == [{"key_id": kid, "status": "current"}]
+    assert cli.json("keys", "list")["keys"] == [{"key_id": kid, "status": "current"}]
 
     pem = cli.out("keys", "export-public")
     assert pem.startswith("-----BEGIN PUBLIC KEY-----") and "PRIVATE" not in pem
@@ -997,7 +1002,7 @@ def test_keys_init_rotate_export_trust_list(cli: Cli, tmp_path: Path) -> None:
     cli.out("publish-config", "-c", "cursor")
     rotated = cli.json("keys", "rotate")
     assert rotated["old"] == kid and rotated["key_id"] not in (kid, None)
-    statuses = {k["key_id"]: k["status"] for k in cli.json("keys", "list")}
+    statuses = {k["key_id"]: k["status"] for k in cli.json("keys", "list")["keys"]}
     assert statuses == {kid: "retired", rotated["key_id"]: "current"}
     assert cli.out("keys", "export-public", "--key-id", kid).strip() == pem.strip()
     assert cli.json("verify")["ok"] is True  # old artifacts still verify
@@ -1009,7 +1014,9 @@ def test_keys_init_rotate_export_trust_list(cli: Cli, tmp_path: Path) -> None:
     team = {"MCP_ORCH_HOME": str(tmp_path / "teammate-ws")}
     trusted = cli.json("keys", "trust", str(pem_file), extra_env=team)
     assert trusted == {"trusted": kid}
-    assert cli.json("keys", "list", extra_env=team) == [{"key_id": kid, "status": "trusted"}]
+    assert cli.json("keys", "list", extra_env=team)["keys"] == [
+        {"key_id": kid, "status": "trusted"}
+    ]
     assert "trusted" in cli.out("keys", "trust", "-", stdin=pem, extra_env=team)
     assert "key" in cli.audit_actions()
 
@@ -1021,13 +1028,13 @@ def test_keys_init_rotate_export_trust_list(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_init_configs_publishes_samples_and_deploys_nothing(cli: Cli) -> None:
-    samples = cli.json("init-configs")
+    samples = cli.json("init-configs")["published"]
     assert {s["client"] for s in samples} >= {"claude-desktop", "cursor"}
     for s in samples:
         assert s["profile"] == "sample" and s["artifact_id"].startswith("sha256:")
         assert "time" in s["servers"]
     assert not files_under(cli.root)
-    profiles = {(p["client"], p["profile"]): p for p in cli.json("list-profiles")}
+    profiles = {(p["client"], p["profile"]): p for p in cli.json("list-profiles")["profiles"]}
     for s in samples:
         p = profiles[s["client"], "sample"]
         assert p["latest"] == s["artifact_id"] and p["deployed"] is None
@@ -1095,8 +1102,8 @@ def test_workspace_and_client_root_options_override_the_environment(
     assert dep["path"] == str(root / ".cursor" / "mcp.json")
     assert (root / ".cursor" / "mcp.json").is_file()
     assert not files_under(cli.root) and not cli.ws.exists()
-    assert cli.json("list-profiles") == []
-    assert len(cli.json("list-profiles", *opts)) == 1
+    assert cli.json("list-profiles")["profiles"] == []
+    assert len(cli.json("list-profiles", *opts)["profiles"]) == 1
     assert os.path.isdir(ws)
 
 
@@ -1157,8 +1164,8 @@ def test_publish_file_refuses_what_validate_draft_rejects(
     path.write_text(content, encoding="utf-8")
     assert cli.json("validate-draft", "-c", "cursor", "--file", str(path), code=1)["ok"] is False
     cli.fail(1, "publish-config", "-c", "cursor", "--file", str(path))
-    assert cli.json("list-profiles") == [] or all(
-        p["latest"] is None for p in cli.json("list-profiles")
+    assert cli.json("list-profiles")["profiles"] == [] or all(
+        p["latest"] is None for p in cli.json("list-profiles")["profiles"]
     )
 
 

@@ -21,10 +21,21 @@ from typing import Any
 import pytest
 
 import mcp_orch.domain.clients as clients_mod
-from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, from_native, get_client, header_env_name, list_clients, substitute_refs, to_native, wrap_remote
-from mcp_orch.domain.clients.dialects import apply_changes, read_config
 from mcp_orch.core.errors import NotFound, UsageError
 from mcp_orch.core.schemas import client_schema_name, validator
+from mcp_orch.domain.clients import (
+    ClientSpec,
+    config_path,
+    env_refs,
+    from_native,
+    get_client,
+    header_env_name,
+    list_clients,
+    substitute_refs,
+    to_native,
+    wrap_remote,
+)
+from mcp_orch.domain.clients.dialects import apply_changes, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
 OSES = ("macos", "windows", "linux")

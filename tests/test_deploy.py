@@ -271,8 +271,8 @@ def test_deploy_to_explicit_path(ws: mo.Workspace, cursor: mo.Profile, tmp_path:
 
 
 def test_deploy_refuses_artifact_of_another_profile(ws: mo.Workspace) -> None:
-    from mcp_orch.services.release.deploy import deploy_artifact
     from mcp_orch.core.errors import UsageError
+    from mcp_orch.services.release.deploy import deploy_artifact
 
     art = _publish(ws.profile("cursor"), a=_entry("a"))
     other = ws.profile("cursor", "work")

@@ -27,9 +27,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from mcp_orch.core.errors import ParseError
 from mcp_orch.domain.clients import ClientSpec, get_client, to_native
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
-from mcp_orch.core.errors import ParseError
 
 STDIO = {"transport": "stdio", "command": "npx", "args": ["-y", "srv"], "env": {"TOKEN": "t0"}}
 HTTP = {"transport": "streamable-http", "url": "https://h.example/mcp", "headers": {"A": "b"}}

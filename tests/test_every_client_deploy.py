@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.domain.clients import CLIENTS, ClientSpec, get_client, to_native
+from mcp_orch.domain.clients import CLIENTS, ClientSpec, get_client, server_map, to_native
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.services.validation import check_payload
-from mcp_orch.domain.clients import server_map
 
 CLIENT_IDS = [c.id for c in CLIENTS]
 

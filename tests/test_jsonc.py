@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from mcp_orch.core.errors import ParseError
 from mcp_orch.domain.clients import jsonc
 from mcp_orch.domain.clients.jsonc import edit_map, loads
-from mcp_orch.core.errors import ParseError
 
 KEY = ("mcpServers",)
 

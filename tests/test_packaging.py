@@ -136,7 +136,11 @@ def test_wheel_has_every_module_and_the_typed_marker(names: list[str]) -> None:
         if "__pycache__" not in p.parts
     }
     assert modules - set(names) == set()
-    assert {"mcp_orch/__main__.py", "mcp_orch/cli.py", "mcp_orch/pytest_plugin.py"} <= set(names)
+    assert {
+        "mcp_orch/__main__.py",
+        "mcp_orch/frontends/cli/__init__.py",
+        "mcp_orch/frontends/pytest_plugin.py",
+    } <= set(names)
     junk = [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("tests/")]
     assert junk == []
     outside = [n for n in names if not n.startswith(("mcp_orch/", "mcp_orch-"))]
@@ -210,7 +214,7 @@ def test_installed_wheel_runs_from_another_directory(
         assert Path(line).resolve().is_relative_to(site.resolve()), where
     assert not Path(where[0]).resolve().is_relative_to(PROJECT.resolve())
 
-    servers = json.loads(run("list-servers", "--json"))
+    servers = json.loads(run("list-servers", "--json"))["servers"]
     assert len(servers) >= 30
     assert len(servers) == len(list((PROJECT / "catalog").glob("*.json")))
     assert all(s["source"] == "bundled" for s in servers)
@@ -243,6 +247,6 @@ def test_installed_wheel_runs_from_another_directory(
         assert mcp_orch.__version__ in run("--version", python=[sys.executable, str(path)])
     history = json.loads(
         run("config-history", "-c", "cursor", "--json", python=[str(bindir / "mcp-orch")])
-    )
+    )["artifacts"]
     assert [h["changelog"] for h in history] == ["x"]
     assert sorted(p.name for p in elsewhere.iterdir()) == ["bad.json"]

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 import mcp_orch as mo
-from mcp_orch.services.probe import ProbeReport, launch_for
 from mcp_orch.facade.serversets import aprobe, probe
+from mcp_orch.services.probe import ProbeReport, launch_for
 
 PY = sys.executable
 BIN = Path(sys.executable).parent
@@ -544,13 +544,13 @@ def test_notebook_progress_bar_is_an_ipywidget(monkeypatch: pytest.MonkeyPatch) 
     pytest.importorskip("ipywidgets")
     import IPython.display
 
-    from mcp_orch.services import probe as probe_module
     from mcp_orch.services.probe import ServerProbe
+    from mcp_orch.services.probe import progress as probe_module
 
     shown: list[Any] = []
     monkeypatch.setattr(probe_module, "_in_notebook", lambda: True)
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
-    bar: Any = probe_module._progress_bar(3, "draft cursor/default", None)
+    bar: Any = probe_module.progress_bar(3, "draft cursor/default", None)
     assert shown, "the widget was not displayed"
     bar.advance(ServerProbe("a", "stdio", "a", ok=True))
     bar.advance(ServerProbe("b", "stdio", "b", ok=False))

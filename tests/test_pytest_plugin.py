@@ -18,9 +18,6 @@ import pytest
 
 # pytester's in-process runs drop the modules first imported inside them; imported here they
 # stay, so a later test never meets a second copy of a module (classes that differ by identity).
-import mcp_orch.services.probe
-import mcp_orch.frontends.cli.check
-import mcp_orch.facade.workspace
 
 pytest_plugins = ["pytester"]
 
@@ -31,7 +28,8 @@ def _plugin_args() -> tuple[str, ...]:
     from importlib.metadata import entry_points
 
     installed = any(
-        ep.value.split(":")[0] == "mcp_orch.frontends.pytest_plugin" for ep in entry_points(group="pytest11")
+        ep.value.split(":")[0] == "mcp_orch.frontends.pytest_plugin"
+        for ep in entry_points(group="pytest11")
     )
     return () if installed else ("-p", "mcp_orch.frontends.pytest_plugin")
 

@@ -87,6 +87,6 @@ def test_printing_an_artifact_is_short(registry, ws) -> None:
 def test_publishing_a_profile_that_was_never_used_is_refused(ws) -> None:
     with pytest.raises(mo.NotFound) as err:
         ws.profile("cursor", "typo").draft.publish("x")
-    assert "--profile" in err.value.hint
+    assert "profile name" in err.value.hint and "profile" in err.value.inputs
     assert ws.profile("cursor", "typo").latest() is None
     assert not ws.audit.query(action="publish")

@@ -504,7 +504,7 @@ async def test_audit_log_unknown_action_is_refused(client: Client) -> None:
 async def test_an_unexpected_exception_is_a_tool_error_not_a_crash(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mcp_orch.domain import catalog
+    from mcp_orch.facade import registry as catalog
 
     def boom(*a: Any, **kw: Any) -> Any:
         raise RuntimeError("disk on fire")

@@ -296,7 +296,7 @@ def test_binding_elsewhere_without_a_token_is_refused(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "refusing to serve on 0.0.0.0" in out.stderr
-    assert "hint: create a token first: mcp-orch token create NAME" in out.stderr
+    assert "hint: create a bearer token first, or bind to 127.0.0.1 (--host)" in out.stderr
 
 
 def test_loopback_detection() -> None:
@@ -334,7 +334,7 @@ def test_token_commands_store_only_hashes(tmp_path: Path) -> None:
     assert TokenStore(ws).verify(token + "x") is None
 
     listed = cli("list", "--json")
-    assert [row["name"] for row in json.loads(listed.stdout)] == ["ci"]
+    assert [row["name"] for row in json.loads(listed.stdout)["tokens"]] == ["ci"]
     assert token not in listed.stdout and saved["hash"] not in listed.stdout
 
     again = cli("create", "ci")
@@ -345,7 +345,7 @@ def test_token_commands_store_only_hashes(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "hint: tokens: ci" in unknown.stderr
 
     assert cli("revoke", "ci").returncode == 0
-    assert json.loads(cli("list", "--json").stdout) == []
+    assert json.loads(cli("list", "--json").stdout) == {"tokens": []}
     assert TokenStore(ws).verify(token) is None
     events = ws.audit.query(action="key")
     assert [e["details"]["event"] for e in events] == ["token-revoke", "token-create"]

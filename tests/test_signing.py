@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import mcp_orch as mo
 from mcp_orch.core.errors import KeyringError, NotFound, ParseError, SignatureError
-from mcp_orch.services.release.signing import Keyring
 from mcp_orch.core.ids import canonical
+from mcp_orch.services.release.signing import Keyring
 
 PASS_ENV = "MCP_ORCH_KEY_PASSPHRASE"
 

@@ -26,7 +26,14 @@ import pytest
 import rfc8785
 
 import mcp_orch as mo
-from mcp_orch.core.errors import IntegrityError, InvalidConfig, NotFound, ParseError, SignatureError, UsageError
+from mcp_orch.core.errors import (
+    IntegrityError,
+    InvalidConfig,
+    NotFound,
+    ParseError,
+    SignatureError,
+    UsageError,
+)
 
 ID_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 

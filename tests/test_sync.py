@@ -11,9 +11,8 @@ import tomlkit
 from ruamel.yaml import YAML
 
 import mcp_orch as mo
-from mcp_orch.domain.clients import config_path, get_client
+from mcp_orch.domain.clients import config_path, get_client, server_map
 from mcp_orch.domain.clients.dialects import read_config
-from mcp_orch.domain.clients import server_map
 
 GH_TOKEN = "ghp_" + "A1b2C3d4E5" * 4  # looks like a GitHub token; not a real one
 
@@ -185,7 +184,7 @@ def test_cli_detect_import_sync(
 
     out = run("detect", "--json")
     assert out.returncode == 0
-    assert [r["client"] for r in json.loads(out.stdout)] == ["cursor"]
+    assert [r["client"] for r in json.loads(out.stdout)["clients"]] == ["cursor"]
     out = run("import", "--client", "cursor")
     assert out.returncode == 0 and "catalog: github" in out.stdout
     assert GH_TOKEN not in out.stdout

@@ -20,7 +20,14 @@ import pytest
 import mcp_orch as mo
 from mcp_orch.domain.clients import from_native, get_client
 from mcp_orch.domain.secrets import is_reference, scan_value
-from mcp_orch.services.validation import RULES, Finding, Subject, ValidationReport, check_payload, check_subjects
+from mcp_orch.services.validation import (
+    RULES,
+    Finding,
+    Subject,
+    ValidationReport,
+    check_payload,
+    check_subjects,
+)
 
 UNSET = "MCP_ORCH_TEST_SURELY_UNSET_VAR"
 

@@ -23,7 +23,7 @@ from typing import Any
 from mcp_orch.core.errors import InvalidId, UsageError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_DIGEST = re.compile(r"^(?:sha256:)?([0-9a-f]{6,64})$")
+_DIGEST = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})$")
 #: How many hex digits the display form shows.
 SHORT = 12
 
@@ -57,11 +57,13 @@ class Digest:
         return cls(hashlib.sha256(data).hexdigest())
 
     @classmethod
-    def parse(cls, text: str, *, prefix_ok: bool = False) -> Digest:
+    def parse(cls, text: str, *, prefix_ok: bool = False, min_digits: int = 6) -> Digest:
         """``sha256:<hex>`` or bare ``<hex>``, any case, surrounding blanks ignored; with
-        ``prefix_ok`` a prefix of 6 or more digits is accepted (``is_prefix`` tells)."""
+        ``prefix_ok`` a prefix of ``min_digits`` or more digits is accepted (``is_prefix``
+        tells). A filter may take a shorter prefix than a lookup, which must be unique."""
         m = _DIGEST.match(text.strip().lower()) if isinstance(text, str) else None
-        if not m or (len(m.group(1)) != 64 and not prefix_ok):
+        digits = m.group(1) if m else ""
+        if not m or (len(digits) != 64 and (not prefix_ok or len(digits) < min_digits)):
             raise UsageError(
                 f"not an artifact id: {text!r}",
                 "artifact ids look like sha256:<64 hex digits> (a unique prefix of 6+ digits works)",

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcp_orch.core.text import mask
+from mcp_orch.domain.clients import all_env_fields, all_header_fields
 
 REFERENCE = re.compile(r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
 _ANY_REF = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}")
@@ -155,7 +156,10 @@ _USUAL_NAME = {
     "private-key": "PRIVATE_KEY",
 }
 
-_SECRET_FIELDS = ("env", "envs", "environment", "headers", "http_headers")
+# Where entries keep variables and headers: the neutral names and every client's own.
+_ENV_FIELDS = frozenset({"env"} | all_env_fields())
+_HEADER_FIELDS = frozenset({"headers"} | all_header_fields())
+_SECRET_FIELDS = _ENV_FIELDS | _HEADER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -202,11 +206,11 @@ def env_name_for(field: str, kind: str = "", server: str = "") -> str:
     (``GITHUB_TOKEN``, ``OPENAI_API_KEY``, ...) or ``SERVER_HEADER`` for an unknown kind.
     """
     group, _, leaf = field.partition(".")
-    if group in ("env", "envs", "environment") and leaf:
+    if group in _ENV_FIELDS and leaf:
         raw = leaf
     elif kind in _USUAL_NAME:
         raw = _USUAL_NAME[kind]
-    elif group in ("headers", "http_headers") and leaf:
+    elif group in _HEADER_FIELDS and leaf:
         raw = f"{server}_{'token' if leaf.lower() == 'authorization' else leaf}"
     else:
         raw = f"{server}_secret" if server else "SECRET"

@@ -309,6 +309,7 @@ class Draft:
             raise NotFound(
                 f"nothing to publish: {self.profile.ref} has no draft and no releases",
                 "add servers to the draft first, or check the profile name",
+                inputs=("profile",),
             )
         self.validate()
         record = publish_payload(self.profile, self.payload, changelog=changelog, **kw)

@@ -9,7 +9,7 @@ from typing import Any
 
 from mcp_orch.core.errors import NotFound
 from mcp_orch.core.fs import read_text_file
-from mcp_orch.domain.clients import get_client, to_native
+from mcp_orch.domain.clients import get_client
 from mcp_orch.domain.clients.detect import Detection
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.facade.draft import Draft
@@ -224,9 +224,3 @@ def sync(
     client, _, profile = source.partition("/")
     prof = ws.profile(client, profile or "default")
     return SyncOutcome(prof.sync_to(targets, deploy=deploy, changelog=changelog))
-
-
-def self_entry(prof: Profile, command: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """The client-native stdio entry that starts ``command args`` with ``env``."""
-    neutral: dict[str, Any] = {"transport": "stdio", "command": command, "args": args, "env": env}
-    return to_native(prof.client, neutral, prof.target_os)

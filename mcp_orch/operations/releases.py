@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp_orch.domain.clients import list_clients
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.profile import History, Profile
 from mcp_orch.facade.serversets import diff
@@ -245,11 +246,9 @@ def verify(ws: Workspace) -> VerifyResult:
     return VerifyResult(ws.verify())
 
 
-#: What ``init-configs`` publishes: a first look at three clients, deployed nowhere.
+#: What ``init-configs`` publishes (each client row's ``sample_servers``), deployed nowhere.
 SAMPLES: dict[str, list[str]] = {
-    "claude-desktop": ["time", "fetch", "memory"],
-    "cursor": ["time", "sequential-thinking"],
-    "claude-code": ["time", "deepwiki"],
+    c.id: list(c.sample_servers) for c in list_clients() if c.sample_servers
 }
 
 

@@ -8,14 +8,17 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import UsageError
+from mcp_orch.domain.clients import to_native
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.drafts import self_entry
 from mcp_orch.operations.result import Result
-from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.tokens import TokenStore
+
+if TYPE_CHECKING:
+    from mcp_orch.facade.artifact import Artifact
+    from mcp_orch.services.release.artifact import Deployment
 
 
 @dataclass
@@ -104,7 +107,7 @@ def self_command() -> tuple[str, list[str]]:
 class InstallSelfResult(Result):
     name: str
     entry: dict[str, Any]
-    artifact: Any  # facade Artifact
+    artifact: Artifact
     deployment: Deployment
     command: list[str]
     client_name: str
@@ -135,7 +138,8 @@ def install_self(
     env = {"MCP_ORCH_HOME": str(ws.path)}
     if ws.client_root:
         env["MCP_ORCH_CLIENT_ROOT"] = str(Path(ws.client_root).expanduser().absolute())
-    entry = self_entry(prof, command, args, env)
+    neutral: dict[str, Any] = {"transport": "stdio", "command": command, "args": args, "env": env}
+    entry = to_native(prof.client, neutral, prof.target_os)
     draft = prof.draft.add_entry(name, entry, replace=True, origin="install-self")
     art = draft.validate().publish(changelog=f"install mcp-orch's own MCP server as {name!r}")
     dep = art.deploy(adopt=adopt)

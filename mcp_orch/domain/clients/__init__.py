@@ -38,6 +38,10 @@ __all__ = [
     "ServerMap",
     "ServerSet",
     "StdioShape",
+    "all_env_fields",
+    "all_header_fields",
+    "all_servers_keys",
+    "all_url_fields",
     "build_payload",
     "client_root",
     "config_path",
@@ -62,6 +66,26 @@ _BY_ID = {c.id: c for c in CLIENTS}
 
 def list_clients() -> list[ClientSpec]:
     return list(CLIENTS)
+
+
+def all_servers_keys() -> list[str]:
+    """The top-level key of every client's servers (``servers_key[0]``), in table order."""
+    return list(dict.fromkeys(c.servers_key[0] for c in list_clients()))
+
+
+def all_url_fields() -> set[str]:
+    """Every field name any client keeps a remote server's URL in."""
+    return {name for c in list_clients() for name in c.url_fields()}
+
+
+def all_env_fields() -> set[str]:
+    """Every field name any client keeps a stdio server's environment in."""
+    return {c.stdio.env for c in list_clients()}
+
+
+def all_header_fields() -> set[str]:
+    """Every field name any client keeps a remote server's headers in."""
+    return {name for c in list_clients() for name in c.header_fields()}
 
 
 def get_client(client_id: str | ClientSpec) -> ClientSpec:

@@ -25,15 +25,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-#: File names a client also reads, beyond the one in its table row (see CLIENTS.md).
-_EXTRA_PATTERNS: dict[str, tuple[str, ...]] = {
-    "continue": (".continue/mcpServers/*.yaml", ".continue/mcpServers/*.yml"),
-    "opencode": ("opencode.jsonc", ".opencode/opencode.json", ".opencode/opencode.jsonc"),
-    "kilo-code": ("kilo.json", ".kilo/kilo.json", ".kilo/kilo.jsonc"),
-    "claude-desktop": ("Claude/claude_desktop_config.json",),
-}
-
-
 def _patterns(spec: ClientSpec) -> list[tuple[str, ...]]:
     """Path parts (relative to the home or file-system root) of every file ``spec`` reads."""
     out: set[tuple[str, ...]] = set()
@@ -52,7 +43,7 @@ def _patterns(spec: ClientSpec) -> list[tuple[str, ...]]:
         out.add(tuple(parts))
     if spec.project_path:
         out.add(PurePosixPath(spec.project_path).parts)
-    for extra in _EXTRA_PATTERNS.get(spec.id, ()):
+    for extra in spec.extra_patterns:  # files it also reads, beyond its own (see CLIENTS.md)
         out.add(PurePosixPath(extra).parts)
     return sorted(out)
 

@@ -30,9 +30,7 @@ def entry_schemas(spec: ClientSpec) -> dict[str, Any]:
     props[s.env] = STRING_MAP
     if s.type_key and s.type_value:
         props[s.type_key] = {"const": s.type_value}
-    required = [s.command]
-    if spec.static_fields.get("tools") is not None:
-        required.append("tools")
+    required = [s.command, *spec.required_fields]
     stdio: dict[str, Any] = {"type": "object", "properties": props, "required": required}
     if spec.remote:
         stdio["not"] = {"anyOf": [{"required": [r.url]} for r in spec.remote.values()]}

@@ -39,6 +39,7 @@ class StdioShape:
     args: str = "args"
     env: str = "env"
     command_array: bool = False  # OpenCode / Kilo: "command": [cmd, *args]
+    cwd: str = "cwd"  # the working-directory field (the probe starts the server there)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class ClientSpec:
     new_file_fields: dict[str, Any] = field(default_factory=dict)  # top keys of a new file
     env_passthrough: str | None = None  # field listing variables passed through (Codex)
     bearer_env_field: str | None = None  # field naming the bearer token's variable (Codex)
+    extra_patterns: tuple[str, ...] = ()  # more files it reads (globs, home- or project-relative)
+    off_switch: tuple[str, Any] | None = None  # (field, value): that value switches a server off
+    required_fields: tuple[str, ...] = ()  # fields every stdio entry must have (schema)
+    sample_servers: tuple[str, ...] = ()  # catalog ids `init-configs` publishes for this client
     max_servers: int | None = None
     max_name_length: int | None = None
     name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -93,11 +98,30 @@ class ClientSpec:
         for key in (s.type_key, self.name_field, self.name_in_entry):
             if key:
                 names.add(key)
+        if self.off_switch:
+            names.add(self.off_switch[0])
         for shape in self.remote.values():
             names |= {shape.url, shape.headers}
             if shape.type_key:
                 names.add(shape.type_key)
         return names
+
+    def url_fields(self) -> set[str]:
+        """The fields that hold a remote server's URL in this client's entries."""
+        return {shape.url for shape in self.remote.values()}
+
+    def header_fields(self) -> set[str]:
+        """The fields that hold a remote server's headers in this client's entries."""
+        return {shape.headers for shape in self.remote.values()}
+
+    def switched_off(self, entry: Any) -> bool:
+        """True when ``entry`` carries this client's off switch (``off_switch``) at its off value;
+        a client without a switch starts every entry."""
+        if not self.off_switch or not isinstance(entry, dict) or self.off_switch[0] not in entry:
+            return False
+        key, off = self.off_switch
+        value = entry[key]
+        return type(value) is type(off) and bool(value == off)
 
     def placeholder_for(self, var: str) -> str | None:
         return self.placeholder.replace("NAME", var) if self.placeholder else None

@@ -44,6 +44,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
         limits="Ignores remote servers in its file: they are bridged with mcp-remote. "
         "No env-var expansion: secret references are resolved at deploy time. Linux has no "
         "official build; the community build reads ~/.config/Claude.",
+        extra_patterns=("Claude/claude_desktop_config.json",),
+        sample_servers=("time", "fetch", "memory"),
         source="modelcontextprotocol.io/quickstart/user; CLIENTS.md (MSIX path variant not used)",
     ),
     ClientSpec(
@@ -56,6 +58,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         remote=dict(_HTTP_SSE_TYPED),
         placeholder="${NAME}",
         extra_fields=("cwd",),
+        sample_servers=("time", "deepwiki"),
         source="docs.anthropic.com/en/docs/claude-code/mcp (user scope ~/.claude.json, project "
         ".mcp.json; ${VAR} and ${VAR:-default} expansion)",
     ),
@@ -70,6 +73,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("envFile", "type"),
         max_servers=None,
         limits="Cursor sends at most about 40 tools to the model across all servers.",
+        sample_servers=("time", "sequential-thinking"),
         source="docs.cursor.com/context/model-context-protocol (url+headers, ${env:NAME})",
     ),
     ClientSpec(
@@ -83,6 +87,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         },
         placeholder=None,
         extra_fields=("disabled", "autoApprove", "timeout", "type"),
+        off_switch=("disabled", True),
         source="docs.cline.bot/mcp/configuring-mcp-servers; cline src/services/mcp/schemas.ts",
     ),
     ClientSpec(
@@ -97,6 +102,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder="${env:NAME}",
         extra_fields=("disabled", "disabledTools"),
         limits="Windsurf exposes at most 100 tools in total.",
+        off_switch=("disabled", True),
         source="docs.windsurf.com/windsurf/cascade/mcp (serverUrl, ${env:NAME})",
     ),
     ClientSpec(
@@ -130,6 +136,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("source", "settings", "enabled"),
         static_fields={"source": "custom"},
         limits="Shares its file with every Zed setting; only context_servers is touched.",
+        off_switch=("enabled", False),
         source="zed.dev/docs/ai/mcp (context_servers; url+headers for remote)",
     ),
     ClientSpec(
@@ -148,6 +155,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("type", "cwd", "connectionTimeout"),
         # config.yaml and block files both start with these (docs.continue.dev mcp deep dive)
         new_file_fields={"name": "mcp-orch servers", "version": "0.0.1", "schema": "v1"},
+        extra_patterns=(".continue/mcpServers/*.yaml", ".continue/mcpServers/*.yml"),
         source="docs.continue.dev/customize/deep-dives/mcp (YAML list of {name, ...})",
     ),
     ClientSpec(
@@ -174,6 +182,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         bearer_env_field="bearer_token_env_var",
         limits="Streamable HTTP only: SSE servers are bridged with mcp-remote. Secret references "
         "become env_vars / bearer_token_env_var, so values stay in the environment.",
+        off_switch=("enabled", False),
         source="github.com/openai/codex docs/config.md (mcp_servers tables)",
     ),
     ClientSpec(
@@ -210,6 +219,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("env_keys", "description", "bundled", "available_tools"),
         static_fields={"enabled": True, "timeout": 300},
         env_passthrough="env_keys",
+        off_switch=("enabled", False),
         source="block.github.io/goose/docs/getting-started/using-extensions (config.yaml)",
     ),
     ClientSpec(
@@ -235,6 +245,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder="${env:NAME}",
         extra_fields=("alwaysAllow", "disabled", "disabledTools", "timeout", "type", "cwd"),
         limits="A url entry needs an explicit type (RooCode issue #9118). Extension discontinued.",
+        off_switch=("disabled", True),
         source="docs.roocode.com/features/mcp/using-mcp-in-roo",
     ),
     ClientSpec(
@@ -258,6 +269,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("enabled", "timeout"),
         static_fields={"enabled": True},
         limits="Current OpenCode-based config; the legacy extension file is not written.",
+        off_switch=("enabled", False),
+        extra_patterns=("kilo.json", ".kilo/kilo.json", ".kilo/kilo.jsonc"),
         source="Kilo-Org/kilocode packages/kilo-docs/pages/automate/mcp/using-in-kilo-code.md",
     ),
     ClientSpec(
@@ -279,6 +292,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("enabled", "timeout", "cwd", "oauth"),
         static_fields={"enabled": True},
         limits="Writes the V1 shape (mcp.<name>), which V1 and V2 both read.",
+        off_switch=("enabled", False),
+        extra_patterns=("opencode.jsonc", ".opencode/opencode.json", ".opencode/opencode.jsonc"),
         source="anomalyco/opencode packages/web/src/content/docs/mcp-servers.mdx; add-mcp #113",
     ),
     ClientSpec(
@@ -318,6 +333,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         },
         placeholder=None,
         extra_fields=("key", "isActive", "capabilities", "approvalPolicy", "allowSystemEnv"),
+        off_switch=("isActive", False),
         source="nanbingxyz/5ire src/types/mcp.d.ts",
     ),
     ClientSpec(
@@ -330,6 +346,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder="${NAME}",
         extra_fields=("disabled", "autoApprove", "disabledTools", "timeout"),
         limits="${VAR} is expanded only for variables approved in Kiro's settings.",
+        off_switch=("disabled", True),
         source="kiro.dev/docs/mcp/configuration",
     ),
     ClientSpec(
@@ -344,6 +361,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("cwd",),
         static_fields={"tools": ["*"]},
         limits="Every entry needs 'tools'; bare variable names are taken literally.",
+        required_fields=("tools",),
         source="docs.github.com/en/copilot/how-tos/copilot-cli/customize-copilot/add-mcp-servers",
     ),
     ClientSpec(
@@ -408,6 +426,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder=None,
         extra_fields=("disabled",),
         limits="'amp.mcpServers' is one top-level key with a dot in its name.",
+        off_switch=("disabled", True),
         source="toolhive; ampcode.com manual (settings.json)",
     ),
     ClientSpec(
@@ -421,6 +440,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder=None,
         extra_fields=("disabled", "disabledTools"),
         limits="SSE is undocumented: SSE servers are bridged with mcp-remote.",
+        off_switch=("disabled", True),
         source="docs.factory.ai/cli/configuration/mcp",
     ),
     ClientSpec(
@@ -436,6 +456,7 @@ CLIENTS: tuple[ClientSpec, ...] = (
         placeholder=None,
         extra_fields=("active", "timeout"),
         static_fields={"active": True},
+        off_switch=("active", False),
         source="janhq/jan src-tauri/src/core/mcp/models.rs",
     ),
     ClientSpec(

@@ -80,7 +80,7 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
 
 
 def _version() -> str:
-    from mcp_orch import __version__
+    from mcp_orch.core.version import __version__
 
     return __version__
 

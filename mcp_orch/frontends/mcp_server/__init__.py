@@ -39,8 +39,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from mcp_orch import __version__
 from mcp_orch.core.errors import MCPOrchError, NotFound
+from mcp_orch.core.version import __version__
 from mcp_orch.domain.clients import client_root
 from mcp_orch.facade.profile import Profile
 from mcp_orch.facade.registry import Registry

@@ -71,7 +71,7 @@ async def aprobe_set(
         entries = {n: e for n, e in entries.items() if n in servers}
         skipped: list[str] = []
     else:  # servers the client itself would not start are not started here either
-        skipped = [n for n, e in entries.items() if is_disabled(e)]
+        skipped = [n for n, e in entries.items() if is_disabled(spec, e)]
         entries = {n: e for n, e in entries.items() if n not in skipped}
     launches = [launch_for(spec, name, entry) for name, entry in entries.items()]
     bar = progress_bar(len(launches), label, progress)

@@ -66,7 +66,7 @@ def launch_for(
         launch.command = str(resolved.get("command") or "")
         launch.args = [str(a) for a in resolved.get("args") or []]
         launch.env = {str(k): str(v) for k, v in (resolved.get("env") or {}).items()}
-        cwd = entry.get("cwd")
+        cwd = entry.get(spec.stdio.cwd)
         launch.cwd = os.path.expanduser(cwd) if isinstance(cwd, str) and cwd else None
         if not launch.command:
             launch.problem = ("the entry has no command", "add the command that starts the server")
@@ -91,12 +91,7 @@ def launch_for(
     return launch
 
 
-def is_disabled(entry: dict[str, Any]) -> bool:
-    """True when the client's own entry switches the server off (Cline, Kiro, Windsurf and Amp
-    ``disabled``; Codex, Goose, OpenCode and Kilo ``enabled``; 5ire ``isActive``; Jan ``active``)."""
-    return (
-        entry.get("disabled") is True
-        or entry.get("enabled") is False
-        or entry.get("isActive") is False
-        or entry.get("active") is False
-    )
+def is_disabled(spec: ClientSpec | str, entry: dict[str, Any]) -> bool:
+    """True when ``entry`` switches the server off the way ``spec``'s client reads it: the
+    ``off_switch`` of its table row, e.g. ``("disabled", True)`` or ``("enabled", False)``."""
+    return get_client(spec).switched_off(entry)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from mcp_orch.core.clock import iso, now_utc, parse_since
 from mcp_orch.core.errors import IntegrityError, StoreCorrupt, UsageError
 from mcp_orch.core.fs import atomic_write, locked
-from mcp_orch.core.ids import canonical, normalise_id, sha256_id
+from mcp_orch.core.ids import Digest, canonical, sha256_id
 from mcp_orch.core.markup import html_table, safe_html
 
 if TYPE_CHECKING:
@@ -236,9 +236,8 @@ class AuditLog:
         _check_action(action)
         start = parse_since(since)
         if artifact:
-            artifact = normalise_id(
-                artifact
-            )  # the one id parser: any case, with or without sha256:
+            # the one id parser: any case, with or without sha256:, any prefix length
+            artifact = str(Digest.parse(artifact, prefix_ok=True, min_digits=1))
         out = []
         for e in self.events():
             if client and e["client"] != client:

@@ -19,9 +19,10 @@ from typing import Any
 
 from mcp_orch.core.markup import STYLE, safe_html
 from mcp_orch.core.text import mask
-from mcp_orch.domain.clients import ServerSet
+from mcp_orch.domain.clients import ServerSet, all_env_fields, all_header_fields
 
-_SECRET_GROUPS = ("env", "headers", "envs", "environment", "http_headers")
+# Fields whose values are masked: the neutral env/headers and every client's own names for them.
+_SECRET_GROUPS = frozenset({"env", "headers"} | all_env_fields() | all_header_fields())
 
 
 def field_changes(

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.resources import data_dir
 from mcp_orch.core.schemas import client_schema_name, validator
-from mcp_orch.domain.clients import ClientSpec, env_refs
+from mcp_orch.domain.clients import ClientSpec, all_servers_keys, all_url_fields, env_refs
 from mcp_orch.domain.secrets import is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
 from mcp_orch.services.validation.report import Finding, Severity
@@ -265,7 +265,7 @@ def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
         for s in ctx.subjects:
             if len(s.name) > spec.max_name_length:
                 yield s.name, f"name longer than {spec.max_name_length} characters", "name"
-    url_keys = {"url", "serverUrl", "httpUrl", "uri"}
+    url_keys = all_url_fields()  # where any client keeps a remote server's URL
     for s in ctx.subjects:
         t = s.neutral.get("transport")
         if t not in ("stdio", None) and t not in spec.remote and "mcp-remote" not in str(s.native):
@@ -340,8 +340,8 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
     if isinstance(ctx.payload, dict) and top not in ctx.payload:
         wrong = [
             k
-            for k in ("mcpServers", "servers", "mcp", "context_servers", "mcp_servers")
-            if k in ctx.payload and k != top
+            for k in all_servers_keys()  # another client's key for its servers
+            if k != top and _holds_servers(ctx.payload.get(k))
         ]
         if wrong:
             yield (
@@ -371,6 +371,17 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
         yield server, err.message, "/".join(path[2:]) or "/".join(path)
         if len(seen) >= 5:
             break
+
+
+def _holds_servers(value: Any) -> bool:
+    """Whether a top-level value can hold servers: a list, or a map that is empty or holds an
+    object. A shared settings file's own ``"extensions": {"disabled": [...]}`` or
+    ``"mcp": {"allowed": [...]}`` (Gemini CLI) is not taken for another client's servers."""
+    if isinstance(value, list):
+        return True
+    return isinstance(value, dict) and (
+        not value or any(isinstance(v, dict) for v in value.values())
+    )
 
 
 def _intended_branch(spec: ClientSpec, instance: Any) -> int:
