@@ -2,11 +2,13 @@
 
     .venv/bin/python scripts/check_imports.py [PACKAGE_DIR]     # default: ./mcp_orch
 
-An import at module level (also under ``if TYPE_CHECKING:``, in ``try``/``except`` or in a class
-body) is an edge of the module-level graph; an import inside a function or method is
-function-local. The check fails (exit 1) if
+An import at module level (in ``try``/``except`` or in a class body too) is an edge of the
+module-level graph; an import inside a function or method is function-local. Imports under
+``if TYPE_CHECKING:`` never run: they are counted as type-only edges but cannot make a cycle
+(``lint-imports`` keeps them from pointing up a layer). The check fails (exit 1) if
 
-- the module-level graph has a cycle (each one is printed, with the line of each import);
+- the module-level graph of imports that run has a cycle (each one is printed, with the line of
+  each import);
 - there are ``MAX_LOCAL`` or more function-local imports of the package outside ``frontends/`` and
   the package's ``__init__.py``, or any of them has no comment on its line or the line above
   saying why it is local (``file:line`` of each is printed).
@@ -43,10 +45,13 @@ class Graph:
     modules: dict[str, Path] = field(default_factory=dict)
     imports: list[Import] = field(default_factory=list)
 
-    def edges(self) -> dict[str, dict[str, Import]]:
-        """Module-level edges: importer -> imported -> the first import making the edge."""
+    def edges(self, *, type_only: bool = False) -> dict[str, dict[str, Import]]:
+        """Module-level edges: importer -> imported -> the first import making the edge
+        (imports that run; with ``type_only`` also those under ``if TYPE_CHECKING:``)."""
         out: dict[str, dict[str, Import]] = {name: {} for name in self.modules}
         for imp in self.imports:
+            if imp.type_only and not type_only:
+                continue
             if not imp.local and imp.imported != imp.importer:
                 out[imp.importer].setdefault(imp.imported, imp)
         return out
