@@ -62,8 +62,8 @@ os.environ.update(
 os.environ.pop("MCP_ORCH_KEY_PASSPHRASE", None)
 
 import mcp_orch as mo  # noqa: E402
-from mcp_orch.core.clock import iso
-from mcp_orch.services.release.audit import GENESIS, AuditLog, _event_hash
+from mcp_orch.core.clock import iso  # noqa: E402
+from mcp_orch.services.release.audit import GENESIS, AuditLog, _event_hash  # noqa: E402
 
 TARGET_DEPLOY_BIG_S = 0.050
 TARGET_APPEND_RATIO = 1.5  # "about 1": the big log may cost at most this much more per append
@@ -563,8 +563,8 @@ def frame_breakdown(ws: mo.Workspace, runs: int) -> None:
     window's bytes (an experiment done here, not what the library does)."""
     import polars as pl
 
-    from mcp_orch.services.release.audit import _COLUMNS, _NDJSON_SCHEMA
     from mcp_orch.core.clock import parse_since
+    from mcp_orch.services.release.audit import _COLUMNS, _NDJSON_SCHEMA
 
     path = ws.audit.path
 

@@ -32,7 +32,19 @@ if TYPE_CHECKING:
 
 
 class _Draft(Protocol):
-    def add(self, server: Server, **kw: Any) -> Any: ...
+    """What :meth:`Server.add_to` needs of a profile's draft (the facade's Draft)."""
+
+    def add(
+        self,
+        server: Server,
+        *,
+        params: dict[str, Any] | None = ...,
+        env: dict[str, str] | None = ...,
+        name: str | None = ...,
+        headers: dict[str, str] | None = ...,
+        transport: str | None = ...,
+        replace: bool = ...,
+    ) -> Any: ...
 
 
 D = TypeVar("D", bound=_Draft, covariant=True)

@@ -21,6 +21,7 @@ import ipywidgets as w
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.catalog import CatalogView
 from mcp_orch.domain.clients import current_os, get_client, list_clients
+from mcp_orch.facade.workspace import Workspace
 from mcp_orch.frontends.widgets._common import (
     InputForm,
     Message,
@@ -234,9 +235,8 @@ class CatalogBrowser(w.VBox):
             server, form = self.selected, self.form
             if server is None or form is None:
                 raise UsageError("select a server first", "pick one in the result list")
-            profile = self.registry.workspace.profile(
-                self.client.value, self.profile.value.strip() or "default"
-            )
+            ws = self.registry.workspace or Workspace()  # the registry's, else the default
+            profile = ws.profile(self.client.value, self.profile.value.strip() or "default")
             params, env, headers = form.values()
             name = self.entry_name.value.strip() or None
             draft = server.add_to(
