@@ -178,7 +178,7 @@ class Draft:
         if bad:
             key = bad[0]
             var = env_ref(key)[len("${env:") : -1]
-            hint = f"pass params={{'{key}': '${{env:{var}}}'}} (CLI: --param '{key}=${{env:{var}}}') and export {var}"
+            hint = f"give the parameter {key} the reference ${{env:{var}}} and export {var}"
             finding = Finding(
                 "MCP003",
                 "literal-secret",
@@ -192,6 +192,7 @@ class Draft:
                 f"{name}: {finding.message}; nothing was written",
                 hint,
                 report=ValidationReport([finding], client=self.client.id),
+                inputs=("params",),
             )
 
     def _guard_secrets(self, name: str, record: dict[str, Any]) -> None:
@@ -217,7 +218,8 @@ class Draft:
             if existing is not None and not replace:
                 raise AlreadyExists(
                     f"{name!r} is already in the draft of {self.profile.ref}",
-                    "pass replace=True (CLI: --replace) or choose another --name",
+                    "replace the entry, or choose another name for the new one",
+                    inputs=("replace", "name"),
                 )
             data["servers"][name] = record
 

@@ -85,7 +85,7 @@ class Registry:
         close = difflib.get_close_matches(query.lower(), list(self._load()), n=5, cutoff=0.4)
         if close:
             return f"closest ids: {', '.join(close)}"
-        return "run `mcp-orch list-servers --search TEXT` to browse the catalog"
+        return "search the catalog with a few words to browse it"
 
     def find(self, query: str) -> Server:
         """Exact id, name or title; else the one server that matches closely; else ``NotFound``."""

@@ -97,11 +97,7 @@ def get_client(client_id: str | ClientSpec) -> ClientSpec:
         import difflib
 
         close = difflib.get_close_matches(str(client_id), list(_BY_ID), n=3, cutoff=0.5)
-        hint = (
-            f"did you mean {', '.join(close)}?"
-            if close
-            else "run `mcp-orch list-clients` to see them"
-        )
+        hint = f"did you mean {', '.join(close)}?" if close else "list the clients to see their ids"
         raise NotFound(f"unknown client {client_id!r}", hint)
     return spec
 
@@ -178,11 +174,17 @@ def config_path(
         raise UsageError(f"unknown OS {target_os!r}", "use linux, macos or windows")
     if scope == "project":
         if not spec.project_path:
-            raise UsageError(f"{spec.name} has no project-level config file", "use --scope user")
+            raise UsageError(
+                f"{spec.name} has no project-level config file",
+                "use the user scope",
+                inputs=("scope",),
+            )
         base = Path(project_dir).expanduser().absolute() if project_dir is not None else Path.cwd()
         return base / spec.project_path
     if scope != "user":
-        raise InvalidId(f"unknown scope {scope!r}", "use --scope user or --scope project")
+        raise InvalidId(
+            f"unknown scope {scope!r}", "the scope is user or project", inputs=("scope",)
+        )
     overridden = root is not None or "MCP_ORCH_CLIENT_ROOT" in os.environ
     base_root = client_root(root)
     template = spec.paths.get(target_os) or spec.paths["linux"]

@@ -89,7 +89,8 @@ def detect_client(path: str | os.PathLike[str], data: dict[str, Any] | None = No
     if not scored:
         raise UsageError(
             f"cannot tell which client reads {path}: no client uses that file name",
-            "pass --client (see `mcp-orch list-clients`)",
+            "name the client that reads it",
+            inputs=("client",),
         )
     top = scored[0][1]
     best = [spec for spec, score in scored if score == top]
@@ -101,7 +102,8 @@ def detect_client(path: str | os.PathLike[str], data: dict[str, Any] | None = No
         names = ", ".join(s.id for s in best[:8]) + (" ..." if len(best) > 8 else "")
         raise UsageError(
             f"cannot tell which client reads {path}: it could be {names}",
-            "pass --client CLIENT (or map the file in [tool.mcp-orch.clients] of pyproject.toml)",
+            "name the client (or map the file in [tool.mcp-orch.clients] of pyproject.toml)",
+            inputs=("client",),
         )
     return best[0]
 

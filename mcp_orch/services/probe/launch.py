@@ -86,7 +86,7 @@ def launch_for(
     if holes and launch.problem is None:
         launch.problem = (
             f"placeholder {{{holes[0]}}} is not filled; not started",
-            f"give it a value: --param {holes[0]}=VALUE when adding the server",
+            f"give the parameter {holes[0]} a value when adding the server",
         )
     return launch
 

@@ -497,9 +497,15 @@ async def aprobe_launches(
     import anyio
 
     if jobs < 1:
-        raise UsageError(f"jobs must be at least 1, got {jobs}", "use --jobs 1 or more")
+        raise UsageError(
+            f"jobs must be at least 1, got {jobs}", "probe 1 or more at a time", inputs=("jobs",)
+        )
     if timeout <= 0:
-        raise UsageError(f"timeout must be positive, got {timeout}", "use --timeout 30")
+        raise UsageError(
+            f"timeout must be positive, got {timeout}",
+            "give each server some seconds, e.g. 30",
+            inputs=("timeout",),
+        )
     _preload()
     limiter = anyio.CapacityLimiter(jobs)
     results: list[ServerProbe | None] = [None] * len(launches)

@@ -87,7 +87,7 @@ class AuditLog:
             raise IntegrityError(
                 f"the audit log is shorter than recorded ({size} < {head['size']} bytes): "
                 "events were removed",
-                "restore audit/events.jsonl from a backup; run `mcp-orch verify`",
+                "restore audit/events.jsonl from a backup, then verify the workspace",
             )
         with open(self.path, "rb") as fh:
             fh.seek(head["size"])
@@ -97,7 +97,8 @@ class AuditLog:
                 event = json.loads(line)
                 if event.get("prev") != head["hash"] or _event_hash(event) != event.get("hash"):
                     raise IntegrityError(
-                        "the audit log's last events do not chain", "run `mcp-orch verify`"
+                        "the audit log's last events do not chain",
+                        "verify the workspace to see where",
                     )
                 head = {"seq": event["seq"], "hash": event["hash"], "size": head["size"]}
         head["size"] = size

@@ -69,7 +69,12 @@ def restore(profile: ProfileParts, backup: str | os.PathLike[str] | None = None)
             {},
         )
         if not chosen:
-            raise NotFound(f"no backup {backup}", "run `mcp-orch restore --list`")
+            raise NotFound(
+                f"no backup {backup}",
+                "choose one of the listed backups: "
+                + (", ".join(b["taken"] for b in items[:5]) or "(none)"),
+                inputs=("backup",),
+            )
     source = Path(chosen["source"])
     data = Path(chosen["backup"]).read_bytes()
     saved = _read_meta(Path(chosen["backup"] + ".source")).get("record") or {}

@@ -194,8 +194,9 @@ def deploy_artifact(
             raise ConflictError(
                 f"{target} already has server(s) {', '.join(sorted(conflicts))} that mcp-orch "
                 "does not manage, with different settings; nothing was written",
-                "rename them in the draft (--name), or take them over with adopt=True "
-                "(CLI: --adopt); the old file is backed up either way",
+                "rename them in the draft, or take them over (adopt); the old file is backed up "
+                "either way",
+                inputs=("name", "adopt"),
             )
         new_text = apply_changes(spec, text, changes, str(target)) if changes else text
         # the result must parse and hold exactly the rendered entries

@@ -89,7 +89,7 @@ def drift(profile: ProfileParts, path: str | os.PathLike[str] | None = None) -> 
     if not key or key not in records["targets"]:
         raise NotFound(
             f"{profile.ref} has not been deployed{' to ' + str(path) if path else ''}",
-            "deploy first: `mcp-orch deploy-config`",
+            "deploy the profile first",
         )
     record = records["targets"][key]
     spec = profile.client

@@ -119,7 +119,7 @@ class Keyring:
             return (self.path / "current").read_text().strip()
         except FileNotFoundError:
             raise KeyringError(
-                "this workspace has no signing key yet", "run `mcp-orch keys init`"
+                "this workspace has no signing key yet", "create the signing key first (keys init)"
             ) from None
 
     def _load_private(self) -> Any:
@@ -147,7 +147,7 @@ class Keyring:
         except ValueError:
             raise KeyringError(
                 "the signing key cannot be read (wrong passphrase or damaged file)",
-                f"check {PASSPHRASE_ENV}; `mcp-orch keys rotate` makes a new key",
+                f"check {PASSPHRASE_ENV}; rotating the key makes a new one",
             ) from None
         return self._private
 
@@ -168,7 +168,7 @@ class Keyring:
                 return serialization.load_pem_public_key(path.read_bytes())
         raise SignatureError(
             f"key {key_id} is not trusted by this workspace",
-            "ask its owner for `mcp-orch keys export-public` and run `mcp-orch keys trust FILE`",
+            "ask its owner to export the public key, and trust that key here",
         )
 
     def verify(self, key_id: str, data: bytes, signature: str) -> None:
@@ -187,7 +187,9 @@ class Keyring:
         kid = key_id or self.current_key_id()
         path = self.path / "public" / _file_name(kid)
         if not path.exists():
-            raise NotFound(f"no public key {kid}", "run `mcp-orch keys list`")
+            raise NotFound(
+                f"no public key {kid}", "list the keys to see which ones this workspace has"
+            )
         return path.read_text()
 
     def trust(self, pem: str | bytes) -> str:

@@ -61,7 +61,9 @@ class Store(Generic[A]):
         if len(matches) == 1:
             return "sha256:" + matches[0]
         if not matches:
-            raise NotFound(f"no artifact {artifact_id}", "see `mcp-orch config-history`")
+            raise NotFound(
+                f"no artifact {artifact_id}", "the profile's history lists its artifacts"
+            )
         raise UsageError(f"artifact prefix {artifact_id} is ambiguous", "give more digits")
 
     def has(self, artifact_id: str) -> bool:
@@ -75,25 +77,27 @@ class Store(Generic[A]):
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise NotFound(f"no artifact {full}", "see `mcp-orch config-history`") from None
+            raise NotFound(
+                f"no artifact {full}", "the profile's history lists its artifacts"
+            ) from None
         try:
             data = json.loads(raw)
             envelope = data["envelope"]
         except (json.JSONDecodeError, KeyError, TypeError):
             raise IntegrityError(
                 f"artifact {full} is damaged (not a stored artifact)",
-                "run `mcp-orch verify`; restore the object from a backup",
+                "verify the workspace, and restore the object from a backup",
             ) from None
         if sha256_id(canonical(envelope)) != full:
             raise IntegrityError(
                 f"artifact {full} does not match its digest: its content was changed",
-                "do not deploy it; run `mcp-orch verify` and restore the object from a backup",
+                "do not deploy it; verify the workspace and restore the object from a backup",
             )
         try:
             return self.model.from_stored(data)
         except Exception as exc:  # pydantic errors on damaged fields
             raise IntegrityError(
-                f"artifact {full} is damaged: {exc}", "run `mcp-orch verify`"
+                f"artifact {full} is damaged: {exc}", "verify the workspace to see what else is"
             ) from None
 
     def all_ids(self) -> Iterator[str]:

@@ -81,7 +81,7 @@ class TokenStore:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IntegrityError(
                 f"the token store {self.path} is damaged: {exc}",
-                "delete it and create the tokens again: mcp-orch token create NAME",
+                "delete it and create the tokens again",
             ) from None
         with self._cache_lock:
             self._cache = (key, tokens)
@@ -104,7 +104,7 @@ class TokenStore:
             if name in tokens:
                 raise AlreadyExists(
                     f"a token named {name!r} already exists",
-                    f"revoke it first (mcp-orch token revoke {name}) or choose another name",
+                    f"revoke the token {name!r} first, or choose another name",
                 )
             tokens[name] = {"hash": hash_token(token), "created": iso(now_utc())}
             self._save(tokens)
