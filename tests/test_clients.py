@@ -174,7 +174,7 @@ def test_unknown_client_is_not_found_with_a_close_match_hint() -> None:
 def test_unknown_client_without_close_match_points_to_the_list() -> None:
     with pytest.raises(NotFound) as err:
         get_client("qqqqqqqqqq")
-    assert "list-clients" in err.value.hint
+    assert "list the clients" in err.value.hint
 
 
 def test_config_path_of_unknown_client_is_not_found() -> None:

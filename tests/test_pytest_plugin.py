@@ -140,7 +140,10 @@ def test_an_ambiguous_or_broken_file_fails_one_item_with_a_hint(pytester: pytest
     result = pytester.runpytest(*PLUGIN, "--mcp-config", "team/mcp.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["cannot check mcp.json: cannot tell which client reads*", "  hint: pass --client*"]
+        [
+            "cannot check mcp.json: cannot tell which client reads*",
+            "  hint: name the client*(--mcp-client)",
+        ]
     )
     fixed = pytester.runpytest(*PLUGIN, "--mcp-config", "team/mcp.json", "--mcp-client", "cursor")
     fixed.assert_outcomes(passed=3)

@@ -101,6 +101,23 @@ async def test_every_tool_is_listed_with_a_description_and_schemas(client: Clien
     assert required == {"client", "server_id"}
 
 
+async def test_the_offer_lists_are_what_the_server_registers(client: Client) -> None:
+    # TOOLS, RESOURCES and PROMPTS are written out by hand next to build_server (and served as
+    # capabilities://server): each must name every registration once (sorted lists keep any
+    # duplicate), and nothing else
+    tools = [t.name for t in (await client.list_tools()).tools]
+    static = [str(r.uri) for r in (await client.list_resources()).resources]
+    templates = [
+        t.uri_template for t in (await client.list_resource_templates()).resource_templates
+    ]
+    prompts = [p.name for p in (await client.list_prompts()).prompts]
+    assert sorted(TOOLS) == sorted(tools)
+    assert sorted(RESOURCES) == sorted(static + templates)
+    assert sorted(PROMPTS) == sorted(prompts)
+    caps = await read(client, "capabilities://server")
+    assert (caps["tools"], caps["resources"], caps["prompts"]) == (TOOLS, RESOURCES, PROMPTS)
+
+
 async def test_list_clients_gives_paths_under_the_client_root(
     client: Client, client_root: Path
 ) -> None:
@@ -316,7 +333,7 @@ async def test_bad_ids_are_refused_with_the_library_hint(client: Client, ws: mo.
     data, _ = await fails(client, "view_draft_config", client="cursor", profile="Bad Profile")
     assert data["error"] == "InvalidId"
     data, _ = await fails(client, "view_draft_config", client="notepad")
-    assert data["error"] == "NotFound" and "list-clients" in data["hint"]
+    assert data["error"] == "NotFound" and "list the clients" in data["hint"]
     data, _ = await fails(client, "remove_server_from_config", client="cursor", name="nope")
     assert data["error"] == "NotFound"
     bad = await client.call_tool("add_server_to_config", {"client": "cursor"})

@@ -1,13 +1,16 @@
 """The ipywidgets front end, driven headless: set values, click buttons through their handlers,
 then check the workspace (drafts, artifacts, client files, audit) and what the widget displays.
 
-Covers ``CatalogBrowser``, ``DraftEditor``, ``HistoryView``, the stand-ins used when ipywidgets is
-missing, and that ``import mcp_orch`` does not pull in ipywidgets or polars.
+Covers ``CatalogBrowser``, ``DraftEditor``, ``HistoryView``; that every button goes through one
+operation (as the CLI does) and errors through the one renderer with widget field names; the
+stand-ins used when ipywidgets is missing, and that ``import mcp_orch`` does not pull in
+ipywidgets or polars.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -119,7 +122,7 @@ def test_form_fields_come_from_the_server_inputs(registry: mo.Registry) -> None:
     assert "--local-timezone=Asia/Tokyo" in browser.entry.value  # preview follows typing
 
 
-def test_add_to_draft_is_server_add_to(
+def test_add_to_draft_is_the_add_server_operation(
     registry: mo.Registry, ws: mo.Workspace, cli_env: dict[str, str], mcp_orch_cmd: list[str]
 ) -> None:
     browser = CatalogBrowser(registry, client="cursor")
@@ -517,6 +520,153 @@ def test_history_of_an_empty_profile(ws: mo.Workspace) -> None:
     assert view.artifacts.options == ()
     view.rollback()
     assert "select an artifact first" in view.message.value
+
+
+def test_history_tables_show_at_most_limit_rows(
+    released: tuple[mo.Profile, list[mo.Artifact]],
+) -> None:
+    profile, (_v1, v2) = released
+    view = HistoryView(profile, limit=1)
+    assert [v for _label, v in view.artifacts.options] == [v2.artifact_id]
+    assert "audit: 1 event(s)" in view.audit_table.value
+    assert view.frame().height == 1
+
+
+def test_rollback_with_deploy_notes_replaced_hand_edits(
+    released: tuple[mo.Profile, list[mo.Artifact]],
+) -> None:
+    profile, (v1, _v2) = released
+    path = Path(profile.config_path())
+    data = json.loads(path.read_text())
+    data["mcpServers"]["time"]["args"] = ["edited by hand"]
+    path.write_text(json.dumps(data))
+
+    view = HistoryView(profile)
+    view.artifacts.value = v1.artifact_id
+    view.also_deploy.value = True
+    view.rollback_button.click()
+    assert "and it is deployed" in view.message.value
+    assert "replaced hand edits to time" in view.message.value  # as deploy-config says it
+    assert json.loads(path.read_text())["mcpServers"]["time"]["args"] != ["edited by hand"]
+
+
+def test_deploy_notes_replaced_hand_edits(cursor: mo.Profile, tmp_path: Path) -> None:
+    editor = _published(cursor, tmp_path)
+    editor.preview_button.click()
+    editor.deploy_button.click()
+    assert "replaced hand edits" not in editor.message.value
+    path = Path(cursor.config_path())
+    data = json.loads(path.read_text())
+    data["mcpServers"]["time"]["args"] = ["edited by hand"]
+    path.write_text(json.dumps(data))
+
+    editor.preview_button.click()
+    editor.deploy_button.click()
+    assert "replaced hand edits to time" in editor.message.value
+    assert editor.deployment is not None and editor.deployment.overwritten == ["time"]
+
+
+# ---- one operation per action, one renderer of errors ----------------------------------------
+
+
+def test_every_action_calls_one_operation(
+    registry: mo.Registry, ws: mo.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_orch.operations import catalog, drafts, releases
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def spy(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def recorded(*args: object, **kwargs: object) -> object:
+            calls.append((name, kwargs))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+
+    spy(catalog, "list_servers")
+    for name in ("add_server", "remove_server", "validate_draft"):
+        spy(drafts, name)
+    for name in ("publish", "deploy", "rollback", "config_history", "audit_log"):
+        spy(releases, name)
+
+    def names() -> list[str]:
+        out = [n for n, _kw in calls]
+        calls.clear()
+        return out
+
+    browser = CatalogBrowser(registry, client="cursor")
+    browser.search.value = "time"
+    assert set(names()) == {"list_servers"}
+    browser.results.value = "time"
+    browser.add_button.click()
+    assert calls[0][1]["registry"] is registry  # the browser's own catalog
+    assert names() == ["add_server"]
+    browser.search.value = "fetch"
+    browser.results.value = "fetch"
+    names()
+    browser.add_button.click()
+    assert names() == ["add_server"]
+
+    editor = DraftEditor(ws.profile("cursor").draft)
+    editor.save("time")
+    assert calls[0][1]["replace"] is True
+    editor.rows["fetch"].remove_button.click()
+    editor.validate_button.click()
+    editor.publish_button.click()
+    editor.preview_button.click()
+    editor.deploy_button.click()
+    (_, preview), (_, deploy) = calls[-2:]
+    assert preview["dry_run"] is True and preview.get("artifact_id") is None
+    assert deploy["artifact_id"] == ws.profile("cursor").latest().artifact_id  # the previewed
+    assert not deploy.get("dry_run")
+    assert names() == [
+        "add_server",
+        "remove_server",
+        "validate_draft",
+        "publish",
+        "deploy",
+        "deploy",
+    ]
+
+    view = HistoryView(ws.profile("cursor"))
+    assert names() == ["config_history", "audit_log"]
+    view.artifacts.value = view.artifacts.options[0][1]
+    view.also_deploy.value = True
+    view.rollback_button.click()
+    assert calls[0][1] == {"artifact_id": view.artifacts.value, "deploy": True}
+    assert names() == ["rollback", "config_history", "audit_log"]
+
+
+def test_error_hints_name_widget_fields(ws: mo.Workspace) -> None:
+    editor = DraftEditor(ws.profile("cursor", "empty").draft)
+    editor.publish_button.click()
+    assert "NotFound" in editor.message.value
+    assert "nothing to publish" in editor.message.value
+    assert "(fields: profile)" in editor.message.value  # the hint's inputs, as widget fields
+    assert "--profile" not in editor.message.value
+    assert editor.message.value.count("mco-err") == 1  # drawn by frontends.render.error_html
+
+
+def test_unexpected_errors_are_logged_and_shown_as_internal_errors(
+    cursor: mo.Profile, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mcp_orch.operations import drafts
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(drafts, "validate_draft", broken)
+    editor = DraftEditor(cursor.draft)
+    with caplog.at_level(logging.ERROR, logger="mcp_orch.widgets"):
+        assert not editor.validate()
+    assert "InternalError" in editor.message.value
+    assert "disk on fire" in editor.message.value
+    assert "please report it" in editor.message.value
+    logged = [r for r in caplog.records if r.name == "mcp_orch.widgets"]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    assert logged[0].exc_info[0] is RuntimeError  # with the traceback
 
 
 # ---- packaging -------------------------------------------------------------------------------

@@ -37,13 +37,12 @@ import pytest
 if TYPE_CHECKING:
     from _pytest._code.code import ExceptionInfo, TerminalRepr
 
+    from mcp_orch.core.errors import MCPOrchError
     from mcp_orch.facade.workspace import Workspace
     from mcp_orch.services.probe import ProbeReport
     from mcp_orch.services.validation import ValidationReport
     from mcp_orch.services.validation.settings import Settings
     from mcp_orch.services.validation.targets import Target
-
-CONFIG_NODE = "(config)"
 
 
 class McpConfigWarning(UserWarning):
@@ -168,7 +167,7 @@ class McpConfigFile(pytest.File):
     _settings: Settings | None = None
     _report: ValidationReport | None = None
     _probe: ProbeReport | None = None
-    _error: Exception | None = None
+    _error: MCPOrchError | None = None
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -185,6 +184,7 @@ class McpConfigFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         from mcp_orch.core.errors import MCPOrchError
+        from mcp_orch.services.validation.suite import CONFIG_NODE
         from mcp_orch.services.validation.targets import resolve_target
 
         client = self.config.getoption("mcp_client") or self.config.getini("mcp_client") or None
@@ -213,8 +213,7 @@ class McpConfigFile(pytest.File):
         return self._report
 
     def probe_report(self) -> ProbeReport:
-        from mcp_orch.facade.serversets import probe
-        from mcp_orch.services.probe import DEFAULT_TIMEOUT
+        from mcp_orch.services.probe import DEFAULT_TIMEOUT, probe_set
 
         if self._probe is None:
             assert self._target is not None
@@ -225,7 +224,7 @@ class McpConfigFile(pytest.File):
                 for item in self.session.items
                 if isinstance(item, McpCheckItem) and item.name == "live" and item.file is self
             ]
-            self._probe = probe(
+            self._probe = probe_set(
                 self._target, servers=selected or None, timeout=timeout, progress=False
             )
         return self._probe
@@ -258,32 +257,26 @@ class McpCheckItem(pytest.Item):
         return node
 
     def runtest(self) -> None:
+        from mcp_orch.frontends.render import PYTEST, spelled_hint
+        from mcp_orch.services.validation.suite import finding_lines, findings_at
+
         file = self.file
         if file._error is not None:
             exc = file._error
+            hint = spelled_hint(exc, PYTEST)
             raise McpCheckFailed(
-                [f"cannot check {self.path.name}: {exc.message}", f"  hint: {exc.hint}"]  # type: ignore[attr-defined]
+                [f"cannot check {self.path.name}: {exc.message}", f"  hint: {hint}"]
             )
         if self.name == "live":
             self._run_live(file)
             return
-        from mcp_orch.services.validation.targets import rule_levels
-
-        by_code = rule_levels()
-        mine = [
-            f
-            for f in file.report().findings
-            if (f.server or CONFIG_NODE) == self.server and by_code.get(f.code) == self.name
-        ]
+        mine = findings_at(file.report()).get((self.server, self.name), [])
         for f in mine:
             if f.severity != "error":
                 self._warn(_finding_text(f, self))
         errors = [f for f in mine if f.severity == "error"]
         if errors:
-            lines = []
-            for f in errors:
-                lines += _finding_lines(f)
-            raise McpCheckFailed(lines)
+            raise McpCheckFailed([line for f in errors for line in finding_lines(f)])
 
     def _run_live(self, file: McpConfigFile) -> None:
         result = file.probe_report()[self.server]
@@ -313,11 +306,6 @@ class McpCheckItem(pytest.Item):
         # The failure headline. The trailing space keeps it from being a suffix of the node id,
         # which pytest's verbose lines would otherwise print with each "." turned into "::".
         return self.path, None, self.nodeid + " "
-
-
-def _finding_lines(f: Any) -> list[str]:
-    at = f" [{f.field}]" if f.field else ""
-    return [f"{f.code} {f.rule}: {f.message}{at}", f"  hint: {f.hint}"]
 
 
 def _finding_text(f: Any, item: McpCheckItem) -> str:

@@ -41,6 +41,8 @@ CLI = Spelling(
 )
 #: MCP tool arguments, as the tools name them.
 MCP = Spelling("mcp", lambda i: i, {"from_artifact": "from_artifact"})
+#: The pytest plugin's options (``--mcp-client``; the ini file has ``mcp_client``).
+PYTEST = Spelling("pytest", lambda i: "--mcp-" + i.replace("_", "-"))
 #: Notebook widget fields.
 WIDGET = Spelling("widget", lambda i: i.replace("_", " "))
 
@@ -50,7 +52,7 @@ def spelled_hint(exc: MCPOrchError, spelling: Spelling) -> str:
     if not exc.inputs:
         return exc.hint
     words = spelling(exc.inputs)
-    label = {"cli": "", "mcp": "tool arguments: ", "widget": "fields: "}.get(spelling.name, "")
+    label = {"mcp": "tool arguments: ", "widget": "fields: "}.get(spelling.name, "")
     return f"{exc.hint} ({label}{words})" if exc.hint else f"({label}{words})"
 
 

@@ -24,7 +24,7 @@ import sys
 import click
 
 from mcp_orch.frontends.cli.base import Ctx, common
-from mcp_orch.frontends.render import table
+from mcp_orch.frontends.render import CLI, spelled_hint, table
 from mcp_orch.services.validation.settings import LEVELS
 
 
@@ -71,7 +71,7 @@ def check_cmd(
         jobs=jobs,
         timeout=timeout,
     )
-    ctx.emit(result, lambda: render_text(result.outcomes))
+    ctx.emit(result, lambda: render_text(result.outcomes, lambda e: spelled_hint(e, CLI)))
     sys.exit(result.exit_code)
 
 

@@ -6,10 +6,12 @@
     >>> DraftEditor(ws.profile("cursor").draft)          # edit, validate, publish, deploy
     >>> HistoryView(ws.profile("cursor"))                # history, audit, rollback
 
-The widgets hold no logic of their own: every button calls the library call the CLI uses
-(``Server.add_to``, ``Draft.add`` / ``remove`` / ``check`` / ``publish``,
-``Artifact.deploy(dry_run=True)`` then ``Artifact.deploy()``, ``Profile.rollback``), and every
-result or error is shown with the library's own notebook display.
+The widgets are thin front ends, like the CLI: every button calls the one operation the CLI
+command calls (``operations.drafts.add_server`` / ``remove_server`` / ``validate_draft``,
+``operations.releases.publish``, ``deploy(dry_run=True)`` then ``deploy(artifact_id=)``,
+``rollback``, ``config_history``, ``audit_log``) and shows its result with the library's own
+notebook display; errors are drawn by ``frontends.render.error_html`` with hints that name the
+widgets' fields. Each module's docstring maps its buttons to the operations and CLI commands.
 
 They need ``ipywidgets`` (``pip install "mcp-orch[notebook]"``). Without it this module still
 imports; constructing a widget raises an ``ImportError`` that says how to install it. Nothing

@@ -2,7 +2,9 @@
 area that shows results and errors, and small HTML helpers.
 
 Nothing here decides anything about servers, drafts or releases: the form only collects what the
-user typed and hands it to the library call the CLI uses; every rule lives in the library.
+user typed and hands it to the operation the CLI calls; every rule lives in the library. Errors
+are drawn by :func:`mcp_orch.frontends.render.error_html` with the widgets' spelling (hints name
+widget fields), like every other front end's.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from mcp_orch.core.errors import MCPOrchError
+from mcp_orch.core.errors import InternalError, MCPOrchError
 from mcp_orch.domain.secrets import is_reference
 from mcp_orch.domain.transport import choose, env_ref
+from mcp_orch.frontends.render import WIDGET, as_error
+from mcp_orch.frontends.render import error_html as render_error_html
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
+    from mcp_orch.services.release.artifact import Deployment
 
 log = logging.getLogger("mcp_orch.widgets")
 
@@ -32,29 +37,46 @@ CSS = (
     ".mco-widget .widget-html-content code{font-family:monospace}</style>"
 )
 
+#: The frame of an error (the one renderer's markup carries no style of its own).
+ERROR_STYLE = "border-left:4px solid #c0392b;padding:4px 8px"
+
 
 def style() -> w.HTML:
     """An invisible child that carries the widgets' CSS (scoped to ``.mco-widget``)."""
     return w.HTML(CSS, layout=w.Layout(height="0px", margin="0"))
 
 
-def error_html(exc: BaseException) -> str:
-    """An error as the notebook shows it: message, hint and, for validation, the report."""
-    if isinstance(exc, MCPOrchError):
-        out = exc._repr_html_()
-        report = getattr(exc, "report", None)
-        if report is not None:
-            out += report._repr_html_()
-        return out
-    log.exception("widget action failed")
-    return (
-        "<div style='border-left:4px solid #c0392b;padding:4px 8px'><b>internal error</b>: "
-        f"{escape(type(exc).__name__)}: {escape(str(exc))}<br><i>hint:</i> please report it</div>"
+def failure_html(exc: BaseException) -> str:
+    """An error as the widgets show it: :func:`render.error_html` (kind, message, and a hint
+    naming widget fields), then, for a validation failure, the report. An unexpected exception
+    (shown as ``InternalError``) is also logged with its traceback."""
+    err = as_error(exc)
+    if isinstance(err, InternalError):
+        log.exception("widget action failed", exc_info=exc)
+    out = f"<div style='{ERROR_STYLE}'>{render_error_html(err, WIDGET)}</div>"
+    report = getattr(err, "report", None)
+    if report is not None:
+        out += report._repr_html_()
+    return out
+
+
+def deployment_note(dep: Deployment) -> str:
+    """What a deploy replaced by hand, as the CLI's ``deploy-config`` says it ("" if nothing)."""
+    if dep.dry_run or not dep.overwritten:
+        return ""
+    backup = f"the backup {dep.backup} has them" if dep.backup else "the backup has them"
+    return note_html(
+        f"note: replaced hand edits to {', '.join(dep.overwritten)} "
+        f"({backup}; `mcp-orch restore` puts them back)"
     )
 
 
 def ok_html(text: str) -> str:
     return f"<div style='border-left:4px solid #1e8449;padding:4px 8px'>{escape(text)}</div>"
+
+
+def note_html(text: str) -> str:
+    return f"<div style='border-left:4px solid #b7950b;padding:4px 8px'>{escape(text)}</div>"
 
 
 def json_html(value: Any, limit: int = 20_000) -> str:
@@ -78,7 +100,7 @@ class Message(w.HTML):
             self.value = action()
             return True
         except Exception as exc:
-            self.value = error_html(exc)
+            self.value = failure_html(exc)
             return False
 
 

@@ -5,10 +5,22 @@
     >>> browser                      # in a notebook: the widget
     >>> browser.search.value = "git" # what typing in the search box does
 
-Every control maps to one library call: the list is ``Registry.search(text, transport=, tag=)``,
-the detail pane shows ``Server._repr_html_()`` and ``Server.render(client, ...)``, and "Add to
-draft" is ``Server.add_to(profile, params=, env=, name=, headers=, transport=, replace=)`` —
-the call behind ``mcp-orch add-server``.
+A thin front end, like the CLI: each control calls one operation (``mcp_orch.operations``) and
+shows its result; errors are drawn by ``frontends.render.error_html`` with hints naming fields.
+
+================  ===================================================  ============================
+control           call (display-only ones marked)                      CLI
+================  ===================================================  ============================
+search, filters   ``catalog.list_servers(registry, search=, ...)``     ``list-servers``
+detail pane       ``Server._repr_html_()`` (display)                   ``describe-server``
+entry for client  ``Server.render(client, ...)`` (display)             ``describe-server --client``
+Add to draft      ``drafts.add_server(ws, client, profile, id, ...)``  ``add-server``
+================  ===================================================  ============================
+
+The search passes ``transport=`` and ``tag=`` too. "Add to draft" passes the form's ``params=,
+env=, headers=`` and ``name=, transport=, replace=, registry=`` (this browser's registry); ``ws``
+is the registry's workspace (else the default one). The entry pane previews the entry "Add to
+draft" would store (``Server.render`` with ``headers=`` too, for this machine's OS).
 """
 
 from __future__ import annotations
@@ -25,11 +37,12 @@ from mcp_orch.facade.workspace import Workspace
 from mcp_orch.frontends.widgets._common import (
     InputForm,
     Message,
-    error_html,
+    failure_html,
     json_html,
     ok_html,
     style,
 )
+from mcp_orch.operations import catalog, drafts
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
@@ -163,15 +176,16 @@ class CatalogBrowser(w.VBox):
 
     # -- updates -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Run the search again (the library's ``Registry.search``) and update the list."""
+        """Run the search again (``catalog.list_servers``) and update the list."""
         try:
-            found = self.registry.search(
-                self.search.value,
+            found = catalog.list_servers(
+                self.registry,
+                search=self.search.value,
                 transport=self.transport.value or None,
                 tag=self.tag.value or None,
-            )
+            ).page
         except Exception as exc:
-            self.message.show(error_html(exc))
+            self.message.show(failure_html(exc))
             found = CatalogView()
         keep = self.results.value
         options = [(f"{s.id} — {s.title}", s.id) for s in found]
@@ -225,30 +239,33 @@ class CatalogBrowser(w.VBox):
             )
             self.entry.value = json_html(entry)
         except Exception as exc:
-            self.entry.value = error_html(exc)
+            self.entry.value = failure_html(exc)
 
     # -- actions -----------------------------------------------------------------------------
     def add(self, _button: Any = None) -> None:
-        """Add the selected server to the draft of (client, profile): ``Server.add_to``."""
+        """Add the selected server to the draft of (client, profile): ``drafts.add_server``."""
 
         def action() -> str:
             server, form = self.selected, self.form
             if server is None or form is None:
                 raise UsageError("select a server first", "pick one in the result list")
             ws = self.registry.workspace or Workspace()  # the registry's, else the default
-            profile = ws.profile(self.client.value, self.profile.value.strip() or "default")
             params, env, headers = form.values()
-            name = self.entry_name.value.strip() or None
-            draft = server.add_to(
-                profile,
+            result = drafts.add_server(
+                ws,
+                self.client.value,
+                self.profile.value.strip() or "default",
+                server.id,
                 params=params,
                 env=env,
-                name=name,
                 headers=headers,
+                name=self.entry_name.value.strip() or None,
                 transport=self._transport(),
                 replace=self.replace.value,
+                registry=self.registry,
             )
             moved = form.commit_secrets()
+            draft = result.draft
             self.draft = draft
             note = ""
             if moved:
@@ -258,7 +275,7 @@ class CatalogBrowser(w.VBox):
                 )
             return (
                 ok_html(
-                    f"added {name or server.id} to the draft of {profile.ref} "
+                    f"added {result.name} to the draft of {draft.profile.ref} "
                     f"({len(draft)} server(s))"
                 )
                 + note

@@ -5,21 +5,26 @@
     >>> editor.rows["time"].form.field("timezone").value = "Europe/Paris"
     >>> editor.rows["time"].save_button.click()
 
-Each button is the library call behind a CLI command:
+A thin front end, like the CLI: each button calls one operation (``mcp_orch.operations``) and
+shows its result; errors are drawn by ``frontends.render.error_html`` with hints naming fields.
+Below, ``...`` stands for the draft's ``ws, client, profile``.
 
-==================  ==================================================  ====================
-button              library call                                        CLI
-==================  ==================================================  ====================
-Save (a server)     ``Draft.add(server, ..., name=, replace=True)``     ``add-server --replace``
-Remove              ``Draft.remove(name)``                              ``remove-server``
-Validate            ``Draft.check()``                                   ``validate-draft``
-Publish             ``Draft.publish(changelog=)``                       ``publish-config``
-Preview deploy      ``Profile.artifact().deploy(dry_run=True)``         ``deploy-config --dry-run``
-Deploy              ``Profile.artifact(id).deploy()``                   ``deploy-config``
-==================  ==================================================  ====================
+===============  =====================================================  ===========================
+button           operation                                              CLI
+===============  =====================================================  ===========================
+Save (a server)  ``drafts.add_server(..., name=, replace=True)``        ``add-server --replace``
+Remove           ``drafts.remove_server(..., name)``                    ``remove-server``
+Validate         ``drafts.validate_draft(...)``                         ``validate-draft``
+Publish          ``releases.publish(..., changelog=)``                  ``publish-config``
+Preview deploy   ``releases.deploy(..., path=, adopt=, dry_run=True)``  ``deploy-config --dry-run``
+Deploy           ``releases.deploy(..., artifact_id=, path=, adopt=)``  ``deploy-config``
+Reload           reads ``Draft.records`` and the refs (display)         ``show-draft``
+===============  =====================================================  ===========================
 
 Deploy is enabled only after a preview, and only for the artifact, path and adopt setting that
-were previewed: you always see the diff against the real file before anything is written.
+were previewed: you always see the diff against the real file before anything is written. Like
+``deploy-config``, it notes the managed entries whose hand edits it replaced. The server rows and
+the title (the draft's records, ``latest`` and ``deployed``) are read from the draft itself.
 """
 
 from __future__ import annotations
@@ -30,19 +35,23 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from mcp_orch.core.errors import NotFound, UsageError
+from mcp_orch.core.ids import short_id
 from mcp_orch.frontends.widgets._common import (
     InputForm,
     Message,
-    error_html,
+    deployment_note,
+    failure_html,
     json_html,
     ok_html,
     style,
 )
+from mcp_orch.operations import drafts, releases
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
     from mcp_orch.facade.artifact import Artifact
     from mcp_orch.facade.draft import Draft
+    from mcp_orch.facade.workspace import Workspace
     from mcp_orch.services.release.artifact import Deployment
 
 
@@ -171,7 +180,7 @@ class DraftEditor(w.VBox):
         try:
             records = self.draft.records
         except Exception as exc:
-            self.message.show(error_html(exc))
+            self.message.show(failure_html(exc))
             records = {}
         old = self.rows
         self.rows = {}
@@ -200,23 +209,31 @@ class DraftEditor(w.VBox):
         self.deploy_button.disabled = True
         self.deploy_button.description = "Deploy"
 
+    @property
+    def _where(self) -> tuple[Workspace, str, str]:
+        """``(ws, client, profile)``: the first arguments of every operation."""
+        return self.profile.workspace, self.profile.client.id, self.profile.id
+
     # -- actions -----------------------------------------------------------------------------
     def save(self, name: str) -> bool:
-        """Re-render a catalog server with the row's values: ``Draft.add(..., replace=True)``."""
+        """Re-render a catalog server with the row's values: ``drafts.add_server(...,
+        replace=True)``."""
         row = self.rows[name]
 
         def action() -> str:
             if row.server is None or row.form is None:
                 raise UsageError(f"{name} is a native entry", "add it again from the catalog")
             params, env, headers = row.form.values()
-            self.draft.add(
-                row.server,
+            drafts.add_server(
+                *self._where,
+                row.server.id,
                 params=params,
                 env=env,
                 headers=headers,
                 name=name,
                 transport=row.record.get("transport"),
                 replace=True,
+                target_os=self.profile.target_os,
             )
             moved = row.form.commit_secrets()
             note = f"; secrets {', '.join(moved)} kept only in this kernel" if moved else ""
@@ -228,32 +245,32 @@ class DraftEditor(w.VBox):
         return done
 
     def remove(self, name: str) -> bool:
-        """``Draft.remove(name)``."""
+        """``drafts.remove_server(..., name)``."""
 
         def action() -> str:
-            self.draft.remove(name)
-            return ok_html(f"removed {name} from the draft of {self.profile.ref}")
+            result = drafts.remove_server(*self._where, name)
+            return ok_html(f"removed {name} from the draft of {result.draft.profile.ref}")
 
         done = self.message.run(action)
         self.refresh()
         return done
 
     def validate(self, _button: Any = None) -> bool:
-        """``Draft.check()``: every finding, shown inline."""
+        """``drafts.validate_draft(...)``: every finding, shown inline."""
 
         def action() -> str:
-            report = self.draft.check()
+            report = drafts.validate_draft(*self._where).report
             self.report.value = report._repr_html_()
             return ok_html(report.summary())
 
         return self.message.run(action)
 
     def publish(self, _button: Any = None) -> bool:
-        """``Draft.publish(changelog=)``: validate, sign, store, move ``latest``."""
+        """``releases.publish(..., changelog=)``: validate, sign, store, move ``latest``."""
 
         def action() -> str:
             self.report.value = ""
-            art = self.draft.publish(changelog=self.changelog.value)
+            art = releases.publish(*self._where, changelog=self.changelog.value).artifact
             self.artifact = art
             self._forget_preview()
             return ok_html(f"published {art.artifact_id}") + art._repr_html_()
@@ -266,36 +283,42 @@ class DraftEditor(w.VBox):
         return self.path.value.strip() or None
 
     def preview_deploy(self, _button: Any = None) -> bool:
-        """``Profile.artifact().deploy(dry_run=True)``: the diff against the real file."""
+        """``releases.deploy(..., dry_run=True)`` of latest: the diff against the real file."""
 
         def action() -> str:
             self._forget_preview()
-            art = self.profile.artifact()
-            dep = art.deploy(path=self._target(), dry_run=True, adopt=self.adopt.value)
+            dep = releases.deploy(
+                *self._where, path=self._target(), dry_run=True, adopt=self.adopt.value
+            ).deployment
             self.deployment = dep
             self.preview.value = dep._repr_html_()
-            self._previewed = (art.artifact_id, self.path.value, self.adopt.value)
+            self._previewed = (dep.artifact_id, self.path.value, self.adopt.value)
             self.deploy_button.disabled = False
-            self.deploy_button.description = f"Deploy {art.short_id}"
+            self.deploy_button.description = f"Deploy {short_id(dep.artifact_id)}"
             state = "would change" if dep.changed else "is already up to date:"
-            return ok_html(f"preview: {art.short_id} {state} {dep.path}")
+            return ok_html(f"preview: {short_id(dep.artifact_id)} {state} {dep.path}")
 
         return self.message.run(action)
 
     def deploy(self, _button: Any = None) -> bool:
-        """``Profile.artifact(id).deploy()`` for the artifact that was previewed."""
+        """``releases.deploy(..., artifact_id=)`` for the artifact that was previewed."""
 
         def action() -> str:
             if self._previewed is None:
                 raise UsageError("preview the deploy first", "click Preview deploy")
-            artifact_id = self._previewed[0]
-            art = self.profile.artifact(artifact_id)
-            dep = art.deploy(path=self._target(), adopt=self.adopt.value)
+            dep = releases.deploy(
+                *self._where,
+                artifact_id=self._previewed[0],
+                path=self._target(),
+                adopt=self.adopt.value,
+            ).deployment
             self.deployment = dep
             self._forget_preview()
             self.preview.value = dep._repr_html_()
             verb = "deployed" if dep.changed else "already up to date:"
-            return ok_html(f"{verb} {art.short_id} to {dep.path}")
+            return ok_html(f"{verb} {short_id(dep.artifact_id)} to {dep.path}") + deployment_note(
+                dep
+            )
 
         done = self.message.run(action)
         self.refresh()

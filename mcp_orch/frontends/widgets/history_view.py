@@ -5,10 +5,23 @@
     >>> view.action.value = "deploy"; view.since.value = "7d"
     >>> view.artifacts.value = some_artifact_id; view.rollback_button.click()
 
-The tables are ``Profile.history()`` and ``AuditLog.query(client=, profile=, action=, since=)``
-(the calls behind ``config-history`` and ``audit-log``); the date filter reads the same
-``7d`` / ``12h`` / ISO-date forms as ``--since``. "Roll back" is
-``Profile.rollback(artifact_id, deploy=)``, the call behind ``mcp-orch rollback``.
+A thin front end, like the CLI: the tables and the button each call one operation
+(``mcp_orch.operations``) and show its result; errors are drawn by ``frontends.render.error_html``
+with hints naming fields. Below, ``...`` stands for the profile's ``ws, client, profile``.
+
+======================  ==================================================  =======================
+control                 operation                                           CLI
+======================  ==================================================  =======================
+artifact list, history  ``releases.config_history(..., limit=)``            ``config-history``
+audit table             ``releases.audit_log(ws, client=, profile=, ...)``  ``audit-log``
+Refresh, action, since  the two above again (``action=``, ``since=``)      ``audit-log --since``
+Roll back to selected   ``releases.rollback(..., artifact_id=, deploy=)``   ``rollback [--deploy]``
+======================  ==================================================  =======================
+
+Both tables show at most ``limit`` rows, newest first (``HistoryView(profile, limit=50)``). The
+date filter reads the same ``7d`` / ``12h`` / ISO-date forms as ``--since``; the audit log takes
+it as ``since=``, the history is cut at it here. With "also deploy it", the rollback deploys the
+artifact and, like ``deploy-config``, notes the managed entries whose hand edits it replaced.
 """
 
 from __future__ import annotations
@@ -21,8 +34,16 @@ import ipywidgets as w
 
 from mcp_orch.core.clock import parse_since
 from mcp_orch.core.errors import UsageError
+from mcp_orch.core.ids import short_id
 from mcp_orch.facade.profile import History
-from mcp_orch.frontends.widgets._common import Message, error_html, ok_html, style
+from mcp_orch.frontends.widgets._common import (
+    Message,
+    deployment_note,
+    failure_html,
+    ok_html,
+    style,
+)
+from mcp_orch.operations import releases
 from mcp_orch.services.release.audit import ACTIONS
 
 if TYPE_CHECKING:
@@ -30,6 +51,7 @@ if TYPE_CHECKING:
 
     from mcp_orch.facade.artifact import Artifact
     from mcp_orch.facade.profile import Profile
+    from mcp_orch.facade.workspace import Workspace
 
 
 def _created(art: Artifact) -> datetime:
@@ -39,8 +61,9 @@ def _created(art: Artifact) -> datetime:
 class HistoryView(w.VBox):
     """History and audit tables with action and date filters, and a rollback button."""
 
-    def __init__(self, profile: Profile) -> None:
+    def __init__(self, profile: Profile, *, limit: int = 50) -> None:
         self.profile = profile
+        self.limit = limit  # rows per table, newest first (the CLI's --limit)
         self.history: History = History(profile, [])
         self.action = w.Dropdown(
             options=[("any action", ""), *((a, a) for a in ACTIONS)], value="", description="action"
@@ -96,27 +119,30 @@ class HistoryView(w.VBox):
             "since": self.since.value.strip() or None,
         }
 
+    @property
+    def _where(self) -> tuple[Workspace, str, str]:
+        """``(ws, client, profile)``: the first arguments of the operations."""
+        return self.profile.workspace, self.profile.client.id, self.profile.id
+
     def refresh(self) -> bool:
         """Read the history and the audit log again, with the current filters."""
         try:
             self._refresh()
             return True
         except Exception as exc:
-            self.message.show(error_html(exc))
+            self.message.show(failure_html(exc))
             return False
 
     def _refresh(self) -> None:
         filters = self._filters()
         start = parse_since(filters["since"])
-        history = self.profile.history()
+        ws = self.profile.workspace
+        result = releases.config_history(*self._where, limit=self.limit)
+        history = History(self.profile, list(result.history))
         if start is not None:
             history = History(self.profile, [a for a in history if _created(a) >= start])
         self.history = history
-        store = self.profile.workspace.store
-        refs = {
-            ref: store.get_ref(self.profile.client.id, self.profile.id, ref)
-            for ref in ("latest", "deployed")
-        }
+        refs = {"latest": result.latest, "deployed": result.deployed}
         options = []
         for a in history:
             marks = " ".join(f"[{r}]" for r, aid in refs.items() if aid == a.artifact_id)
@@ -128,24 +154,37 @@ class HistoryView(w.VBox):
             self.artifacts.value = keep
         self.rollback_button.disabled = not options
         self.history_table.value = history._repr_html_()
-        events = self.profile.workspace.audit.query(**filters)
+        events = releases.audit_log(ws, **filters, limit=self.limit).events
         self.audit_table.value = events._repr_html_()
 
     def frame(self) -> pl.DataFrame:
-        """The audit events behind the table, as a polars DataFrame (same filters)."""
-        return self.profile.workspace.audit.frame(**self._filters())
+        """The audit events behind the table, as a polars DataFrame (same filters and limit)."""
+        return releases.audit_log(
+            self.profile.workspace, **self._filters(), limit=self.limit
+        ).events.frame()
 
     def rollback(self, _button: Any = None) -> bool:
-        """``Profile.rollback(selected, deploy=also_deploy)``."""
+        """``releases.rollback(..., artifact_id=selected, deploy=also_deploy)``."""
 
         def action() -> str:
             chosen = self.artifacts.value
             if not chosen:
                 raise UsageError("select an artifact first", "pick one in the list above")
-            art = self.profile.rollback(chosen, deploy=self.also_deploy.value)
-            deployed = " and it is deployed" if self.also_deploy.value else ""
-            return ok_html(
-                f"latest is now {art.short_id} ({art.changelog or 'no changelog'}){deployed}"
+            result = releases.rollback(
+                *self._where, artifact_id=chosen, deploy=self.also_deploy.value
+            )
+            art, dep = result.artifact, result.deployment
+            head = ok_html(
+                f"latest is now {art.short_id} ({art.changelog or 'no changelog'})"
+                + (" and it is deployed" if dep is not None else "")
+            )
+            if dep is None:
+                return head
+            verb = "deployed" if dep.changed else "already up to date:"
+            return (
+                head
+                + ok_html(f"{verb} {short_id(dep.artifact_id)} to {dep.path}")
+                + deployment_note(dep)
             )
 
         done = self.message.run(action)

@@ -11,6 +11,7 @@ text report and the pytest plugin's items all read that one grouping.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,14 +159,17 @@ def exit_code(outcomes: list[Outcome]) -> int:
 # ---- output ----------------------------------------------------------------------------------
 
 
-def render_text(outcomes: list[Outcome]) -> str:
+def render_text(
+    outcomes: list[Outcome], hint: Callable[[MCPOrchError], str] = lambda e: e.hint
+) -> str:
+    """The text report of a check; ``hint`` spells an error's hint for the front end."""
     lines: list[str] = []
     errors = warnings = 0
     for o in outcomes:
         if o.error is not None:
             lines.append(f"{o.label}: could not be checked: {o.error.message}")
             if o.error.hint:
-                lines.append(f"           hint: {o.error.hint}")
+                lines.append(f"           hint: {hint(o.error)}")
             lines.append("")
             continue
         assert o.report is not None and o.target is not None
