@@ -7,7 +7,7 @@ Measures, in one run and interleaved so machine noise hits every variant alike:
 * ``.venv/bin/mcp-orch list-servers``     the console script users run
 
 Each is a fresh subprocess (a cold interpreter; the OS file cache is warm after one untimed
-warm-up run), plus ``python -c "import mcp_orch.cli"`` to split import cost from command cost.
+warm-up run), plus ``python -c "import mcp_orch.frontends.cli"`` to split import cost from command cost.
 Every mcp-orch variant runs twice: ``[bytecode cached]`` (what an installed package gets: .pyc
 files, kept under a temporary ``PYTHONPYCACHEPREFIX`` so nothing is written beside the sources)
 and ``[as inherited]`` (the caller's environment as is; with ``PYTHONDONTWRITEBYTECODE=1`` and
@@ -24,6 +24,7 @@ Every run uses a temporary workspace, client root and HOME (never the real home)
     .venv/bin/python bench/bench_cli.py            # 21 runs of each variant
     .venv/bin/python bench/bench_cli.py --quick    # 5 runs: a smoke test
     .venv/bin/python bench/bench_cli.py --strict   # exit 1 when the time target is missed
+    .venv/bin/python bench/bench_cli.py --against /tmp/old   # and an older checkout, same run
 
 Exit status: 1 if a heavy package is imported on the list-servers path (or, with ``--strict``,
 if the time target is missed); 0 otherwise.
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TARGET_S = 0.12
+AGAINST = "python -m mcp_orch list-servers (--against checkout)"
 HEAVY = ("mcp", "polars", "ipywidgets", "jsonschema", "pydantic")
 
 
@@ -217,13 +219,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="5 runs per variant (smoke test)")
     ap.add_argument("--runs", type=int, default=None, help="runs per variant (default 21)")
     ap.add_argument("--strict", action="store_true", help="exit 1 when the time target is missed")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        help="another checkout of mcp-orch (e.g. a `git worktree` of an older commit): its "
+        "`python -m mcp_orch list-servers` runs interleaved with this one's, and the ratio of "
+        "the two medians is printed",
+    )
     args = ap.parse_args(argv)
     runs = args.runs or (5 if args.quick else 21)
 
     python = sys.executable
     script = Path(python).parent / "mcp-orch"
     commands: dict[str, list[str]] = {
-        "import mcp_orch.cli (no command)": [python, "-c", "import mcp_orch.cli"],
+        "import mcp_orch.frontends.cli (no command)": [
+            python,
+            "-c",
+            "import mcp_orch.frontends.cli",
+        ],
         "python -m mcp_orch list-servers": [python, "-m", "mcp_orch", "list-servers"],
     }
     if script.exists():
@@ -246,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
         for env_name, env in envs.items():
             for name, cmd in commands.items():
                 variants[f"{name} [{env_name}]"] = (cmd, env)
+        against = AGAINST + " [bytecode cached]"
+        if args.against is not None:  # the other checkout first on the path, same environment
+            other = dict(cached, PYTHONPATH=str(args.against.resolve()))
+            variants[against] = ([python, "-m", "mcp_orch", "list-servers"], other)
         for cmd, env in variants.values():  # warm-up: page cache, .pyc files, workspace
             run_once(cmd, env)
         times: dict[str, list[float]] = {name: [] for name in variants}
@@ -277,15 +294,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'met' if ok else 'MISSED'}"
             )
         for env_name in envs:
-            imp = statistics.median(times[f"import mcp_orch.cli (no command) [{env_name}]"])
+            imp = statistics.median(
+                times[f"import mcp_orch.frontends.cli (no command) [{env_name}]"]
+            )
             cmd_med = statistics.median(times[f"python -m mcp_orch list-servers [{env_name}]"])
             print(
                 f"split of python -m mcp_orch list-servers [{env_name}]: interpreter "
-                f"{base * 1000:.1f} ms, importing mcp_orch.cli {(imp - base) * 1000:.1f} ms, "
+                f"{base * 1000:.1f} ms, importing mcp_orch.frontends.cli {(imp - base) * 1000:.1f} ms, "
                 f"running the command {(cmd_med - imp) * 1000:.1f} ms"
             )
         if missed:
             print("target missed: see the import tables below for where the time goes")
+        if args.against is not None:
+            this = statistics.median(times["python -m mcp_orch list-servers [bytecode cached]"])
+            that = statistics.median(times[against])
+            print(
+                f"against {args.against}: this checkout {this * 1000:.1f} ms, that one "
+                f"{that * 1000:.1f} ms: ratio {this / that:.2f} (below 1: this one is faster)"
+            )
 
         # -- what list-servers imports ---------------------------------------------------
         results = {}

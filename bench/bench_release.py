@@ -15,7 +15,7 @@ of each in turn) so machine noise hits them alike: compare the ratios, not absol
    Target: fresh deploy <= 50 ms median.
 4. audit append: ``AuditLog.append`` at 1,000 and at 1,000,000 events (median of >= 50 appends
    each, interleaved). The big log is written directly in the format of ``mcp_orch/audit.py``
-   (same fields; ``prev``/``hash`` from ``mcp_orch.audit._event_hash``; a matching
+   (same fields; ``prev``/``hash`` from ``mcp_orch.services.release.audit._event_hash``; a matching
    ``audit/head.json``), spread over the last 60 days. Target: ratio big/small ~ 1.
 5. ``ws.audit.frame(since="7d")`` over the big log (median of 5). Target <= 0.5 s.
 

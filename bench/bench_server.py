@@ -189,10 +189,10 @@ def main(argv: list[str] | None = None) -> int:
                 "-c",
                 "import mcp.server.mcpserver",
             ],
-            "import mcp_orch.server + build_server()": [
+            "import mcp_orch.frontends.mcp_server + build_server()": [
                 python,
                 "-c",
-                "from mcp_orch.server import build_server; build_server()",
+                "from mcp_orch.frontends.mcp_server import build_server; build_server()",
             ],
         }
         for cmd in floors.values():  # warm-up: page cache and byte code

@@ -20,10 +20,10 @@ from mcp_orch.core.home import default_path
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
 from mcp_orch.domain.catalog import META_KEY, CatalogView, Server, iter_docs, validate_doc
-from mcp_orch.services.release.audit import AuditLog
 
 if TYPE_CHECKING:
     from mcp_orch.facade.workspace import Workspace
+    from mcp_orch.services.release.audit import AuditLog
 
 
 class Registry:
@@ -33,13 +33,19 @@ class Registry:
     def __init__(self, workspace: Workspace | None = None) -> None:
         self.workspace = workspace
         self.path: Path = workspace.path if workspace is not None else default_path()
-        self._audit: AuditLog | None = workspace.audit if workspace is not None else None
+        self._audit: AuditLog | None = None
         self._servers: dict[str, Server] | None = None
 
     @property
     def audit(self) -> AuditLog:
         """Where catalog changes are recorded: the workspace's audit log."""
+        if self._audit is None and self.workspace is not None:
+            self._audit = self.workspace.audit
         if self._audit is None:
+            # only a registry without a workspace builds its own (the release side is not
+            # loaded to browse the catalog)
+            from mcp_orch.services.release.audit import AuditLog
+
             self._audit = AuditLog(self.path / "audit")
         return self._audit
 

@@ -19,7 +19,8 @@ import os
 from typing import Any
 
 from mcp_orch.core.errors import UsageError
-from mcp_orch.domain.clients import ServerSet, get_client, payload_servers, read_server_file
+from mcp_orch.domain.clients import get_client
+from mcp_orch.domain.clients.payload import ServerSet, payload_servers, read_server_file
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.services.probe import ProbeReport, aprobe_set, probe_set

@@ -13,20 +13,23 @@ flags, the MCP server's tool arguments, the notebook widgets' field labels.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from mcp_orch.core.errors import FileError, InternalError, MCPOrchError
 
 
-@dataclass(frozen=True)
 class Spelling:
     """How one front end names the inputs an error's hint is about."""
 
-    name: str
-    spell: Callable[[str], str]
-    renames: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("name", "renames", "spell")
+
+    def __init__(
+        self, name: str, spell: Callable[[str], str], renames: dict[str, str] | None = None
+    ) -> None:
+        self.name = name
+        self.spell = spell
+        self.renames = dict(renames or {})
 
     def __call__(self, inputs: Sequence[str]) -> str:
         words = [self.renames.get(i, self.spell(i)) for i in inputs]

@@ -1,9 +1,11 @@
-"""Catalog actions: list clients, list and describe servers, import server.json documents."""
+"""Catalog actions: list clients, list and describe servers, import server.json documents.
+
+These are the light commands (``list-servers``, ``list-clients``): their results are plain
+classes rather than dataclasses, which cost ~1.5 ms each to build at import."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,9 @@ from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations.result import Result
 
 
-@dataclass
 class ClientsResult(Result):
-    clients: list[tuple[ClientSpec, str]]  # (spec, config path on this machine)
+    def __init__(self, clients: list[tuple[ClientSpec, str]]) -> None:
+        self.clients = clients  # (spec, config path on this machine)
 
     def to_dict(self) -> dict[str, Any]:
         return {"clients": [{**s.to_dict(), "config_path": p} for s, p in self.clients]}
@@ -29,12 +31,11 @@ def list_clients(client_root: str | Path | None = None) -> ClientsResult:
     return ClientsResult([(s, str(config_path(s, root=client_root))) for s in all_clients()])
 
 
-@dataclass
 class ServersResult(Result):
-    page: CatalogView
-    total: int
-    offset: int = 0
-    limit: int | None = None
+    def __init__(
+        self, page: CatalogView, total: int, offset: int = 0, limit: int | None = None
+    ) -> None:
+        self.page, self.total, self.offset, self.limit = page, total, offset, limit
 
     @property
     def next_cursor(self) -> str | None:
@@ -79,11 +80,11 @@ def list_servers(
     return ServersResult(CatalogView(page), len(view), start, limit)
 
 
-@dataclass
 class DescribeResult(Result):
-    server: Server
-    client: str | None = None
-    entry: dict[str, Any] | None = None
+    def __init__(
+        self, server: Server, client: str | None = None, entry: dict[str, Any] | None = None
+    ) -> None:
+        self.server, self.client, self.entry = server, client, entry
 
     def to_dict(self) -> dict[str, Any]:
         data = self.server.to_dict()
@@ -109,9 +110,9 @@ def describe_server(
     return DescribeResult(server, client, entry)
 
 
-@dataclass
 class ImportResult(Result):
-    imported: CatalogView = field(default_factory=CatalogView)
+    def __init__(self, imported: CatalogView) -> None:
+        self.imported = imported
 
     def to_dict(self) -> dict[str, Any]:
         return {"imported": self.imported.to_dict(), "count": len(self.imported)}

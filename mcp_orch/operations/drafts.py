@@ -191,15 +191,9 @@ def import_client(
     keep_secrets: bool = False,
 ) -> ImportClientResult:
     """Read a client's existing servers into a draft (the client's file is not changed)."""
+    prof = ws.profile(client, profile)
     return ImportClientResult(
-        ws.import_client(
-            client,
-            profile=profile,
-            scope=scope,
-            path=path,
-            project_dir=project_dir,
-            keep_secrets=keep_secrets,
-        )
+        prof.import_from(scope=scope, path=path, project_dir=project_dir, keep_secrets=keep_secrets)
     )
 
 

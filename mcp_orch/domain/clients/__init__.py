@@ -13,7 +13,6 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from mcp_orch.core.errors import InvalidId, NotFound, UsageError
 from mcp_orch.domain.clients.layout import build_payload, server_map
-from mcp_orch.domain.clients.payload import ServerMap, ServerSet, payload_servers, read_server_file
 from mcp_orch.domain.clients.spec import (
     TRANSPORTS,
     ClientSpec,
@@ -35,8 +34,6 @@ __all__ = [
     "TRANSPORTS",
     "ClientSpec",
     "RemoteShape",
-    "ServerMap",
-    "ServerSet",
     "StdioShape",
     "all_env_fields",
     "all_header_fields",
@@ -51,8 +48,6 @@ __all__ = [
     "get_client",
     "header_env_name",
     "list_clients",
-    "payload_servers",
-    "read_server_file",
     "refs_from_placeholders",
     "server_map",
     "substitute_refs",

@@ -1,7 +1,8 @@
 """Server maps and payloads: where a client keeps its servers, and one shape for "a set of servers".
 
     >>> from mcp_orch.domain.clients import get_client
-    >>> from mcp_orch.domain.clients import build_payload, read_server_file, server_map
+    >>> from mcp_orch.domain.clients import build_payload, server_map
+    >>> from mcp_orch.domain.clients.payload import read_server_file
     >>> spec = get_client("cursor")
     >>> payload = build_payload(spec, {"time": {"command": "uvx", "args": ["mcp-server-time"]}})
     >>> server_map(spec, payload)                 # name -> native entry, from a payload or file
@@ -16,7 +17,6 @@ label for messages. ``diff`` and ``probe`` take server sets, whatever they came 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -40,13 +40,20 @@ class ServerSet(Protocol):
     def label(self) -> str: ...
 
 
-@dataclass
 class ServerMap:
     """A plain server set: a client config file or a payload read into name -> entry."""
 
-    client_id: str
-    servers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    label: str = ""
+    __slots__ = ("client_id", "label", "servers")
+
+    def __init__(
+        self, client_id: str, servers: dict[str, dict[str, Any]] | None = None, label: str = ""
+    ) -> None:
+        self.client_id = client_id
+        self.servers = dict(servers or {})
+        self.label = label
+
+    def __repr__(self) -> str:
+        return f"<ServerMap {self.label or self.client_id}: {len(self.servers)} server(s)>"
 
 
 def payload_servers(spec: ClientSpec, payload: dict[str, Any], label: str = "payload") -> ServerMap:

@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_orch.core.errors import NotFound
-from mcp_orch.domain.clients import ServerSet, get_client
+from mcp_orch.domain.clients import get_client
+from mcp_orch.domain.clients.payload import ServerSet
 from mcp_orch.services.probe.launch import Launch, is_disabled, launch_for
 from mcp_orch.services.probe.progress import progress_bar
 from mcp_orch.services.probe.report import ProbeReport, ServerProbe

@@ -13,12 +13,10 @@ is caught because the head remembers how long it was.
 
 from __future__ import annotations
 
-import getpass
 import io
 import json
 import os
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -46,6 +44,9 @@ def default_actor() -> str:
     actor = current_actor.get()
     if actor:
         return actor
+    import getpass  # stdlib; both only when an event is written (light commands stay fast)
+    import socket
+
     try:
         user = getpass.getuser()
     except Exception:

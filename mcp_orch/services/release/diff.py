@@ -19,7 +19,8 @@ from typing import Any
 
 from mcp_orch.core.markup import STYLE, safe_html
 from mcp_orch.core.text import mask
-from mcp_orch.domain.clients import ServerSet, all_env_fields, all_header_fields
+from mcp_orch.domain.clients import all_env_fields, all_header_fields
+from mcp_orch.domain.clients.payload import ServerSet
 
 # Fields whose values are masked: the neutral env/headers and every client's own names for them.
 _SECRET_GROUPS = frozenset({"env", "headers"} | all_env_fields() | all_header_fields())

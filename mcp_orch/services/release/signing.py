@@ -14,8 +14,6 @@ key. ``rotate()`` makes a new key and keeps the old public key, so old artifacts
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,8 @@ def key_id_of(public_key: Any) -> str:
     from cryptography.hazmat.primitives import serialization
 
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    import hashlib  # stdlib; loaded with the key code it belongs to
+
     return "ed25519:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
@@ -154,6 +154,8 @@ class Keyring:
     def sign(self, data: bytes) -> tuple[str, str]:
         """Sign bytes with the current key: (key id, base64 signature)."""
         key = self._load_private()
+        import base64  # stdlib, with the signing code
+
         return key_id_of(key.public_key()), base64.b64encode(key.sign(data)).decode()
 
     def signing_key_id(self) -> str:
@@ -176,6 +178,8 @@ class Keyring:
 
         public = self.public_key(key_id)
         try:
+            import base64  # stdlib, with the signing code
+
             public.verify(base64.b64decode(signature), data)
         except (InvalidSignature, ValueError):
             raise SignatureError(

@@ -17,10 +17,7 @@ request of a running server.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +47,8 @@ FILE_NAME = "tokens.json"
 
 def hash_token(token: str) -> str:
     """``sha256:<hex>`` of a token (what the store keeps)."""
+    import hashlib  # stdlib; the token helpers load theirs only when used
+
     return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -98,6 +97,8 @@ class TokenStore:
     def create(self, name: str) -> str:
         """Make a token called ``name`` and return it; it is never shown again."""
         check_id(name, "token name")
+        import secrets  # stdlib, only to make a token
+
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with locked(self.path):
             tokens = dict(self._load())
@@ -133,6 +134,8 @@ class TokenStore:
 
     def verify(self, token: str | None) -> str | None:
         """The name of the token, or ``None`` when it is unknown (or revoked)."""
+        import hmac  # stdlib, only to check a token
+
         if not token:
             return None
         digest = hash_token(token)
