@@ -23,12 +23,12 @@ from mcp_orch.domain.clients import (
     CLIENTS,
     ClientSpec,
     RemoteShape,
-    ServerMap,
     StdioShape,
     get_client,
 )
 from mcp_orch.domain.clients.detect import detect_client, find_config_files
 from mcp_orch.domain.clients.generate import entry_schemas
+from mcp_orch.domain.clients.payload import ServerMap
 from mcp_orch.services.probe import is_disabled, launch_for, probe_set
 from mcp_orch.services.validation import check_payload
 

@@ -81,8 +81,12 @@ def test_a_damaged_audit_head_is_store_corrupt_and_nothing_is_published(
     deployed.registry().find("fetch").add_to(deployed.profile("cursor"))
     code, doc = run(deployed, "publish-config", "-c", "cursor", "-m", "two")
     assert code == 1 and doc["error"] == "StoreCorrupt" and str(head_file) in doc["message"]
+    assert [a.changelog for a in deployed.profile("cursor").history()] == ["one"]
+    assert head_file.read_text(encoding="utf-8") == head  # left as it was
     code, message = text(deployed, "publish-config", "-c", "cursor", "-m", "two")
-    assert "internal error" not in message and "hint: restore the file" in message
+    assert code == 1 and "internal error" not in message and "hint: restore the file" in message
+    code, doc = run(deployed, "deploy-config", "-c", "cursor")
+    assert code == 1 and doc["error"] == "StoreCorrupt"
 
 
 def test_a_file_that_cannot_be_written_is_a_file_error(

@@ -1,6 +1,6 @@
 """Secret references and the literal-secret scanner.
 
-    >>> from mcp_orch.secrets import scan_value, scan_entry, is_reference
+    >>> from mcp_orch.domain.secrets import scan_value, scan_entry, is_reference
     >>> is_reference("${env:GITHUB_TOKEN}")
     True
     >>> scan_value("ghp_" + "a" * 36)[0].kind

@@ -1,6 +1,6 @@
 """Catalog server + params + env -> a neutral entry -> the client's native entry.
 
-    >>> from mcp_orch.transport import render_server
+    >>> from mcp_orch.domain.transport import render_server
     >>> rendered = render_server(server_doc, params={"allowed_directory": "/data"})
     >>> rendered.entry
     {'transport': 'stdio', 'command': 'npx', 'args': ['-y', '@modelcontextprotocol/server-filesystem', '/data'], 'env': {}}

@@ -13,14 +13,14 @@ Each server of each file becomes a test item per level, with ids like
 ``...::github::live`` with ``--mcp-probe``); findings about the whole file go to
 ``...::(config)::static``. A failure shows each failing rule's code, message, field and hint;
 warnings become pytest warnings. Rule selection and levels come from ``[tool.mcp-orch]`` of the
-nearest pyproject.toml (see :mod:`mcp_orch.validation.config`).
+nearest pyproject.toml (see :mod:`mcp_orch.services.validation.settings`).
 
 The fixture ``mcp_orch_workspace`` gives a test its own temporary :class:`~mcp_orch.Workspace`
 (and points ``MCP_ORCH_HOME`` / ``MCP_ORCH_CLIENT_ROOT`` at temporary folders), so tests never
 touch the real workspace or the real client config files.
 
 Registered through the ``pytest11`` entry point ``mcp_orch``; load it by hand with
-``-p mcp_orch.pytest_plugin``. Importing it is cheap: mcp-orch itself loads when items run.
+``-p mcp_orch.frontends.pytest_plugin``. Importing it is cheap: mcp-orch itself loads when items run.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """JSON with comments and trailing commas: a parser that keeps positions, and minimal text edits.
 
-    >>> from mcp_orch.clients.jsonc import loads, edit_map
+    >>> from mcp_orch.domain.clients.jsonc import loads, edit_map
     >>> text = '{\\n  // mine\\n  "servers": {"a": {"command": "x"}},\\n}\\n'
     >>> loads(text)
     {'servers': {'a': {'command': 'x'}}}

@@ -1,6 +1,6 @@
 """What a client is, as data: where its file lives, its dialect, and the shape of its entries.
 
-    >>> from mcp_orch.clients import get_client
+    >>> from mcp_orch.domain.clients import get_client
     >>> spec = get_client("cursor")
     >>> spec.servers_key, spec.dialect
     (('mcpServers',), 'json')

@@ -1,7 +1,7 @@
 """The client table: one :class:`ClientSpec` row per supported MCP client.
 
 Sources and the choices made where they disagree are in each row's ``source`` and ``limits``;
-``docs/reference/clients.md`` is generated from this table (``python -m mcp_orch.clients``).
+``docs/reference/clients.md`` is generated from this table (``python -m mcp_orch.domain.clients.generate``).
 Path tokens: ``~`` home, ``{AS}`` ~/Library/Application Support, ``{AD}`` %APPDATA%,
 ``{LAD}`` %LOCALAPPDATA%, ``{XC}`` $XDG_CONFIG_HOME or ~/.config, ``{VSU}`` the VS Code user
 folder, ``{SYS}`` the file-system root (system-wide files).

@@ -17,7 +17,7 @@ Every tool, resource and prompt is a thin wrapper over the library: the same cal
   file-system paths, so a model cannot be talked into writing elsewhere. ``import_servers``
   reads a path (or takes the documents inline) because that is what it is for.
 * Over HTTP, the bearer-token middleware (:class:`BearerAuth`) sets
-  :data:`mcp_orch.audit.current_actor` to the token's name for the request, and
+  :data:`mcp_orch.services.release.audit.current_actor` to the token's name for the request, and
   :func:`~.auth._actor_middleware` carries it into the worker thread that runs the tool, so audit
   events record who did what. Over stdio the actor is ``user@host``.
 

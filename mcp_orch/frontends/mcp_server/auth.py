@@ -54,7 +54,7 @@ class BearerAuth:
     """ASGI middleware: ``Authorization: Bearer <token>`` checked against the token store.
 
     No token or an unknown one gets 401. For a valid one, the token's name becomes the audit
-    actor for the request (:data:`mcp_orch.audit.current_actor`, and ``scope["state"]`` for
+    actor for the request (:data:`mcp_orch.services.release.audit.current_actor`, and ``scope["state"]`` for
     :func:`_actor_middleware`). The lifespan passes through untouched.
     """
 

@@ -1,7 +1,7 @@
 """ipywidgets front end: ``CatalogBrowser``, ``DraftEditor`` and ``HistoryView``.
 
     >>> import mcp_orch as mo
-    >>> from mcp_orch.widgets import CatalogBrowser, DraftEditor, HistoryView
+    >>> from mcp_orch.frontends.widgets import CatalogBrowser, DraftEditor, HistoryView
     >>> CatalogBrowser(mo.Registry(workspace=ws))        # search, inspect, add to a draft
     >>> DraftEditor(ws.profile("cursor").draft)          # edit, validate, publish, deploy
     >>> HistoryView(ws.profile("cursor"))                # history, audit, rollback
@@ -40,7 +40,7 @@ class _NeedsIpywidgets:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         name = type(self).__name__
         raise ImportError(
-            f"mcp_orch.widgets.{name} requires the ipywidgets Python package (version 8),\n"
+            f"mcp_orch.frontends.widgets.{name} requires the ipywidgets Python package (version 8),\n"
             "which may be installed with mcp-orch's notebook extra:\n"
             f"    {INSTALL_HINT}\n"
             "or on its own with\n"

@@ -1,6 +1,6 @@
 """``CatalogBrowser(registry)``: search the catalog, inspect a server, add it to a draft.
 
-    >>> from mcp_orch.widgets import CatalogBrowser
+    >>> from mcp_orch.frontends.widgets import CatalogBrowser
     >>> browser = CatalogBrowser(mo.Registry(workspace=ws))
     >>> browser                      # in a notebook: the widget
     >>> browser.search.value = "git" # what typing in the search box does

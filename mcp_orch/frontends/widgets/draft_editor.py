@@ -1,6 +1,6 @@
 """``DraftEditor(draft)``: edit a draft's servers, validate, publish, preview and deploy.
 
-    >>> from mcp_orch.widgets import DraftEditor
+    >>> from mcp_orch.frontends.widgets import DraftEditor
     >>> editor = DraftEditor(ws.profile("cursor").draft)
     >>> editor.rows["time"].form.field("timezone").value = "Europe/Paris"
     >>> editor.rows["time"].save_button.click()

@@ -1,6 +1,6 @@
 """``HistoryView(profile)``: a profile's artifacts and audit events, filtered, with rollback.
 
-    >>> from mcp_orch.widgets import HistoryView
+    >>> from mcp_orch.frontends.widgets import HistoryView
     >>> view = HistoryView(ws.profile("cursor"))
     >>> view.action.value = "deploy"; view.since.value = "7d"
     >>> view.artifacts.value = some_artifact_id; view.rollback_button.click()

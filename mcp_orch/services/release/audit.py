@@ -71,6 +71,12 @@ class AuditLog:
         self.path = self.root / "events.jsonl"
         self.head_path = self.root / "head.json"
 
+    def check_ready(self) -> None:
+        """Raise ``StoreCorrupt`` now when the log could not take an event: callers that write
+        something and then record it check first, so a damaged head stops them before they
+        write anything."""
+        self._head()
+
     def _head(self) -> dict[str, Any]:
         try:
             head: dict[str, Any] = json.loads(self.head_path.read_text())

@@ -1,7 +1,7 @@
 """What release services need from a workspace and a profile (structural types, no import up).
 
 The facade's :class:`~mcp_orch.facade.workspace.Workspace` and
-:class:`~mcp_orch.facade.workspace.Profile` provide these; so can anything else (a test double,
+:class:`~mcp_orch.facade.profile.Profile` provide these; so can anything else (a test double,
 a remote mirror) that has the same parts.
 """
 

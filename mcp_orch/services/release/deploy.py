@@ -150,6 +150,8 @@ def deploy_artifact(
             "deploy it through its own profile",
         )
     verify_artifact(artifact, ws.keys)
+    if not dry_run and record_event:
+        ws.audit.check_ready()  # a damaged log stops the deploy before the file is written
     target = target_path(profile, path, scope, project_dir)
     unset_note = ""
     try:

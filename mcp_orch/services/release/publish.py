@@ -32,6 +32,7 @@ def publish_payload(
     client, prof = profile.client.id, profile.id
     digest = sha256_id(canonical(payload))
     keys = ws.keys
+    ws.audit.check_ready()  # a damaged log stops the publish before anything is written
     if not keys.exists():
         keys.ensure()  # records the key's creation in the audit log
     with store.lock(client, prof):

@@ -1,6 +1,6 @@
 """Validation: client JSON Schemas plus named rules, producing a :class:`ValidationReport`.
 
->>> from mcp_orch.validation import check_payload
+>>> from mcp_orch.services.validation import check_payload
 >>> report = check_payload("cursor", {"mcpServers": {"x": {"command": "npx", "args": []}}})
 >>> report.ok
 True

@@ -1,6 +1,6 @@
 """Named validation rules. Each has a stable code, a severity, and a fix hint.
 
-    >>> from mcp_orch.validation import RULES
+    >>> from mcp_orch.services.validation import RULES
     >>> [r.code for r in RULES][:3]
     ['MCP001', 'MCP002', 'MCP003']
 

@@ -36,7 +36,7 @@ from mcp_orch.services.validation.rules import check_codes
 if TYPE_CHECKING:
     pass
 
-#: Levels in the order they build on each other. ``live`` is the probe (see mcp_orch.probes).
+#: Levels in the order they build on each other. ``live`` is the probe (see mcp_orch.services.probe).
 LEVELS: tuple[str, ...] = ("static", "environment", "live")
 DEFAULT_LEVELS: tuple[str, ...] = ("static", "environment")
 

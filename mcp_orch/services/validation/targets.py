@@ -208,7 +208,7 @@ def check_target(
     ignore: list[str] | None = None,
     levels: tuple[str, ...] = DEFAULT_LEVELS,
 ) -> ValidationReport:
-    """The static and/or environment findings of a target (the live level is :mod:`..probes`)."""
+    """The static and/or environment findings of a target (the live level is :mod:`mcp_orch.services.probe`)."""
     rule_lv = tuple(lv for lv in levels if lv != "live")
     pseudo = (PROBE_CODE, PROBE_RULE)
     rule_select = [k for k in select or [] if k not in pseudo]
@@ -228,7 +228,7 @@ def check_target(
 
 
 def probe_findings(probe_report: Any) -> list[Finding]:
-    """Failed probes of a :class:`~mcp_orch.probes.ProbeReport` as findings (code ``PROBE``)."""
+    """Failed probes of a :class:`~mcp_orch.services.probe.ProbeReport` as findings (code ``PROBE``)."""
     out = []
     for r in probe_report.results:
         if not r.ok:
