@@ -120,6 +120,7 @@ def test_a_new_rows_off_switch_skips_its_servers_in_a_probe(acme: ClientSpec) ->
         ("amp", {"disabled": True}, {}),
         ("roo-code", {"disabled": True}, {}),
         ("factory-droid", {"disabled": True}, {}),
+        ("crush", {"disabled": True}, {"disabled": False}),
         ("codex", {"enabled": False}, {"enabled": True}),
         ("goose", {"enabled": False}, {"enabled": True}),
         ("opencode", {"enabled": False}, {"enabled": True}),

@@ -413,7 +413,10 @@ CLIENTS: tuple[ClientSpec, ...] = (
         stdio=_STDIO_TYPED,
         remote=dict(_HTTP_SSE_TYPED),
         placeholder="$NAME",
-        source="charmbracelet/crush README.md",
+        # MCPConfig.Disabled `json:"disabled"` (charmbracelet/crush internal/config/config.go,
+        # commit 003f5dbff29d98e1463e09db415898be97aeab69)
+        off_switch=("disabled", True),
+        source="charmbracelet/crush README.md; internal/config/config.go (MCPConfig)",
     ),
     ClientSpec(
         id="amp",
