@@ -436,7 +436,7 @@ def test_validate_draft_and_files_with_select_and_ignore(cli: Cli, tmp_path: Pat
     cli.out("add-server", "filesystem", "-c", "cursor", "-p", "fs")
     proc = cli.run("validate-draft", "-c", "cursor", "-p", "fs", code=1)
     assert "FAILED" in proc.stdout and "MCP002" in proc.stdout
-    assert "--param allowed_directory=" in proc.stdout
+    assert "give the parameter allowed_directory a value" in proc.stdout
     failed = cli.json("validate-draft", "-c", "cursor", "-p", "fs", code=1)
     assert failed["ok"] is False
     assert [f["code"] for f in failed["errors"]] == ["MCP002"]

@@ -110,7 +110,7 @@ def _strings(entry: dict[str, Any]) -> Iterator[tuple[str, str]]:
     "required-input-missing",
     "error",
     "A required environment variable or header has no value",
-    "pass it: --env NAME=value (or env={'NAME': '${env:NAME}'} for a secret)",
+    "give the environment variable a value (a secret as the reference ${env:NAME})",
 )
 def _required(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     env = s.neutral.get("env") or {}
@@ -124,7 +124,7 @@ def _required(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     "unfilled-placeholder",
     "error",
     "A {placeholder} in an argument, URL or header was never filled",
-    "give it a value: --param NAME=value (params={'NAME': ...} in Python)",
+    "give the parameter a value when adding the server",
 )
 def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     for where, value in _strings(s.neutral):
@@ -133,7 +133,7 @@ def _placeholders(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str
                 s.name,
                 f"placeholder {{{name}}} is not filled",
                 where,
-                f"give it a value: --param {name}=VALUE (params={{'{name}': ...}} in Python)",
+                f"give the parameter {name} a value when adding the server",
             )
 
 
@@ -159,7 +159,10 @@ def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, s
             hint = f"write ${{env:{var}}} and export {var} instead"
             template = _header_template(s, key)
             if template:
-                hint = f"keep the form {template!r} and pass its variables as ${{env:NAME}} references, e.g. --param VAR='${{env:NAME}}'"
+                hint = (
+                    f"keep the form {template!r} and give its variables ${{env:NAME}} "
+                    "references as parameters"
+                )
             flagged.add(where)
             yield (
                 s.name,
@@ -207,7 +210,7 @@ def _name(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     "duplicate-server-name",
     "error",
     "Two servers whose names differ only in case (or repeat in a list)",
-    "rename one of them: --name NEW_NAME",
+    "rename one of them (the entry's name in the draft)",
     scope="config",
 )
 def _duplicates(ctx: Context) -> Iterator[tuple[str, str, str]]:
@@ -276,8 +279,8 @@ def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
                 s.name,
                 f"{spec.name} cannot run remote servers from its config file ({key} is ignored)",
                 key,
-                "bridge it: command npx, args [-y, mcp-remote, URL] (mcp-orch add-server "
-                "--transport remote does this for you)",
+                "bridge it: command npx, args [-y, mcp-remote, URL] (adding the server with the "
+                "remote transport does this for you)",
             )
 
 
