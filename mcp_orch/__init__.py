@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.version import __version__
+from mcp_orch.core import __version__
 
 if TYPE_CHECKING:
     from mcp_orch.core.errors import (

@@ -22,7 +22,7 @@ import pytest
 
 import mcp_orch.domain.clients as clients_mod
 from mcp_orch.core.errors import NotFound, UsageError
-from mcp_orch.core.schemas import client_schema_name, validator
+from mcp_orch.core.resources import client_schema_name, validator
 from mcp_orch.domain.clients import (
     ClientSpec,
     config_path,

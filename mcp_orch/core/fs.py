@@ -1,4 +1,4 @@
-"""Files: atomic writes, text and JSON reads, inter-process locks.
+"""Files: atomic writes, text and JSON reads, inter-process locks, the default workspace folder.
 
 >>> from mcp_orch.core.fs import atomic_write, locked, read_text_file
 >>> with locked(path):                       # a ``.lock`` file beside ``path``
@@ -15,6 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.errors import ParseError, StoreCorrupt
+
+#: The environment variable that names the default workspace folder.
+HOME_ENV = "MCP_ORCH_HOME"
+
+
+def default_path() -> Path:
+    """Where the default workspace lives: ``$MCP_ORCH_HOME``, else the platform's user data
+    folder (``~/.local/share/mcp-orch`` on Linux)."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # only when no folder is given
+
+    return Path(platformdirs.user_data_dir("mcp-orch", appauthor=False))
 
 
 def atomic_write(

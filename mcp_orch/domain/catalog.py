@@ -22,37 +22,33 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from mcp_orch.core.errors import InvalidConfig, ParseError
 from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
-from mcp_orch.core.resources import load_schema
-from mcp_orch.core.schemas import validator
+from mcp_orch.core.resources import load_schema, validator
 from mcp_orch.domain.clients import current_os, get_client, to_native
 from mcp_orch.domain.transport import render_server
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them at run time
     import polars as pl
 
+    class _Draft(Protocol):
+        """What :meth:`Server.add_to` needs of a profile's draft (the facade's Draft)."""
 
-class _Draft(Protocol):
-    """What :meth:`Server.add_to` needs of a profile's draft (the facade's Draft)."""
+        def add(
+            self,
+            server: Server,
+            *,
+            params: dict[str, Any] | None = ...,
+            env: dict[str, str] | None = ...,
+            name: str | None = ...,
+            headers: dict[str, str] | None = ...,
+            transport: str | None = ...,
+            replace: bool = ...,
+        ) -> Any: ...
 
-    def add(
-        self,
-        server: Server,
-        *,
-        params: dict[str, Any] | None = ...,
-        env: dict[str, str] | None = ...,
-        name: str | None = ...,
-        headers: dict[str, str] | None = ...,
-        transport: str | None = ...,
-        replace: bool = ...,
-    ) -> Any: ...
+    D = TypeVar("D", bound=_Draft, covariant=True)
 
-
-D = TypeVar("D", bound=_Draft, covariant=True)
-
-
-class _Profile(Protocol[D]):
-    @property
-    def draft(self) -> D: ...
+    class _Profile(Protocol[D]):
+        @property
+        def draft(self) -> D: ...
 
 
 META_KEY = "io.github.mcp-orch/catalog"

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import AlreadyExists, NotFound, ParseError, UsageError
-from mcp_orch.core.fs import read_json, read_text_file, write_json
-from mcp_orch.core.home import default_path
+from mcp_orch.core.fs import default_path, read_json, read_text_file, write_json
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
 from mcp_orch.domain.catalog import META_KEY, CatalogView, Server, iter_docs, validate_doc

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcp_orch.core.errors import UsageError
-from mcp_orch.core.home import HOME_ENV, default_path
+from mcp_orch.core.fs import HOME_ENV, default_path
 from mcp_orch.core.ids import check_id
 from mcp_orch.domain.clients import get_client
 from mcp_orch.facade.registry import Registry

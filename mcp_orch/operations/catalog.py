@@ -15,7 +15,7 @@ from mcp_orch.domain.clients import ClientSpec, config_path
 from mcp_orch.domain.clients import list_clients as all_clients
 from mcp_orch.facade.registry import Registry
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 
 
 class ClientsResult(Result):

@@ -10,7 +10,7 @@ from typing import Any
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.clients import get_client
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.validation.settings import (
     Settings,

@@ -17,7 +17,7 @@ from mcp_orch.facade.profile import Profile
 from mcp_orch.facade.registry import Registry
 from mcp_orch.facade.sync import ImportResult, SyncResult
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 from mcp_orch.services.validation import ValidationReport, check_payload
 
 

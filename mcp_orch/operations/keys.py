@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp_orch.core.errors import ParseError
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 
 
 @dataclass

@@ -11,7 +11,7 @@ from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.profile import History, Profile
 from mcp_orch.facade.serversets import diff
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.audit import AuditView
 from mcp_orch.services.release.diff import Diff

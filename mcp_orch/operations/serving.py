@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.clients import to_native
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.operations.result import Result
+from mcp_orch.operations import Result
 from mcp_orch.services.release.tokens import TokenStore
 
 if TYPE_CHECKING:

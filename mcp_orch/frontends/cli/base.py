@@ -16,7 +16,7 @@ from mcp_orch.frontends.render import CLI, as_error, error_document, error_lines
 
 if TYPE_CHECKING:
     from mcp_orch.facade.workspace import Workspace
-    from mcp_orch.operations.result import Result
+    from mcp_orch.operations import Result
 
 
 class Ctx:

@@ -53,7 +53,7 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
     sock = _listen(host, port)
     actual = sock.getsockname()[1]
 
-    from mcp_orch.core.schemas import skip_slow_uri_grammar
+    from mcp_orch.core.resources import skip_slow_uri_grammar
 
     skip_slow_uri_grammar()  # before the SDK imports jsonschema
     import uvicorn
@@ -80,7 +80,7 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
 
 
 def _version() -> str:
-    from mcp_orch.core.version import __version__
+    from mcp_orch.core import __version__
 
     return __version__
 
@@ -114,7 +114,7 @@ def serve_cmd(ctx: Ctx, use_http: bool, host: str, port: int) -> None:
         source = click_ctx.get_parameter_source(option)
         if source is not None and source.name == "COMMANDLINE":
             raise UsageError(f"--{option} needs --http", "add --http, or drop --" + option)
-    from mcp_orch.core.schemas import skip_slow_uri_grammar
+    from mcp_orch.core.resources import skip_slow_uri_grammar
 
     skip_slow_uri_grammar()  # before the SDK imports jsonschema
     from mcp_orch.frontends.mcp_server import build_server

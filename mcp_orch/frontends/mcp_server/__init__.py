@@ -46,7 +46,7 @@ light CLI commands) imports it.
 
 from mcp.server.mcpserver import MCPServer
 
-from mcp_orch.core.version import __version__
+from mcp_orch.core import __version__
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.frontends.mcp_server.auth import (
     ACTOR_STATE_KEY,

@@ -9,8 +9,8 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
+from mcp_orch.core import __version__
 from mcp_orch.core.errors import NotFound
-from mcp_orch.core.version import __version__
 from mcp_orch.domain.clients import client_root
 from mcp_orch.frontends.mcp_server.results import _guard_resource
 from mcp_orch.frontends.mcp_server.state import _State

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from mcp_orch.core import __version__
 from mcp_orch.core.errors import UsageError
-from mcp_orch.core.version import __version__
 from mcp_orch.domain.secrets import redact
 from mcp_orch.services.probe.launch import Launch
 from mcp_orch.services.probe.report import ServerProbe

@@ -21,8 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from mcp_orch.core.errors import UsageError
-from mcp_orch.core.resources import data_dir
-from mcp_orch.core.schemas import client_schema_name, validator
+from mcp_orch.core.resources import client_schema_name, data_dir, validator
 from mcp_orch.domain.clients import ClientSpec, all_servers_keys, all_url_fields, env_refs
 from mcp_orch.domain.secrets import is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
