@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from pydantic import PrivateAttr
@@ -21,6 +22,7 @@ from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.context import ProfileParts
 from mcp_orch.services.release.deploy import deploy_artifact
+from mcp_orch.services.release.store import Store
 from mcp_orch.services.release.verify import verify_artifact
 
 
@@ -83,3 +85,8 @@ class Artifact(ArtifactRecord):
             return head + html_table(["server", "entry"], rows)
 
         return safe_html(render, self)
+
+
+def artifact_store(root: Path) -> Store[Artifact]:
+    r"""The store under a workspace folder, loading its artifacts as fluent :class:`Artifact`\ s."""
+    return Store(root, model=Artifact)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import AlreadyExists, NotFound, ParseError, UsageError
-from mcp_orch.core.fs import default_path, read_json, read_text_file, write_json
+from mcp_orch.core.fs import default_path, json_files, read_json, read_text_file, write_json
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
 from mcp_orch.domain.catalog import META_KEY, CatalogView, Server, iter_docs, validate_doc
@@ -54,14 +54,12 @@ class Registry:
     def _load(self) -> dict[str, Server]:
         if self._servers is None:
             servers: dict[str, Server] = {}
-            for path in sorted(data_dir("catalog").glob("*.json")):
+            for path in json_files(data_dir("catalog")):
                 s = Server(read_json(path), "bundled")
                 servers[s.id] = s
-            user_dir = self._user_dir()
-            if user_dir.is_dir():
-                for path in sorted(user_dir.glob("*.json")):
-                    s = Server(read_json(path), "workspace")
-                    servers[s.id] = s
+            for path in json_files(self._user_dir()):
+                s = Server(read_json(path), "workspace")
+                servers[s.id] = s
             self._servers = servers
         return self._servers
 

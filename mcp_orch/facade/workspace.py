@@ -75,10 +75,9 @@ class Workspace:
     @cached_property
     def store(self) -> Store[Artifact]:
         # the store's records are pydantic models (~0.2 s to import): off the light path
-        from mcp_orch.facade.artifact import Artifact
-        from mcp_orch.services.release.store import Store  # (the same reason)
+        from mcp_orch.facade.artifact import artifact_store
 
-        return Store(self.path, model=Artifact)
+        return artifact_store(self.path)
 
     @cached_property
     def audit(self) -> AuditLog:

@@ -12,16 +12,17 @@ import sys
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from mcp_orch.core.errors import InvalidId, NotFound, UsageError
-from mcp_orch.domain.clients.layout import build_payload, server_map
 from mcp_orch.domain.clients.spec import (
     TRANSPORTS,
     ClientSpec,
     RemoteShape,
     StdioShape,
+    build_payload,
     env_refs,
     from_native,
     header_env_name,
     refs_from_placeholders,
+    server_map,
     substitute_refs,
     to_native,
     unwrap_remote,

@@ -19,7 +19,7 @@ from mcp_orch.core.fs import read_text_file
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.domain.clients import ClientSpec, config_path, list_clients
 from mcp_orch.domain.clients.dialects import read_config
-from mcp_orch.domain.clients.layout import server_map
+from mcp_orch.domain.clients.spec import server_map
 
 if TYPE_CHECKING:
     import polars as pl

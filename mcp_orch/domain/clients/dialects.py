@@ -15,8 +15,7 @@ from typing import Any
 
 from mcp_orch.core.errors import ParseError
 from mcp_orch.domain.clients import jsonc
-from mcp_orch.domain.clients.layout import server_map
-from mcp_orch.domain.clients.spec import ClientSpec
+from mcp_orch.domain.clients.spec import ClientSpec, server_map
 
 
 def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str, Any]:

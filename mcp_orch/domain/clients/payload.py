@@ -22,8 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from mcp_orch.core.fs import read_text_file
 from mcp_orch.domain.clients.dialects import read_config
-from mcp_orch.domain.clients.layout import server_map
-from mcp_orch.domain.clients.spec import ClientSpec
+from mcp_orch.domain.clients.spec import ClientSpec, server_map
 
 
 @runtime_checkable
