@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import KeyringError, NotFound, ParseError, SignatureError
 from mcp_orch.core.fs import atomic_write, locked
+
+if TYPE_CHECKING:
+    from mcp_orch.services.release.audit import AuditLog
 
 PASSPHRASE_ENV = "MCP_ORCH_KEY_PASSPHRASE"
 
@@ -40,7 +43,7 @@ def _file_name(key_id: str) -> str:
 class Keyring:
     """The signing keys of one workspace, plus the public keys it trusts."""
 
-    def __init__(self, path: Path, audit: Any = None) -> None:
+    def __init__(self, path: Path, audit: AuditLog | None = None) -> None:
         self.path = Path(path)
         self._private: Any = None
         self.audit = audit  # the workspace's AuditLog: key events are recorded there

@@ -17,7 +17,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from mcp_orch.core.errors import UsageError
@@ -27,6 +27,9 @@ from mcp_orch.domain.secrets import is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
 from mcp_orch.services.validation.report import Finding, Severity
 
+if TYPE_CHECKING:
+    from mcp_orch.domain.catalog import Server
+
 
 @dataclass
 class Subject:
@@ -35,7 +38,7 @@ class Subject:
     name: str
     native: dict[str, Any]
     neutral: dict[str, Any]
-    catalog: Any = None  # catalog.Server, when the entry came from the catalog
+    catalog: Server | None = None  # when the entry came from the catalog
     required_env: list[str] = field(default_factory=list)
     secret_inputs: set[str] = field(default_factory=set)
 
