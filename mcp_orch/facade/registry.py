@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +30,16 @@ class Registry:
     """The catalog: bundled servers plus the ones registered in the workspace
     (``$MCP_ORCH_HOME`` or the user data folder when no workspace is given)."""
 
-    def __init__(self, workspace: Workspace | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace | None = None, *, path: str | os.PathLike[str] | None = None
+    ) -> None:
+        """The catalog of ``workspace``; or, with ``path``, of the workspace folder there without
+        opening the workspace (browsing creates nothing; ``mcp-orch list-servers`` does this)."""
         self.workspace = workspace
-        self.path: Path = workspace.path if workspace is not None else default_path()
+        if workspace is not None:
+            self.path: Path = workspace.path
+        else:
+            self.path = Path(path).expanduser().absolute() if path is not None else default_path()
         self._audit: AuditLog | None = None
         self._servers: dict[str, Server] | None = None
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import ParseError, UsageError
 from mcp_orch.domain.catalog import CatalogView, Server
 from mcp_orch.domain.clients import ClientSpec, config_path
 from mcp_orch.domain.clients import list_clients as all_clients
 from mcp_orch.facade.registry import Registry
-from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
+
+if TYPE_CHECKING:
+    from mcp_orch.facade.workspace import Workspace
 
 
 class ClientsResult(Result):

@@ -15,6 +15,7 @@ from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.frontends.render import CLI, as_error, error_document, error_lines
 
 if TYPE_CHECKING:
+    from mcp_orch.facade.registry import Registry
     from mcp_orch.facade.workspace import Workspace
     from mcp_orch.operations import Result
 
@@ -35,6 +36,15 @@ class Ctx:
 
             self._ws = Workspace(self.workspace_path, client_root=self.client_root)
         return self._ws
+
+    def registry(self) -> Registry:
+        """The catalog of the workspace folder, without opening the workspace (browsing needs
+        only the catalog: the workspace machinery stays unloaded and nothing is created)."""
+        from mcp_orch.facade.registry import Registry
+
+        if self._ws is not None:
+            return self._ws.registry()
+        return Registry(path=self.workspace_path)
 
     def open_ws(self) -> Workspace:
         """The workspace (a callable for operations that open it only when needed)."""

@@ -87,7 +87,7 @@ def list_servers_cmd(
     from mcp_orch.operations import catalog
 
     result = catalog.list_servers(
-        ctx.ws.registry(), search=search, transport=transport, tag=tag, limit=limit, cursor=cursor
+        ctx.registry(), search=search, transport=transport, tag=tag, limit=limit, cursor=cursor
     )
     rows = [(s.id, s.title, ", ".join(s.transports), s.description) for s in result.page]
     more = f" of {result.total} (next: --cursor {result.next_cursor})" if result.next_cursor else ""
@@ -119,7 +119,7 @@ def describe_server_cmd(
     from mcp_orch.operations import catalog
 
     result = catalog.describe_server(
-        ctx.ws.registry(),
+        ctx.registry(),
         server_id,
         client=client,
         params=pairs(param, "--param"),
