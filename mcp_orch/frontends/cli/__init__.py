@@ -24,8 +24,26 @@ from mcp_orch.frontends.render import table
 
 __all__ = ["Ctx", "cli", "client_profile", "common", "main", "pairs", "table"]
 
-#: Commands that live in other modules (their imports, e.g. ``mcp``, stay off the fast path).
+#: Commands that live in modules of their own, loaded when they run: a command loads only its
+#: own definitions (``mcp-orch list-servers`` neither builds nor imports the others), and
+#: ``serve``/``check``/``probe`` keep ``mcp`` off the fast path.
 LAZY_COMMANDS = {
+    "add-server": "mcp_orch.frontends.cli.draft_commands:add_server_cmd",
+    "remove-server": "mcp_orch.frontends.cli.draft_commands:remove_server_cmd",
+    "show-draft": "mcp_orch.frontends.cli.draft_commands:show_draft_cmd",
+    "validate-draft": "mcp_orch.frontends.cli.draft_commands:validate_draft_cmd",
+    "publish-config": "mcp_orch.frontends.cli.release_commands:publish_config_cmd",
+    "deploy-config": "mcp_orch.frontends.cli.release_commands:deploy_config_cmd",
+    "get-config": "mcp_orch.frontends.cli.release_commands:get_config_cmd",
+    "diff-config": "mcp_orch.frontends.cli.release_commands:diff_config_cmd",
+    "drift": "mcp_orch.frontends.cli.release_commands:drift_cmd",
+    "rollback": "mcp_orch.frontends.cli.release_commands:rollback_cmd",
+    "restore": "mcp_orch.frontends.cli.release_commands:restore_cmd",
+    "config-history": "mcp_orch.frontends.cli.release_commands:config_history_cmd",
+    "audit-log": "mcp_orch.frontends.cli.release_commands:audit_log_cmd",
+    "verify": "mcp_orch.frontends.cli.release_commands:verify_cmd",
+    "init-configs": "mcp_orch.frontends.cli.release_commands:init_configs_cmd",
+    "keys": "mcp_orch.frontends.cli.key_commands:keys_group",
     "serve": "mcp_orch.frontends.cli.serve:serve_cmd",
     "token": "mcp_orch.frontends.cli.serve:token_group",
     "install-self": "mcp_orch.frontends.cli.serve:install_self_cmd",
@@ -33,9 +51,42 @@ LAZY_COMMANDS = {
     "probe": "mcp_orch.frontends.cli.check:probe_cmd",
 }
 
+#: The order ``--help`` lists the commands in (lazy ones included).
+ORDER = [
+    "list-clients",
+    "list-profiles",
+    "list-servers",
+    "describe-server",
+    "import-servers",
+    "detect",
+    "import",
+    "sync",
+    "add-server",
+    "remove-server",
+    "show-draft",
+    "validate-draft",
+    "publish-config",
+    "deploy-config",
+    "get-config",
+    "diff-config",
+    "drift",
+    "rollback",
+    "restore",
+    "config-history",
+    "audit-log",
+    "verify",
+    "keys",
+    "init-configs",
+    "serve",
+    "token",
+    "install-self",
+    "check",
+    "probe",
+]
+
 
 @click.group(
-    cls=type("Cli", (Group,), {"lazy": LAZY_COMMANDS}),
+    cls=type("Cli", (Group,), {"lazy": LAZY_COMMANDS, "order": ORDER}),
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="mcp-orch", prog_name="mcp-orch")

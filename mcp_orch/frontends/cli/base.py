@@ -128,6 +128,7 @@ class Group(click.Group):
     """Commands in the order they were defined; heavy ones imported only when used."""
 
     lazy: ClassVar[dict[str, str]] = {}
+    order: ClassVar[list[str]] = []
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         import importlib.util
@@ -137,7 +138,9 @@ class Group(click.Group):
             for name, target in self.lazy.items()
             if name not in self.commands and importlib.util.find_spec(target.split(":")[0])
         ]
-        return [*self.commands, *extra]
+        names = [*self.commands, *extra]
+        rank = {name: i for i, name in enumerate(self.order)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.commands and name in self.lazy:

@@ -1,0 +1,72 @@
+"""``mcp-orch keys``: init, rotate, export-public, trust, list. Loaded when it runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mcp_orch.frontends.cli.base import Ctx, Group, common
+from mcp_orch.frontends.render import table
+
+# ---- keys ----------------------------------------------------------------------------------
+
+
+@click.group("keys", cls=Group)
+def keys_group() -> None:
+    """Signing keys: init, rotate, export-public, trust, list."""
+
+
+@keys_group.command("init")
+@common
+def keys_init_cmd(ctx: Ctx) -> None:
+    """Create the workspace's signing key (if it has none)."""
+    from mcp_orch.operations import keys
+
+    result = keys.init_key(ctx.ws)
+    ctx.emit(
+        result, f"{'created' if result.created else 'already have'} signing key {result.key_id}"
+    )
+
+
+@keys_group.command("rotate")
+@common
+def keys_rotate_cmd(ctx: Ctx) -> None:
+    """Make a new signing key; old public keys stay so old artifacts still verify."""
+    from mcp_orch.operations import keys
+
+    result = keys.rotate_key(ctx.ws)
+    ctx.emit(result, f"rotated: {result.old or '(none)'} -> {result.key_id}")
+
+
+@keys_group.command("export-public")
+@click.option("--key-id", help="Which key (default: the current one).")
+@common
+def keys_export_cmd(ctx: Ctx, key_id: str | None) -> None:
+    """Print a public key (PEM) to share with teammates."""
+    from mcp_orch.operations import keys
+
+    result = keys.export_public(ctx.ws, key_id)
+    ctx.emit(result, result.pem.rstrip())
+
+
+@keys_group.command("trust")
+@click.argument("file", type=click.File("rb"))
+@common
+def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
+    """Trust a teammate's public key (PEM file, or - for stdin)."""
+    from mcp_orch.operations import keys
+
+    result = keys.trust_key(ctx.ws, file.read(), source=file.name)
+    ctx.emit(result, f"trusted {result.key_id}")
+
+
+@keys_group.command("list")
+@common
+def keys_list_cmd(ctx: Ctx) -> None:
+    """Own (current and retired) and trusted public keys."""
+    from mcp_orch.operations import keys
+
+    result = keys.list_keys(ctx.ws)
+    rows = [(r["key_id"], r["status"]) for r in result.keys]
+    ctx.emit(result, lambda: table(["key_id", "status"], rows))

@@ -1,0 +1,286 @@
+"""The release commands: publish, deploy, get, diff, drift, rollback, restore, history, audit,
+verify, sample configs. Loaded when one of them runs (``LAZY_COMMANDS``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from mcp_orch.core.ids import short_id
+from mcp_orch.frontends.cli.base import Ctx, client_profile, common
+from mcp_orch.frontends.render import table
+
+# ---- release -------------------------------------------------------------------------------
+
+
+@click.command("publish-config")
+@client_profile
+@click.option("--file", "file", type=click.Path(dir_okay=False), help="Publish this file as is.")
+@click.option("--changelog", "-m", default="", help="What changed and why.")
+@common
+def publish_config_cmd(
+    ctx: Ctx, client: str, profile: str, file: str | None, changelog: str
+) -> None:
+    """Validate, sign and store the draft (or a file) as the profile's latest artifact."""
+    from mcp_orch.operations import releases
+
+    result = releases.publish(ctx.ws, client, profile, changelog=changelog, file=file)
+    art = result.artifact
+    ctx.emit(
+        result,
+        lambda: (
+            f"published {art.artifact_id}\n  {art.client}/{art.profile}, "
+            f"{len(art.servers)} server(s), signed by {art.key_id}\n  changelog: {art.changelog}"
+        ),
+    )
+
+
+def deployment_text(dep: Any) -> str:
+    """What a deploy did (or, as a dry run, would do), as the deploy and rollback commands say."""
+    if dep.dry_run:
+        return (dep.diff_text or f"{dep.path}: no changes") + "\n(dry run: nothing written)"
+    verb = "deployed" if dep.changed else "already up to date:"
+    return (
+        f"{verb} {short_id(dep.artifact_id)} to {dep.path}\n  managed: {', '.join(dep.managed)}"
+        + (f"\n  backup: {dep.backup}" if dep.backup else "")
+        + (
+            f"\n  note: replaced hand edits to {', '.join(dep.overwritten)} "
+            "(the backup has them; `mcp-orch restore` puts them back)"
+            if dep.overwritten
+            else ""
+        )
+    )
+
+
+@click.command("deploy-config")
+@client_profile
+@click.option("--artifact-id", help="Deploy this artifact (default: latest).")
+@click.option(
+    "--path", type=click.Path(dir_okay=False), help="Write here instead of the client's file."
+)
+@click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True)
+@click.option(
+    "--project-dir", type=click.Path(file_okay=False), help="Project folder (--scope project)."
+)
+@click.option("--dry-run", is_flag=True, help="Show the diff against the real file; write nothing.")
+@click.option(
+    "--adopt", is_flag=True, help="Take over same-named entries mcp-orch does not manage."
+)
+@common
+def deploy_config_cmd(
+    ctx: Ctx,
+    client: str,
+    profile: str,
+    artifact_id: str | None,
+    path: str | None,
+    scope: str,
+    project_dir: str | None,
+    dry_run: bool,
+    adopt: bool,
+) -> None:
+    """Verify and deploy an artifact into the client's config file (backed up, atomic)."""
+    from mcp_orch.operations import releases
+
+    result = releases.deploy(
+        ctx.ws,
+        client,
+        profile,
+        artifact_id=artifact_id,
+        path=path,
+        scope=scope,
+        project_dir=project_dir,
+        dry_run=dry_run,
+        adopt=adopt,
+    )
+    ctx.emit(result, lambda: deployment_text(result.deployment))
+
+
+@click.command("get-config")
+@client_profile
+@click.option("--artifact-id", help="An artifact id (default: latest).")
+@common
+def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None) -> None:
+    """Show a published artifact (default: latest), verified."""
+    from mcp_orch.operations import releases
+
+    result = releases.get_config(ctx.ws, client, profile, artifact_id=artifact_id)
+    art = result.artifact
+    ctx.emit(
+        result,
+        lambda: (
+            f"artifact {art.artifact_id} (signature ok, key {art.key_id})\n"
+            f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
+            + json.dumps(art.payload, indent=2)
+        ),
+    )
+
+
+@click.command("diff-config")
+@client_profile
+@click.option("--path", type=click.Path(dir_okay=False), help="The client file to compare.")
+@click.option("--from", "from_id", help="Compare two artifacts: the older one ...")
+@click.option("--to", "to_id", help="... and the newer one (default: latest); alone: file vs it.")
+@common
+def diff_config_cmd(
+    ctx: Ctx, client: str, profile: str, path: str | None, from_id: str | None, to_id: str | None
+) -> None:
+    """Compare the client's file with latest (or two artifacts): up-to-date/outdated/diverged."""
+    from mcp_orch.operations import releases
+
+    result = releases.diff_config(
+        ctx.ws, client, profile, path=path, from_artifact=from_id, to_artifact=to_id
+    )
+    ctx.emit(result, lambda: str(result.diff))
+
+
+@click.command("drift")
+@client_profile
+@click.option("--path", type=click.Path(dir_okay=False), help="The deployed file (default: last).")
+@common
+def drift_cmd(ctx: Ctx, client: str, profile: str, path: str | None) -> None:
+    """Managed entries edited, removed or added by hand since the last deploy (exit 1 if any)."""
+    from mcp_orch.operations import releases
+
+    result = releases.drift(ctx.ws, client, profile, path=path)
+    ctx.emit(result, lambda: str(result.report))
+    sys.exit(0 if result.ok else 1)
+
+
+@click.command("rollback")
+@client_profile
+@click.option("--artifact-id", help="Roll back to this artifact (default: latest's parent).")
+@click.option("--deploy", "do_deploy", is_flag=True, help="Also deploy it.")
+@click.option("--path", type=click.Path(dir_okay=False), help="Deploy here (with --deploy).")
+@common
+def rollback_cmd(
+    ctx: Ctx, client: str, profile: str, artifact_id: str | None, do_deploy: bool, path: str | None
+) -> None:
+    """Point latest back at an earlier artifact (records a revert event)."""
+    from mcp_orch.operations import releases
+
+    result = releases.rollback(
+        ctx.ws, client, profile, artifact_id=artifact_id, deploy=do_deploy, path=path
+    )
+    art = result.artifact
+
+    def text() -> str:
+        head = f"latest is now {art.artifact_id} ({art.changelog or 'no changelog'})"
+        if result.deployment is None:
+            return head
+        return head + " and it is deployed\n" + deployment_text(result.deployment)
+
+    ctx.emit(result, text)
+
+
+@click.command("restore")
+@client_profile
+@click.option("--backup", help="The backup to restore (default: the newest).")
+@click.option("--list", "list_only", is_flag=True, help="List the backups.")
+@common
+def restore_cmd(ctx: Ctx, client: str, profile: str, backup: str | None, list_only: bool) -> None:
+    """Put a client file back as it was before a deploy."""
+    from mcp_orch.operations import releases
+
+    if list_only:
+        listed = releases.list_backups(ctx.ws, client, profile)
+        rows = [(b["taken"], b["source"], b["backup"]) for b in listed.backups]
+        ctx.emit(listed, lambda: table(["taken", "source", "backup"], rows, 100))
+        return
+    result = releases.restore(ctx.ws, client, profile, backup=backup)
+    chosen = result.restored
+    ctx.emit(result, f"restored {chosen['source']} from {chosen['backup']}")
+
+
+@click.command("config-history")
+@client_profile
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@common
+def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
+    """The artifacts of a profile, newest first."""
+    from mcp_orch.operations import releases
+
+    result = releases.config_history(ctx.ws, client, profile, limit=limit)
+    rows = [
+        (
+            a.short_id,
+            a.created[:19],
+            ("latest " if a.artifact_id == result.latest else "")
+            + ("deployed" if a.artifact_id == result.deployed else ""),
+            len(a.servers),
+            a.changelog,
+        )
+        for a in result.history
+    ]
+    ctx.emit(result, lambda: table(["artifact", "created", "refs", "servers", "changelog"], rows))
+
+
+@click.command("audit-log")
+@click.option("--since", help="7d, 30d, 12h or an ISO date.")
+@click.option("--action", help="publish, deploy, revert, restore, key, import, register, sync.")
+@click.option("--client", "-c", help="Only this client.")
+@click.option("--profile", "-p", help="Only this profile.")
+@click.option("--artifact-id", help="Only events about this artifact.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@common
+def audit_log_cmd(
+    ctx: Ctx,
+    since: str | None,
+    action: str | None,
+    client: str | None,
+    profile: str | None,
+    artifact_id: str | None,
+    limit: int,
+) -> None:
+    """The audit trail, newest first."""
+    from mcp_orch.operations import releases
+
+    result = releases.audit_log(
+        ctx.ws,
+        since=since,
+        action=action,
+        client=client,
+        profile=profile,
+        artifact_id=artifact_id,
+        limit=limit,
+    )
+    rows = [
+        (
+            e["seq"],
+            e["time"][:19],
+            e["action"],
+            f"{e['client']}/{e['profile']}".strip("/"),
+            short_id(e.get("artifact_id")),
+            e.get("actor"),
+            e.get("changelog"),
+        )
+        for e in result.events
+    ]
+    ctx.emit(
+        result,
+        lambda: table(["seq", "time", "action", "profile", "artifact", "actor", "changelog"], rows),
+    )
+
+
+@click.command("verify")
+@common
+def verify_cmd(ctx: Ctx) -> None:
+    """Check every stored artifact, signature and ref, and the audit chain (exit 1 on problems)."""
+    from mcp_orch.operations import releases
+
+    result = releases.verify(ctx.ws)
+    ctx.emit(result, lambda: str(result.report))
+    sys.exit(0 if result.ok else 1)
+
+
+@click.command("init-configs")
+@common
+def init_configs_cmd(ctx: Ctx) -> None:
+    """Publish signed sample configs (time + fetch + memory) for a first look. Deploys nothing."""
+    from mcp_orch.operations import releases
+
+    result = releases.init_configs(ctx.ws)
+    rows = [(a.client, a.profile, a.short_id, sorted(a.servers)) for a in result.published]
+    ctx.emit(result, lambda: table(["client", "profile", "artifact", "servers"], rows))
