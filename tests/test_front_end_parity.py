@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from mcp import Client
 
 import mcp_orch as mo
-from mcp_orch.frontends.cli import cli
+from mcp_orch.frontends.cli import ORDER, cli
 from mcp_orch.frontends.mcp_server import TOOLS, build_server
 
 REMOTE = {
@@ -297,6 +297,8 @@ def test_every_mcp_tool_and_every_cli_command_is_covered() -> None:
     assert {c[2] for c in CASES} == set(TOOLS)
     shared = {c[1][0] for c in CASES}
     assert set(cli.list_commands(None)) == shared | CLI_ONLY  # type: ignore[arg-type]
+    # --help lists lazily loaded commands by ORDER: every command has its place there
+    assert cli.list_commands(None) == ORDER  # type: ignore[arg-type]
 
 
 # ---- the behaviours that had drifted between the front ends ---------------------------------
