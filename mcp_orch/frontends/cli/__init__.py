@@ -22,7 +22,17 @@ from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common, pair
 from mcp_orch.frontends.cli.commands import COMMANDS
 from mcp_orch.frontends.render import table
 
-__all__ = ["LAZY_COMMANDS", "ORDER", "Ctx", "cli", "client_profile", "common", "main", "pairs", "table"]
+__all__ = [
+    "LAZY_COMMANDS",
+    "ORDER",
+    "Ctx",
+    "cli",
+    "client_profile",
+    "common",
+    "main",
+    "pairs",
+    "table",
+]
 
 #: Commands that live in modules of their own, loaded when they run: a command loads only its
 #: own definitions (``mcp-orch list-servers`` neither builds nor imports the others), and
