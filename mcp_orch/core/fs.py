@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcp_orch.core.errors import ParseError, StoreCorrupt
+from mcp_orch.core.errors import FileError, ParseError, StoreCorrupt
 
 #: The environment variable that names the default workspace folder.
 HOME_ENV = "MCP_ORCH_HOME"
@@ -128,3 +128,56 @@ def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock", timeout=timeout):
         yield
+
+
+#: The largest file mcp-orch reads as a document (a config file, an import, a record): 16 MiB.
+MAX_READ_BYTES = 16 * 1024 * 1024
+
+
+def read_limited(path: Path, *, max_bytes: int = MAX_READ_BYTES, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; ``FileError`` otherwise.
+
+    Opens without following into devices, FIFOs or folders (``O_NONBLOCK`` so a FIFO cannot
+    hang the reader), checks the type and size on the open descriptor, and reads at most one
+    byte past the cap. Error messages name the path, never the content.
+    """
+    import stat  # stdlib
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise FileError.from_os_error(exc) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise FileError(
+                f"{path} is {kind}, so it cannot be read as a {what}",
+                "give the path of a regular file",
+                path=str(path),
+            )
+        if st.st_size > max_bytes:
+            raise FileError(
+                f"{path} is {st.st_size:,} bytes; a {what} may have at most {max_bytes:,}",
+                "give a smaller file",
+                path=str(path),
+            )
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:  # grew while being read
+                raise FileError(
+                    f"{path} has more than {max_bytes:,} bytes; a {what} may have at most that",
+                    "give a smaller file",
+                    path=str(path),
+                )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
