@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mcp_orch.core.errors import (
         AlreadyExists,
         ConflictError,
+        FileChanged,
         FileError,
         IntegrityError,
         InternalError,
@@ -62,6 +63,7 @@ _LAZY = {
     "CatalogView": "domain.catalog",
     "ClientSpec": "domain.clients",
     "ConflictError": "core.errors",
+    "FileChanged": "core.errors",
     "FileError": "core.errors",
     "InternalError": "core.errors",
     "StoreCorrupt": "core.errors",

@@ -219,7 +219,8 @@ def test_workspace_verify_reports_broken_audit(log: AuditLog, tmp_path: Path) ->
     import mcp_orch as mo
 
     ws = mo.Workspace(tmp_path / "ws2")
-    _fill(ws.audit, 3)
+    for i in range(3):  # events that claim no artifact (publish events must have theirs)
+        ws.audit.append("import", client="cursor", profile="default", changelog=f"import {i}")
     assert ws.verify()["ok"]
     assert ws.verify()["events"] == 3
     _write_lines(ws.audit, _lines(ws.audit)[:-1])

@@ -17,6 +17,7 @@ server returns them as a tool error; notebooks show them. ``to_dict()`` is the s
     ├── ParseError                 a client config file or document that does not parse (exit 1)
     ├── FileError                  a file or folder that cannot be read or written (exit 1)
     ├── ConflictError              deploy would overwrite an entry mcp-orch does not manage (exit 1)
+    │   └── FileChanged            another program saved the file while mcp-orch was writing it
     ├── IntegrityError             a stored object or the audit chain does not match its digest (exit 1)
     │   ├── SignatureError         a signature does not verify, or its key is not trusted
     │   └── StoreCorrupt           a workspace file (draft, record, ref, audit head) is damaged
@@ -32,6 +33,7 @@ from typing import Any
 __all__ = [
     "AlreadyExists",
     "ConflictError",
+    "FileChanged",
     "FileError",
     "IntegrityError",
     "InternalError",
@@ -164,6 +166,11 @@ class FileError(MCPOrchError):
 
 class ConflictError(MCPOrchError):
     """A write would replace an entry that mcp-orch does not manage."""
+
+
+class FileChanged(ConflictError):
+    """Another program changed a file between mcp-orch's read and its write; nothing was
+    written (deploy retries on its own before giving up)."""
 
 
 class IntegrityError(MCPOrchError):

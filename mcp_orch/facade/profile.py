@@ -23,10 +23,12 @@ from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.draft import Draft
 from mcp_orch.facade.sync import ImportResult, SyncResult, import_client, sync_profile
 from mcp_orch.services.release.artifact import Deployment
+from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.backups import backups, restore
 from mcp_orch.services.release.deploy import target_path
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport, drift, file_diff
+from mcp_orch.services.release.journal import Plan, changing, run
 from mcp_orch.services.release.publish import publish_payload
 from mcp_orch.services.validation import check_payload
 
@@ -150,8 +152,10 @@ class Profile:
         self, artifact_id: str | None = None, *, deploy: bool = False, path: str | None = None
     ) -> Artifact:
         """Point ``latest`` back at the parent (or the given artifact); deploy it if asked."""
-        store = self.workspace.store
-        with store.lock(self.client.id, self.id):
+        ws = self.workspace
+        store = ws.store
+        ws.audit.check_ready()
+        with changing(ws), store.lock(self.client.id, self.id):
             current = self.latest()
             if current is None:
                 raise NotFound(f"{self.ref} has nothing published", "publish the draft first")
@@ -165,15 +169,18 @@ class Profile:
             else:
                 target = self.artifact(artifact_id)
             target.verify()
-            store.set_ref(self.client.id, self.id, "latest", target.artifact_id)
-            self.workspace.audit.append(
+            plan = Plan("revert", self.client.id, self.id)
+            plan.set_ref(self.client.id, self.id, "latest", target.artifact_id)
+            plan.event(
                 "revert",
                 client=self.client.id,
                 profile=self.id,
                 artifact_id=target.artifact_id,
                 changelog=f"rollback from {current.short_id} to {target.short_id}",
+                actor=default_actor(),
                 details={"from": current.artifact_id},
             )
+            run(ws, plan)
         if deploy:
             target.deploy(path=path)
         return target

@@ -168,4 +168,4 @@ class Workspace:
         # verification loads every record (pydantic): off the light path
         from mcp_orch.services.release.verify import verify_store
 
-        return verify_store(self.store, self.audit, self.keys)
+        return verify_store(self.store, self.audit, self.keys, self)

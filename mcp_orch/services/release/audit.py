@@ -18,7 +18,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -84,7 +84,14 @@ class AuditLog:
             return {"seq": 0, "hash": GENESIS, "size": 0}
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise StoreCorrupt(f"{self.head_path} is damaged and cannot be read ({exc})") from None
-        if not isinstance(head, dict) or not {"seq", "hash", "size"} <= set(head):
+        if (
+            not isinstance(head, dict)
+            or not isinstance(head.get("seq"), int)
+            or not isinstance(head.get("size"), int)
+            or not isinstance(head.get("hash"), str)
+            or head["seq"] < 0
+            or head["size"] < 0
+        ):
             raise StoreCorrupt(f"{self.head_path} is damaged: it is not an audit head")
         return head
 
@@ -101,8 +108,17 @@ class AuditLog:
             tail = fh.read()
         for line in tail.splitlines():
             if line.strip():
-                event = json.loads(line)
-                if event.get("prev") != head["hash"] or _event_hash(event) != event.get("hash"):
+                try:
+                    event = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    raise IntegrityError(
+                        "the audit log's last event is damaged", "verify the workspace"
+                    ) from None
+                if (
+                    not isinstance(event, dict)
+                    or event.get("prev") != head["hash"]
+                    or _event_hash(event) != event.get("hash")
+                ):
                     raise IntegrityError(
                         "the audit log's last events do not chain",
                         "verify the workspace to see where",
@@ -163,13 +179,34 @@ class AuditLog:
                 if line.strip():
                     yield json.loads(line)
 
-    def verify(self) -> int:
-        """Check the whole chain; return the number of events, or raise ``IntegrityError``."""
+    def verify(self, visit: Callable[[dict[str, Any]], None] | None = None) -> int:
+        """Check the whole chain; return the number of events, or raise ``IntegrityError``.
+        ``visit`` is called with each event in order (``verify_store`` replays them)."""
         prev, seq, count = GENESIS, 0, 0
         head = self._head()
         at_head = GENESIS if head["seq"] == 0 else None  # the hash of event number head.seq
+        at_size = 0 if head["seq"] == 0 else None  # the byte offset after event head.seq
+        offset = 0
+        if not self.path.exists():
+            lines: Any = iter(())
+        else:
+            lines = open(self.path, "rb")  # noqa: SIM115 - closed below
         try:
-            for lineno, event in enumerate(self.events(), 1):
+            for lineno, raw in enumerate(lines, 1):
+                offset += len(raw)
+                if not raw.strip():
+                    continue
+                try:
+                    event = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise IntegrityError(
+                        f"audit event {lineno} is damaged: {exc}", "restore audit/ from a backup"
+                    ) from None
+                if not isinstance(event, dict):
+                    raise IntegrityError(
+                        f"audit event {lineno} is damaged: not an event",
+                        "restore audit/ from a backup",
+                    )
                 if event.get("prev") != prev:
                     raise IntegrityError(
                         f"audit event {lineno} does not follow the one before it "
@@ -188,9 +225,12 @@ class AuditLog:
                     )
                 prev, seq, count = event["hash"], event["seq"], count + 1
                 if seq == head["seq"]:
-                    at_head = prev
-        except json.JSONDecodeError as exc:
-            raise IntegrityError(f"the audit log has a damaged line: {exc}", "restore it") from None
+                    at_head, at_size = prev, offset
+                if visit is not None:
+                    visit(event)
+        finally:
+            if hasattr(lines, "close"):
+                lines.close()
         if count and not self.head_path.exists():
             raise IntegrityError(
                 "the audit log's head record (audit/head.json) is missing, so truncation "
@@ -203,6 +243,12 @@ class AuditLog:
                 f"the audit log ends at event {seq} but {head['seq']} were recorded "
                 "(truncated or replaced)",
                 "restore audit/events.jsonl from a backup",
+            )
+        if at_size != head["size"]:
+            raise IntegrityError(
+                f"the audit head (audit/head.json) records {head['size']} bytes up to event "
+                f"{head['seq']}, but the log has {at_size}: the head or the log was changed",
+                "restore audit/ from a backup; until then every change is refused",
             )
         return count
 

@@ -13,21 +13,28 @@ from typing import Any
 
 from mcp_orch.core.clock import now_utc
 from mcp_orch.core.errors import NotFound
-from mcp_orch.core.fs import atomic_write
+from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.context import ProfileParts
-from mcp_orch.services.release.records import load_records, save_records
+from mcp_orch.services.release.journal import Plan, changing, digest_of, run, target_lock
+from mcp_orch.services.release.records import dump_records, load_records, records_path
 
 
-def take_backup(profile: ProfileParts, target: Path, record: dict[str, Any] | None = None) -> Path:
-    """Copy ``target`` to the workspace, with the deployment record that described it."""
+def plan_backup(
+    plan: Plan,
+    profile: ProfileParts,
+    target: Path,
+    digest: str,
+    record: dict[str, Any] | None = None,
+) -> Path:
+    """Add to ``plan`` a copy of ``target`` (whose bytes hash to ``digest``) into the
+    workspace, with the deployment record that described it; returns the backup's path."""
     folder = profile.workspace.path / "backups" / profile.client.id / profile.id
     stamp = now_utc().strftime("%Y%m%dT%H%M%S%fZ")
     dest = folder / f"{stamp}-{target.name}"
-    atomic_write(dest, target.read_bytes(), mode=0o600)
-    meta = {"source": str(target), "record": record or {}}
-    atomic_write(
-        folder / f"{stamp}-{target.name}.source", json.dumps(meta), mode=0o600, fsync=False
-    )
+    plan.copy(target, dest, digest=digest, mode=0o600)
+    meta = {"source": str(target), "record": record or {}, "digest": digest}
+    plan.write(folder / f"{stamp}-{target.name}.source", json.dumps(meta), before=None, mode=0o600)
     return dest
 
 
@@ -58,44 +65,68 @@ def backups(profile: ProfileParts) -> list[dict[str, str]]:
 
 def restore(profile: ProfileParts, backup: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """Write a backup (default: the newest) back to the file it came from, and make the
-    deployment record match it again (so the next deploy knows which entries it manages)."""
-    items = backups(profile)
-    if not items:
-        raise NotFound(f"no backups for {profile.ref}", "backups are taken before each deploy")
-    chosen = items[0]
-    if backup is not None:
-        chosen = next(
-            (b for b in items if str(backup) in (b["backup"], Path(b["backup"]).name, b["taken"])),
-            {},
-        )
-        if not chosen:
-            raise NotFound(
-                f"no backup {backup}",
-                "choose one of the listed backups: "
-                + (", ".join(b["taken"] for b in items[:5]) or "(none)"),
-                inputs=("backup",),
+    deployment record match it again (so the next deploy knows which entries it manages).
+    One journaled transaction: the current file is backed up first, then replaced (only if
+    nobody saved it meanwhile), the record, ``deployed`` and the audit event follow."""
+    ws = profile.workspace
+    ws.audit.check_ready()
+    with changing(ws):
+        items = backups(profile)
+        if not items:
+            raise NotFound(f"no backups for {profile.ref}", "backups are taken before each deploy")
+        chosen = items[0]
+        if backup is not None:
+            chosen = next(
+                (
+                    b
+                    for b in items
+                    if str(backup) in (b["backup"], Path(b["backup"]).name, b["taken"])
+                ),
+                {},
             )
-    source = Path(chosen["source"])
-    data = Path(chosen["backup"]).read_bytes()
-    saved = _read_meta(Path(chosen["backup"] + ".source")).get("record") or {}
-    records = load_records(profile)
-    current = records["targets"].get(str(source), {})
-    if source.exists() and source.read_bytes() != data:
-        take_backup(profile, source, current)  # restoring is itself undoable
-    atomic_write(source, data)
-    if saved:
-        records["targets"][str(source)] = saved
-    else:  # the file predates any deploy: the entries of that deploy are no longer managed
-        records["targets"].pop(str(source), None)
-    save_records(profile, records)
-    store = profile.workspace.store
-    with store.lock(profile.client.id, profile.id):
-        # `deployed` names the release the restored file came from (none if it predates them)
-        store.set_ref(profile.client.id, profile.id, "deployed", saved.get("artifact_id"))
-    profile.workspace.audit.append(
-        "restore",
-        client=profile.client.id,
-        profile=profile.id,
-        details={"path": str(source), "backup": chosen["backup"]},
-    )
+            if not chosen:
+                raise NotFound(
+                    f"no backup {backup}",
+                    "choose one of the listed backups: "
+                    + (", ".join(b["taken"] for b in items[:5]) or "(none)"),
+                    inputs=("backup",),
+                )
+        source = Path(chosen["source"])
+        data = Path(chosen["backup"]).read_bytes()
+        saved = _read_meta(Path(chosen["backup"] + ".source")).get("record") or {}
+        deployed = saved.get("artifact_id")
+        with target_lock(source):
+            before = digest_of(source)
+            records = load_records(profile)
+            current = records["targets"].get(str(source), {})
+            plan = Plan("restore", profile.client.id, profile.id)
+            taken = None
+            if before is not None and before != sha256_id(data):
+                taken = plan_backup(plan, profile, source, before, current)  # undoable
+            file_digest = plan.write(source, data, before=before)
+            if saved:
+                records["targets"][str(source)] = saved
+            else:  # the file predates any deploy: that deploy's entries are no longer managed
+                records["targets"].pop(str(source), None)
+            rpath = records_path(profile)
+            plan.write(rpath, dump_records(records), before=digest_of(rpath))
+            # `deployed` names the release the restored file came from (none if it predates one)
+            plan.set_ref(profile.client.id, profile.id, "deployed", deployed)
+            plan.event(
+                "restore",
+                client=profile.client.id,
+                profile=profile.id,
+                artifact_id=deployed,
+                actor=default_actor(),
+                details={
+                    "path": str(source),
+                    "backup": chosen["backup"],
+                    "deployed": deployed,
+                    "file_digest": file_digest,
+                    "backup_taken": str(taken) if taken else None,
+                    "backup_digest": before if taken else None,
+                    "record_digest": sha256_id(canonical(saved)) if saved else None,
+                },
+            )
+            run(ws, plan)
     return chosen

@@ -13,21 +13,25 @@ is refused and left untouched. The previous file is copied to ``backups/`` first
 from __future__ import annotations
 
 import difflib
+import io
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.clock import iso, now_utc
-from mcp_orch.core.errors import ConflictError, MissingSecret, UsageError
-from mcp_orch.core.fs import atomic_write, locked, read_text_file
+from mcp_orch.core.errors import ConflictError, FileChanged, FileError, MissingSecret, UsageError
+from mcp_orch.core.fs import read_limited, read_text_file
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.core.text import mask
 from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, server_map, substitute_refs
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
-from mcp_orch.services.release.backups import take_backup
+from mcp_orch.services.release.audit import default_actor
+from mcp_orch.services.release.backups import plan_backup
 from mcp_orch.services.release.context import ProfileParts
-from mcp_orch.services.release.records import load_records, save_records
+from mcp_orch.services.release.journal import Plan, changing, digest_of, run, target_lock
+from mcp_orch.services.release.records import dump_records, load_records, records_path
 from mcp_orch.services.release.verify import verify_artifact
 
 
@@ -129,6 +133,40 @@ def _mask_text(text: str, secrets: list[str]) -> str:
     return text
 
 
+def _read_target(target: Path) -> tuple[str, str | None]:
+    """The client file's text and the digest of its bytes, from one read (so the digest
+    checked just before the rename is the one of the text that was merged)."""
+    try:
+        raw = read_limited(target, what="client config file")
+    except FileNotFoundError:
+        return "", None
+    try:
+        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
+    except UnicodeDecodeError:
+        text = read_text_file(target)  # raises the typed error naming the file
+    return text, sha256_id(raw)
+
+
+def _check_writable(target: Path, force: bool) -> None:
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not force and not mode & 0o222:
+        raise FileError(
+            f"{target} is read-only (mode {stat.S_IMODE(mode):o}), so mcp-orch leaves it as it "
+            "is; nothing was written",
+            "make it writable (chmod u+w) if you want mcp-orch to manage it, or deploy with "
+            "force to replace it anyway (its mode is kept)",
+            path=str(target),
+            inputs=("force",),
+        )
+
+
+#: How often deploy merges again when another program saves the file during the write.
+ATTEMPTS = 3
+
+
 def deploy_artifact(
     profile: ProfileParts,
     artifact: ArtifactRecord,
@@ -138,7 +176,7 @@ def deploy_artifact(
     adopt: bool = False,
     scope: str = "user",
     project_dir: str | os.PathLike[str] | None = None,
-    record_event: bool = True,
+    force: bool = False,
 ) -> Deployment:
     """Deploy ``artifact`` for ``profile`` (see the module docstring)."""
     ws = profile.workspace
@@ -150,7 +188,7 @@ def deploy_artifact(
             "deploy it through its own profile",
         )
     verify_artifact(artifact, ws.keys)
-    if not dry_run and record_event:
+    if not dry_run:
         ws.audit.check_ready()  # a damaged log stops the deploy before the file is written
     target = target_path(profile, path, scope, project_dir)
     unset_note = ""
@@ -168,9 +206,41 @@ def deploy_artifact(
         unset_note = (
             f"\n# note: {exc.message.replace('; nothing was written', '')}: deploy would stop\n"
         )
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _deploy_once(
+                profile,
+                artifact,
+                target,
+                rendered,
+                secrets,
+                unset_note,
+                dry_run=dry_run,
+                adopt=adopt,
+                force=force,
+            )
+        except FileChanged:
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
-    with locked(ws.path / "locks" / ("deploy-" + sha256_id(str(target).encode())[7:23])):
-        text = read_text_file(target, missing_ok=True)
+
+def _deploy_once(
+    profile: ProfileParts,
+    artifact: ArtifactRecord,
+    target: Path,
+    rendered: dict[str, dict[str, Any]],
+    secrets: list[str],
+    unset_note: str,
+    *,
+    dry_run: bool,
+    adopt: bool,
+    force: bool,
+) -> Deployment:
+    ws = profile.workspace
+    spec = profile.client
+    with changing(ws), target_lock(target):
+        text, before = _read_target(target)
         current = server_map(spec, read_config(spec, text, str(target)))
         records = load_records(profile)
         previous = records["targets"].get(str(target), {})
@@ -237,29 +307,37 @@ def deploy_artifact(
         )
         if dry_run:
             return deployment
+        write = new_text != text or before is None
+        if write:
+            _check_writable(target, force)
+        plan = Plan("deploy", spec.id, profile.id)
         backup = None
-        if target.exists() and new_text != text:
-            backup = take_backup(profile, target, previous)
-        if new_text != text or not target.exists():
-            atomic_write(target, new_text)
+        if before is not None and new_text != text:
+            backup = plan_backup(plan, profile, target, before, previous)
+        file_digest = plan.write(target, new_text, before=before) if write else before
         deployment.backup = str(backup) if backup else previous.get("backup")
-        records["targets"][str(target)] = deployment.model_dump(exclude={"diff_text"})
+        entry = deployment.model_dump(exclude={"diff_text"})
+        records["targets"][str(target)] = entry
         records["last"] = str(target)
-        save_records(profile, records)
-        with ws.store.lock(spec.id, profile.id):
-            ws.store.set_ref(spec.id, profile.id, "deployed", artifact.artifact_id)
-        if record_event:
-            ws.audit.append(
-                "deploy",
-                client=spec.id,
-                profile=profile.id,
-                artifact_id=artifact.artifact_id,
-                changelog=artifact.changelog,
-                details={
-                    "path": str(target),
-                    "backup": deployment.backup,
-                    "changed": deployment.changed,
-                    "overwritten": overwritten,
-                },
-            )
+        rpath = records_path(profile)
+        plan.write(rpath, dump_records(records), before=digest_of(rpath))
+        plan.set_ref(spec.id, profile.id, "deployed", artifact.artifact_id)
+        plan.event(
+            "deploy",
+            client=spec.id,
+            profile=profile.id,
+            artifact_id=artifact.artifact_id,
+            changelog=artifact.changelog,
+            actor=default_actor(),
+            details={
+                "path": str(target),
+                "backup": deployment.backup,
+                "changed": deployment.changed,
+                "overwritten": overwritten,
+                "file_digest": file_digest,
+                "backup_digest": before if backup else None,
+                "record_digest": sha256_id(canonical(entry)),
+            },
+        )
+        run(ws, plan)
     return deployment

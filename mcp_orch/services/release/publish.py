@@ -3,9 +3,11 @@
     >>> artifact = profile.draft.validate().publish(changelog="add github")
     >>> ws.publish_file("cursor", "default", "mcp.json", changelog="from file")
 
-Under the profile lock: read ``latest`` (the parent), build and sign the envelope, write the
-object, append it to the profile's index, move ``latest``, append the audit event. Publishing a
-payload identical to ``latest`` returns that artifact and records nothing.
+Under the workspace's release lock: read ``latest`` (the parent), build and sign the envelope,
+then one journaled transaction (:mod:`.journal`) writes the object, appends it to the profile's
+index, moves ``latest`` and appends the audit event; a crash in between is finished by the next
+change or ``verify``. Publishing a payload identical to ``latest`` returns that artifact and
+records nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.artifact import ArtifactRecord
+from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.context import ProfileParts
+from mcp_orch.services.release.journal import Plan, changing, run
 
 
 def publish_payload(
@@ -24,7 +28,6 @@ def publish_payload(
     *,
     changelog: str = "",
     actor: str | None = None,
-    fsync: bool = True,
     details: dict[str, Any] | None = None,
 ) -> ArtifactRecord:
     ws = profile.workspace
@@ -35,7 +38,7 @@ def publish_payload(
     ws.audit.check_ready()  # a damaged log stops the publish before anything is written
     if not keys.exists():
         keys.ensure()  # records the key's creation in the audit log
-    with store.lock(client, prof):
+    with changing(ws), store.lock(client, prof):
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:
             latest = store.get(parent)
@@ -54,16 +57,19 @@ def publish_payload(
         key_id, signature = keys.sign(data)
         artifact = store.model.from_stored({"envelope": envelope, "signature": signature})
         assert artifact.key_id == key_id
-        store.put(artifact, fsync=fsync)
-        store.append_index(client, prof, artifact.artifact_id)
-        store.set_ref(client, prof, "latest", artifact.artifact_id)
-        ws.audit.append(
+        aid = artifact.artifact_id
+        plan = Plan("publish", client, prof)
+        plan.put_object(aid, artifact.stored())
+        plan.append_index(client, prof, aid)
+        plan.set_ref(client, prof, "latest", aid)
+        plan.event(
             "publish",
             client=client,
             profile=prof,
-            artifact_id=artifact.artifact_id,
+            artifact_id=aid,
             changelog=changelog,
-            actor=actor,
+            actor=actor or default_actor(),
             details={"parent": parent, "servers": len(artifact.servers), **(details or {})},
         )
+        run(ws, plan)
     return artifact

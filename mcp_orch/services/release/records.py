@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mcp_orch.core.errors import StoreCorrupt
 from mcp_orch.core.fs import atomic_write, read_json
 from mcp_orch.services.release.context import ProfileParts
 
@@ -19,11 +20,29 @@ def records_path(profile: ProfileParts) -> Path:
 
 def load_records(profile: ProfileParts) -> dict[str, Any]:
     path = records_path(profile)
-    if path.exists():
-        data: dict[str, Any] = read_json(path)
-        return data
-    return {"targets": {}, "last": None}
+    if not path.exists():
+        return {"targets": {}, "last": None}
+    data = read_json(path)
+    targets = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(targets, dict) or not all(isinstance(t, dict) for t in targets.values()):
+        raise StoreCorrupt(
+            f"{path} is damaged: it is not a deployment record",
+            "verify the workspace; deleting the file makes mcp-orch forget which entries it "
+            "manages in that client's file (the entries themselves stay)",
+        )
+    for target in targets.values():
+        for key in ("managed", "unmanaged", "overwritten"):
+            if not isinstance(target.get(key, []), list):
+                raise StoreCorrupt(f"{path} is damaged: {key} is not a list")
+        if not isinstance(target.get("entry_digests", {}), dict):
+            raise StoreCorrupt(f"{path} is damaged: entry_digests is not a map")
+    data.setdefault("last", None)
+    return data
+
+
+def dump_records(records: dict[str, Any]) -> str:
+    return json.dumps(records, indent=2) + "\n"
 
 
 def save_records(profile: ProfileParts, records: dict[str, Any]) -> None:
-    atomic_write(records_path(profile), json.dumps(records, indent=2) + "\n")
+    atomic_write(records_path(profile), dump_records(records))

@@ -16,16 +16,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from mcp_orch.core.errors import IntegrityError, NotFound, ParseError, UsageError
+from mcp_orch.core.errors import IntegrityError, NotFound, ParseError, StoreCorrupt, UsageError
 from mcp_orch.core.fs import atomic_write, locked
 from mcp_orch.core.ids import canonical, normalise_id, sha256_id
 from mcp_orch.services.release.artifact import ArtifactRecord
 
 A = TypeVar("A", bound=ArtifactRecord)
+
+ARTIFACT_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class Store(Generic[A]):
@@ -39,14 +42,29 @@ class Store(Generic[A]):
         self.refs = self.root / "refs"
 
     # -- objects -----------------------------------------------------------------------------
-    def _object_path(self, artifact_id: str) -> Path:
+    def object_path(self, artifact_id: str) -> Path:
         hexid = artifact_id.split(":", 1)[1]
         return self.objects / hexid[:2] / f"{hexid}.json"
 
     def put(self, artifact: ArtifactRecord, *, fsync: bool = True) -> Path:
-        path = self._object_path(artifact.artifact_id)
+        path = self.object_path(artifact.artifact_id)
         if not path.exists():
             data = json.dumps(artifact.stored(), indent=1, ensure_ascii=False)
+            atomic_write(path, data, mode=0o444, fsync=fsync)
+        return path
+
+    _object_path = object_path  # the older private name, kept for callers
+
+    def put_stored(self, artifact_id: str, stored: dict[str, Any], *, fsync: bool = True) -> Path:
+        """Write an object from its stored form (a journal replays publishes this way)."""
+        if sha256_id(canonical(stored["envelope"])) != artifact_id:
+            raise IntegrityError(
+                f"artifact {artifact_id} does not match its digest; nothing was written",
+                "verify the workspace",
+            )
+        path = self.object_path(artifact_id)
+        if not path.exists():
+            data = json.dumps(stored, indent=1, ensure_ascii=False)
             atomic_write(path, data, mode=0o444, fsync=fsync)
         return path
 
@@ -68,12 +86,12 @@ class Store(Generic[A]):
 
     def has(self, artifact_id: str) -> bool:
         """Whether the object of this full id is in the store."""
-        return self._object_path(artifact_id).exists()
+        return self.object_path(artifact_id).exists()
 
     def get(self, artifact_id: str) -> A:
         """Load an artifact, re-checking that its content still hashes to its id."""
         full = self.resolve(artifact_id)
-        path = self._object_path(full)
+        path = self.object_path(full)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
@@ -113,11 +131,21 @@ class Store(Generic[A]):
         return locked(self._ref_dir(client, profile) / "profile")
 
     def get_ref(self, client: str, profile: str, name: str) -> str | None:
+        path = self._ref_dir(client, profile) / name
         try:
-            value = (self._ref_dir(client, profile) / name).read_text().strip()
+            value = path.read_bytes().decode("ascii").strip()
         except FileNotFoundError:
             return None
-        return value or None
+        except UnicodeDecodeError:
+            value = "\ufffd"
+        if not value:
+            return None
+        if not ARTIFACT_ID.fullmatch(value):
+            raise StoreCorrupt(
+                f"{path} is damaged: a ref holds one artifact id (sha256: and 64 hex digits)",
+                "verify the workspace: it says which release the audit log puts there",
+            )
+        return value
 
     def set_ref(self, client: str, profile: str, name: str, artifact_id: str | None) -> None:
         """Move a ref by atomic replace (callers hold the profile lock)."""
@@ -131,18 +159,30 @@ class Store(Generic[A]):
     def append_index(self, client: str, profile: str, artifact_id: str) -> None:
         path = self._ref_dir(client, profile) / "index"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(artifact_id + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (artifact_id + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def index(self, client: str, profile: str) -> list[str]:
         path = self._ref_dir(client, profile) / "index"
         try:
-            lines = path.read_text().split()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return []
-        return list(dict.fromkeys(line for line in lines if line.startswith("sha256:")))
+        try:
+            lines = raw.decode("ascii").splitlines()
+        except UnicodeDecodeError:
+            lines = ["\ufffd"]
+        bad = next((i for i, line in enumerate(lines, 1) if not ARTIFACT_ID.fullmatch(line)), None)
+        if bad is not None:
+            raise StoreCorrupt(
+                f"{path} is damaged (line {bad} is not an artifact id)",
+                "verify the workspace: the audit log says which releases belong in it",
+            )
+        return list(dict.fromkeys(lines))
 
     def profiles(self) -> list[tuple[str, str]]:
         out = []

@@ -9,12 +9,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.errors import IntegrityError, MCPOrchError, SignatureError
+from mcp_orch.core.fs import read_json
 from mcp_orch.core.ids import canonical, sha256_id, short_id
+from mcp_orch.core.text import plural
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.audit import AuditLog
+from mcp_orch.services.release.context import WorkspaceParts
+from mcp_orch.services.release.journal import (
+    STALE_TMP_SECONDS,
+    changing,
+    clean_workspace_temp_files,
+    describe_pending,
+)
 from mcp_orch.services.release.signing import Keyring
 from mcp_orch.services.release.store import Store
 
@@ -37,11 +47,13 @@ def verify_artifact(record: ArtifactRecord, keyring: Keyring) -> None:
 
 @dataclass
 class VerifyReport:
-    """What a verification of the whole store and audit log found."""
+    """What a verification of the whole store and audit log found (and repaired)."""
 
     artifacts: int = 0
     events: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Half-done changes a crash left, finished or undone before checking; leftover temp files.
+    repaired: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -53,6 +65,7 @@ class VerifyReport:
             "artifacts": self.artifacts,
             "events": self.events,
             "problems": list(self.problems),
+            "repaired": list(self.repaired),
         }
 
     def __getitem__(self, key: str) -> Any:  # the dict form, for code written against it
@@ -63,37 +76,201 @@ class VerifyReport:
             f"{'ok' if self.ok else 'PROBLEMS'}: {self.artifacts} artifact(s) verified, "
             f"{self.events} audit event(s) chained"
         )
-        return "\n".join([head, *("  " + p for p in self.problems)])
+        return "\n".join(
+            [head, *("  " + p for p in self.problems), *("  repaired: " + r for r in self.repaired)]
+        )
 
     def __repr__(self) -> str:
         return f"<VerifyReport {'ok' if self.ok else 'PROBLEMS'}: {len(self.problems)} problem(s)>"
 
 
-def verify_store(store: Store, audit: AuditLog, keyring: Keyring) -> VerifyReport:
-    """Check every stored object, every signature, every ref and the audit chain."""
-    report = VerifyReport(problems=list(store.verify_all()))
-    for aid in store.all_ids():  # every object's signature, not only indexed ones
+#: Marks a ref whose expected value the log cannot tell (a restore recorded before 0.x).
+UNKNOWN = object()
+
+
+@dataclass
+class _Replay:
+    """What the audit log says each profile's files must hold."""
+
+    index: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    refs: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    records: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    backups: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def visit(self, e: dict[str, Any]) -> None:
+        action, key = e.get("action"), (e.get("client", ""), e.get("profile", ""))
+        details = e.get("details") or {}
+        aid = e.get("artifact_id")
+        if action == "key":
+            self.events.append(e)
+        elif action == "publish":
+            self.index.setdefault(key, []).append(aid)
+            self.refs[(*key, "latest")] = aid
+        elif action == "revert":
+            self.refs[(*key, "latest")] = aid
+        elif action == "deploy":
+            self.refs[(*key, "deployed")] = aid
+        elif action == "restore":
+            self.refs[(*key, "deployed")] = (
+                details["deployed"] if "deployed" in details else UNKNOWN
+            )
+        if action in ("deploy", "restore"):
+            if "record_digest" in details and details.get("path"):
+                self.records[(*key, details["path"])] = details["record_digest"]
+            backup = details.get("backup") if action == "deploy" else details.get("backup_taken")
+            if backup and details.get("backup_digest"):
+                self.backups[backup] = details["backup_digest"]
+
+
+def verify_store(
+    store: Store, audit: AuditLog, keyring: Keyring, workspace: WorkspaceParts | None = None
+) -> VerifyReport:
+    """Check every file the workspace relies on against its digest and against the audit log:
+    objects and signatures, each profile's index and refs, deployment records and backups,
+    the audit chain and its head, and the trusted keys. With the ``workspace``, half-done
+    changes a crash left are first finished (or undone) and leftover temp files removed."""
+    report = VerifyReport()
+    if workspace is not None:
         try:
-            verify_artifact(store.get(aid), keyring)
-            report.artifacts += 1
+            with changing(workspace) as recovered:
+                report.repaired += recovered
+                removed = clean_workspace_temp_files(workspace, older_than=STALE_TMP_SECONDS)
         except MCPOrchError as exc:
-            if not any(aid in p for p in report.problems):
-                report.problems.append(f"{short_id(aid)}: {exc.message}")
-    for client, prof in store.profiles():
-        indexed = set(store.index(client, prof))
-        for ref in ("latest", "deployed"):
-            target = store.get_ref(client, prof, ref)
-            if not target:
-                continue
-            if not store.has(target):
-                report.problems.append(f"{client}/{prof}: ref {ref} points to a missing object")
-            elif target not in indexed:
-                report.problems.append(
-                    f"{client}/{prof}: ref {ref} points to {short_id(target)}, which this "
-                    "profile never published"
-                )
+            report.problems.append(f"journal: {exc.message}")
+            report.repaired += describe_pending(workspace)
+        else:
+            if removed:
+                report.repaired.append(f"removed {plural(len(removed), 'leftover temp file')}")
+    report.problems += store.verify_all()
+    replay = _Replay()
     try:
-        report.events = audit.verify()
+        report.events = audit.verify(replay.visit)
     except MCPOrchError as exc:
         report.problems.append(f"audit: {exc.message}")
+        replay = None  # type: ignore[assignment]  # a broken log explains nothing
+    objects = list(store.all_ids())
+    published = {aid for ids in (replay.index.values() if replay else ()) for aid in ids}
+    for aid in objects:  # every object's signature, not only indexed ones
+        try:
+            record = store.get(aid)
+            verify_artifact(record, keyring)
+            report.artifacts += 1
+        except MCPOrchError as exc:
+            if not any(short_id(aid) in p or aid in p for p in report.problems):
+                report.problems.append(f"{short_id(aid)}: {exc.message}")
+            continue
+        if replay is not None and aid not in published:
+            report.problems.append(
+                f"{short_id(aid)} ({record.client}/{record.profile}) is in the store but the "
+                "audit log has no publish of it"
+            )
+    if objects and replay is not None and report.events == 0:
+        report.problems.append(
+            f"the store holds {plural(len(objects), 'artifact')} but the audit log is empty or "
+            "missing: the record of every change was removed"
+        )
+    if replay is None:
+        return report
+    profiles = sorted(set(store.profiles()) | set(replay.index))
+    for client, prof in profiles:
+        _check_profile(store, replay, client, prof, report)
+    if workspace is not None:
+        _check_records(workspace, replay, report)
+        _check_backups(replay, report)
     return report
+
+
+def _check_profile(
+    store: Store, replay: _Replay, client: str, prof: str, report: VerifyReport
+) -> None:
+    where = f"{client}/{prof}"
+    expected = replay.index.get((client, prof), [])
+    index_path = store.refs / client / prof / "index"
+    want = "".join(a + "\n" for a in expected).encode()
+    have = index_path.read_bytes() if index_path.exists() else b""
+    if have != want:
+        try:
+            listed = store.index(client, prof)
+        except MCPOrchError as exc:
+            report.problems.append(f"{where}: {exc.message}")
+        else:
+            missing = [a for a in expected if a not in listed]
+            extra = [a for a in listed if a not in expected]
+            what = []
+            if missing:
+                what.append(f"misses {', '.join(short_id(a) for a in missing[:3])}")
+            if extra:
+                what.append(f"lists {', '.join(short_id(a) for a in extra[:3])}, never published")
+            report.problems.append(
+                f"{where}: the index does not match the audit log's publishes"
+                + (f" ({'; '.join(what)})" if what else " (changed bytes or order)")
+            )
+    for aid in expected:
+        if not store.has(aid):
+            report.problems.append(f"{where}: published artifact {short_id(aid)} is missing")
+    for ref in ("latest", "deployed"):
+        try:
+            target = store.get_ref(client, prof, ref)
+        except MCPOrchError as exc:
+            report.problems.append(f"{where}: {exc.message}")
+            continue
+        want_ref = replay.refs.get((client, prof, ref))
+        if want_ref is UNKNOWN:
+            continue
+        if target is not None and not store.has(target):
+            report.problems.append(f"{where}: ref {ref} points to a missing object")
+            continue
+        if target is not None:
+            try:
+                owner = store.get(target)
+            except MCPOrchError:
+                continue  # reported with the objects
+            if (owner.client, owner.profile) != (client, prof):
+                report.problems.append(
+                    f"{where}: ref {ref} points to {short_id(target)}, an artifact of "
+                    f"{owner.client}/{owner.profile}"
+                )
+                continue
+        if target != want_ref:
+            report.problems.append(
+                f"{where}: ref {ref} points to {short_id(target) if target else 'nothing'}, but "
+                f"the audit log puts {short_id(want_ref) if want_ref else 'nothing'} there "
+                "(moved outside mcp-orch: a replayed or downgraded release)"
+            )
+
+
+def _check_records(ws: WorkspaceParts, replay: _Replay, report: VerifyReport) -> None:
+    folder = ws.path / "deployments"
+    seen: dict[tuple[str, str, str], str | None] = {}
+    for path in sorted(folder.glob("*/*.json")) if folder.is_dir() else []:
+        client, prof = path.parent.name, path.stem
+        try:
+            data = read_json(path)
+            targets = data["targets"]
+            for target, entry in targets.items():
+                seen[(client, prof, target)] = sha256_id(canonical(entry))
+        except (MCPOrchError, KeyError, TypeError, AttributeError) as exc:
+            message = exc.message if isinstance(exc, MCPOrchError) else "not a deployment record"
+            report.problems.append(f"deployment record {path}: {message}")
+            seen.update({k: "damaged" for k in replay.records if k[:2] == (client, prof)})
+    for key, digest in replay.records.items():
+        have = seen.get(key)
+        if digest is None:
+            if have is not None:
+                report.problems.append(
+                    f"{key[0]}/{key[1]}: the deployment record of {key[2]} is not the one the "
+                    "audit log last wrote (there should be none)"
+                )
+        elif have != digest:
+            report.problems.append(
+                f"{key[0]}/{key[1]}: the deployment record of {key[2]} was changed outside "
+                "mcp-orch (its digest is not the one the audit log recorded)"
+            )
+
+
+def _check_backups(replay: _Replay, report: VerifyReport) -> None:
+    for backup, digest in replay.backups.items():
+        path = Path(backup)
+        if path.exists() and sha256_id(path.read_bytes()) != digest:
+            report.problems.append(f"backup {path} was changed since it was taken")

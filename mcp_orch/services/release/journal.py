@@ -1,0 +1,499 @@
+"""Transactions: every change to the store, a client file and the record goes through a plan.
+
+    >>> with changing(ws):                          # the workspace's release lock; finishes or
+    ...     plan = Plan("publish", client, prof)    # undoes any change a crash left half-done
+    ...     plan.put_object(record)
+    ...     plan.set_ref(client, prof, "latest", record.artifact_id)
+    ...     plan.event("publish", client=client, profile=prof, artifact_id=record.artifact_id)
+    ...     run(ws, plan)                           # journal, apply step by step, forget
+
+A plan is a list of small idempotent steps (write an object, append to an index, move a ref,
+replace a file whose digest is known, copy a file, append the audit event). :func:`run` writes
+the whole plan to ``journal/<txn>.json`` (fsync'd) before the first step and deletes it after the
+last one, the audit event. So after a crash at any point there is either no journal entry (and
+no change), or a journal entry and a prefix of its steps done: :func:`recover` (run under the
+lock by the next change and by ``verify``) finds the last step that is done and replays the rest,
+which ends with the audit event, so refs, client files and the audit log agree again. A step
+that cannot be replayed because someone changed the file since (a client app saved its config)
+undoes the change instead: the file is left as the user has it and nothing is recorded.
+
+The release lock is per workspace; client files are also locked by their real path in a folder
+every workspace of the user shares (:func:`target_lock`), so two workspaces, or a symlink and its
+target, never interleave their read-merge-write of one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.core.errors import (
+    ConflictError,
+    FileChanged,
+    FileError,
+    IntegrityError,
+    StoreCorrupt,
+)
+from mcp_orch.core.fs import atomic_write
+from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.services.release.context import WorkspaceParts
+
+JOURNAL = "journal"
+#: Temporary files older than this are leftovers of a crash (no write takes a minute).
+STALE_TMP_SECONDS = 60.0
+
+_local = threading.local()
+_LOCKS: dict[str, Any] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def digest_of(path: Path) -> str | None:
+    """The sha256 id of a file's bytes, or None when it does not exist."""
+    try:
+        return sha256_id(Path(path).read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _file_lock(path: Path, timeout: float = 30.0) -> Any:
+    """One FileLock object per lock file in this process: re-entrant in a thread, exclusive
+    between threads and processes."""
+    from filelock import FileLock
+
+    key = str(path)
+    with _LOCKS_GUARD:
+        lock = _LOCKS.get(key)
+        if lock is None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = _LOCKS[key] = FileLock(key, timeout=timeout)
+    return lock
+
+
+def release_lock(ws: WorkspaceParts) -> Any:
+    return _file_lock(ws.path / "locks" / "release.lock")
+
+
+def shared_lock_dir() -> Path:
+    """The per-user folder for locks on client files, the same for every workspace."""
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"mcp-orch-{uid}" / "locks"
+
+
+def target_lock(target: Path) -> Any:
+    """The lock on one client file, by its real path (symlinks resolved)."""
+    real = os.path.realpath(target)
+    return _file_lock(shared_lock_dir() / (sha256_id(real.encode())[7:39] + ".lock"))
+
+
+@contextlib.contextmanager
+def changing(ws: WorkspaceParts) -> Iterator[list[str]]:
+    """Hold the workspace's release lock; first finish or undo what a crash left behind.
+    Yields the messages of that recovery (usually none)."""
+    with release_lock(ws):
+        yield recover(ws)
+
+
+# ---- plans -----------------------------------------------------------------------------------
+
+
+class Plan:
+    """The steps of one change, in order; the last one is the audit event."""
+
+    def __init__(self, action: str, client: str = "", profile: str = "") -> None:
+        self.action, self.client, self.profile = action, client, profile
+        self.steps: list[dict[str, Any]] = []
+
+    def put_object(self, artifact_id: str, stored: dict[str, Any]) -> None:
+        self.steps.append({"op": "object", "id": artifact_id, "stored": stored})
+
+    def append_index(self, client: str, profile: str, artifact_id: str) -> None:
+        self.steps.append({"op": "index", "client": client, "profile": profile, "id": artifact_id})
+
+    def set_ref(self, client: str, profile: str, name: str, value: str | None) -> None:
+        self.steps.append(
+            {"op": "ref", "client": client, "profile": profile, "name": name, "value": value}
+        )
+
+    def write(self, path: Path, data: str | bytes, *, before: str | None, mode: int = 0) -> str:
+        """Replace ``path`` (whose bytes must still hash to ``before``; None: must not exist)
+        with ``data``; returns the digest of ``data``."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        after = sha256_id(raw)
+        self.steps.append(
+            {
+                "op": "write",
+                "path": str(path),
+                "data": base64.b64encode(raw).decode("ascii"),
+                "before": before,
+                "after": after,
+                "mode": mode,
+            }
+        )
+        return after
+
+    def copy(self, src: Path, dest: Path, *, digest: str, mode: int = 0) -> None:
+        """Copy ``src`` (which must hash to ``digest``) to ``dest``."""
+        self.steps.append(
+            {"op": "copy", "src": str(src), "dest": str(dest), "digest": digest, "mode": mode}
+        )
+
+    def event(self, action: str, **fields: Any) -> None:
+        self.steps.append({"op": "event", "action": action, "fields": fields})
+
+
+def _intent(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
+    audit = ws.audit
+    size = audit.path.stat().st_size if audit.path.exists() else 0
+    body = {
+        "txn": uuid.uuid4().hex,
+        "action": plan.action,
+        "client": plan.client,
+        "profile": plan.profile,
+        "started": iso(now_utc()),
+        "audit_size": size,
+        "steps": plan.steps,
+    }
+    return {**body, "digest": sha256_id(canonical(body))}
+
+
+def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
+    """Journal the plan, apply every step, forget the plan; returns the audit event.
+
+    When a step fails in this process (the file changed under us, a full disk, Ctrl+C), the
+    steps done so far are undone in reverse order from what the journal entry recorded, the
+    entry is forgotten and the error is raised: a failed change changes nothing. Only a crash
+    leaves the entry, and :func:`recover` then finishes the change."""
+    if not plan.steps or plan.steps[-1]["op"] != "event":
+        raise ValueError("a plan ends with its audit event")
+    intent = _intent(ws, plan)
+    # a step that is already true now (a ref that stays, a file that keeps its bytes) is left
+    # out, so a done step in the journal always means this transaction did it
+    steps = [s for s in intent["steps"] if s["op"] == "event" or not _done(ws, intent, s)]
+    for step in steps:
+        step["undo"] = _undo_info(ws, step, steps)
+    intent["steps"] = steps
+    intent["digest"] = sha256_id(canonical({k: v for k, v in intent.items() if k != "digest"}))
+    path = ws.path / JOURNAL / f"{intent['txn']}.json"
+    atomic_write(path, json.dumps(intent, ensure_ascii=False), mode=0o600)
+    event: dict[str, Any] = {}
+    applied: list[dict[str, Any]] = []
+    try:
+        for step in steps:
+            applied.append(step)  # undone too if it fails half-way
+            out = _apply(ws, intent, step, recovering=False)
+            if out is not None:
+                event = out
+    except BaseException as exc:
+        if _event_of(ws, intent) is not None:  # the event is written: the change is complete
+            _forget(path)
+            raise
+        try:
+            for step in reversed(applied):
+                _undo(ws, step)
+        except Exception:
+            raise FileError(
+                f"the {plan.action} of {plan.client}/{plan.profile} failed half-way ({exc}) "
+                "and could not be undone",
+                "fix the cause (disk space, permissions); the change is kept in the journal "
+                "and is finished by the next change or `mcp-orch verify`",
+            ) from exc
+        _forget(path)
+        raise
+    _forget(path)
+    return event
+
+
+def _undo_info(ws: WorkspaceParts, step: dict[str, Any], steps: list[dict[str, Any]]) -> Any:
+    """What puts the world back as it was before ``step`` (recorded in the journal)."""
+    op = step["op"]
+    store = ws.store
+    if op == "index":
+        index = store.refs / step["client"] / step["profile"] / "index"
+        return {"size": index.stat().st_size if index.exists() else 0}
+    if op == "ref":
+        return {"value": store.get_ref(step["client"], step["profile"], step["name"])}
+    if op == "write":
+        target = Path(step["path"])
+        if step["before"] is None:
+            return {"delete": True}
+        backup = next(
+            (s["dest"] for s in steps if s["op"] == "copy" and s["src"] == str(target)), None
+        )
+        if backup is not None:
+            return {"from": backup, "digest": step["before"]}
+        return {"data": base64.b64encode(target.read_bytes()).decode("ascii")}
+    return None
+
+
+def _undo(ws: WorkspaceParts, step: dict[str, Any]) -> None:
+    op, undo = step["op"], step.get("undo")
+    store = ws.store
+    if op == "object":
+        with contextlib.suppress(FileNotFoundError):
+            path = store.object_path(step["id"])
+            os.chmod(path, 0o644)
+            os.unlink(path)
+    elif op == "index":
+        index = store.refs / step["client"] / step["profile"] / "index"
+        if index.exists():
+            with open(index, "r+b") as fh:
+                fh.truncate(undo["size"])
+                os.fsync(fh.fileno())
+    elif op == "ref":
+        store.set_ref(step["client"], step["profile"], step["name"], undo["value"])
+    elif op == "write":
+        target = Path(step["path"])
+        if digest_of(target) != step["after"]:
+            return  # never replaced (or changed since by someone else): leave it
+        if undo.get("delete"):
+            os.unlink(target)
+        elif "from" in undo:
+            atomic_write(target, Path(undo["from"]).read_bytes())
+        else:
+            atomic_write(target, base64.b64decode(undo["data"]))
+    elif op == "copy":
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(step["dest"])
+
+
+def _forget(path: Path) -> None:
+    os.unlink(path)
+    if hasattr(os, "O_DIRECTORY"):
+        with contextlib.suppress(OSError):
+            fd = os.open(path.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+# ---- steps -----------------------------------------------------------------------------------
+
+
+def _replace_checked(path: Path, raw: bytes, before: str | None, mode: int) -> None:
+    def unchanged(_tmp: Path) -> None:  # just before the rename: nobody saved in between
+        now = digest_of(path)
+        if now != before:
+            raise FileChanged(
+                f"{path} changed while mcp-orch was writing it (another program saved it); "
+                "nothing was written",
+                "run the command again: it merges into the file as it is now",
+            )
+
+    atomic_write(path, raw, mode=mode or None, before_replace=unchanged)
+
+
+def _done(ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any]) -> bool:
+    op = step["op"]
+    if op == "object":
+        return bool(ws.store.has(step["id"]))
+    if op == "index":
+        return step["id"] in ws.store.index(step["client"], step["profile"])
+    if op == "ref":
+        return ws.store.get_ref(step["client"], step["profile"], step["name"]) == step["value"]
+    if op == "write":
+        return digest_of(Path(step["path"])) == step["after"]
+    if op == "copy":
+        return digest_of(Path(step["dest"])) == step["digest"]
+    if op == "event":
+        return _event_of(ws, intent) is not None
+    raise StoreCorrupt(f"journal entry {intent['txn']} has an unknown step {op!r}")
+
+
+def _apply(
+    ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any], *, recovering: bool
+) -> dict[str, Any] | None:
+    op = step["op"]
+    store = ws.store
+    if op == "object":
+        store.put_stored(step["id"], step["stored"])
+    elif op == "index":
+        if not recovering or step["id"] not in store.index(step["client"], step["profile"]):
+            store.append_index(step["client"], step["profile"], step["id"])
+    elif op == "ref":
+        store.set_ref(step["client"], step["profile"], step["name"], step["value"])
+    elif op == "write":
+        path = Path(step["path"])
+        if not recovering or digest_of(path) != step["after"]:
+            _replace_checked(path, base64.b64decode(step["data"]), step["before"], step["mode"])
+    elif op == "copy":
+        src, dest = Path(step["src"]), Path(step["dest"])
+        raw = src.read_bytes() if src.exists() else b""
+        if sha256_id(raw) != step["digest"]:
+            raise FileChanged(
+                f"{src} changed while mcp-orch was copying it; nothing was written",
+                "run the command again",
+            )
+        atomic_write(dest, raw, mode=step["mode"] or None)
+    elif op == "event":
+        fields = dict(step["fields"])
+        details = {**(fields.pop("details", None) or {}), "txn": intent["txn"]}
+        if recovering:
+            details["recovered"] = True
+        return ws.audit.append(step["action"], details=details, **fields)
+    return None
+
+
+def _event_of(ws: WorkspaceParts, intent: dict[str, Any]) -> dict[str, Any] | None:
+    """The audit event of this transaction, if it was written (it can only be after the size
+    the log had when the transaction began)."""
+    path = ws.audit.path
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(int(intent.get("audit_size", 0)))
+            tail = fh.read()
+    except FileNotFoundError:
+        return None
+    needle = f'"txn":"{intent["txn"]}"'.encode()
+    if needle not in tail:
+        return None
+    for line in tail.splitlines():
+        if needle in line:
+            event: dict[str, Any] = json.loads(line)
+            return event
+    return None
+
+
+# ---- recovery --------------------------------------------------------------------------------
+
+
+def pending(ws: WorkspaceParts) -> list[Path]:
+    folder = ws.path / JOURNAL
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(folder / e.name for e in entries if e.name.endswith(".json"))
+    except FileNotFoundError:
+        return []
+
+
+def _load_intent(path: Path) -> dict[str, Any]:
+    try:
+        intent: dict[str, Any] = json.loads(path.read_bytes())
+        body = {k: v for k, v in intent.items() if k != "digest"}
+        ok = sha256_id(canonical(body)) == intent.get("digest")
+    except (ValueError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise IntegrityError(
+            f"the journal entry {path} is damaged, so the change it describes cannot be finished",
+            "verify the workspace; move the entry out of journal/ once you have checked the "
+            "client file and refs it names",
+        )
+    return intent
+
+
+def recover(ws: WorkspaceParts) -> list[str]:
+    """Finish (or undo) every journaled change a crash interrupted; the caller holds the
+    release lock. Returns one message per change handled."""
+    paths = pending(ws)
+    if not paths:
+        return []
+    messages = []
+    targets: set[Path] = set()
+    for path in paths:
+        intent = _load_intent(path)
+        steps = intent["steps"]
+        what = f"{intent['action']} of {intent['client']}/{intent['profile']}"
+        for step in steps:
+            if step["op"] == "write":
+                targets.add(Path(step["path"]))
+        last_done = -1
+        for i in range(len(steps) - 1, -1, -1):
+            if _done(ws, intent, steps[i]):
+                last_done = i
+                break
+        try:
+            for step in steps[last_done + 1 :]:
+                _apply(ws, intent, step, recovering=True)
+        except ConflictError as exc:
+            messages.append(
+                f"undid the interrupted {what} (txn {intent['txn'][:8]}): {exc.message}"
+            )
+        else:
+            if last_done == len(steps) - 1:
+                messages.append(f"the interrupted {what} had finished (txn {intent['txn'][:8]})")
+            else:
+                messages.append(f"finished the interrupted {what} (txn {intent['txn'][:8]})")
+        _forget(path)
+    for target in targets:
+        with target_lock(target):
+            clean_temp_files(target.parent, prefix=f".{target.name}.", older_than=0)
+    clean_workspace_temp_files(ws, older_than=0)
+    return messages
+
+
+#: Workspace folders written only under the release lock: their temp files are leftovers.
+LOCKED_FOLDERS = ("journal", "refs", "objects", "deployments", "backups")
+
+
+def clean_temp_files(folder: Path, *, prefix: str = ".", older_than: float) -> list[Path]:
+    """Remove ``.<name>.*.tmp`` files (atomic_write's) in ``folder`` older than the age."""
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for e in entries:
+        if e.name.startswith(prefix) and e.name.endswith(".tmp") and e.is_file():
+            with contextlib.suppress(OSError):
+                if now - e.stat().st_mtime >= older_than:
+                    os.unlink(e.path)
+                    removed.append(Path(e.path))
+    return removed
+
+
+def clean_workspace_temp_files(ws: WorkspaceParts, *, older_than: float) -> list[Path]:
+    """Remove leftover temp files: in the folders written only under the release lock (which
+    the caller holds) those older than ``older_than``, elsewhere (drafts, audit, keys, written
+    under their own locks) only those older than :data:`STALE_TMP_SECONDS`."""
+    removed = []
+    root = ws.path
+    for dirpath, _dirs, files in os.walk(root):
+        if not any(f.endswith(".tmp") for f in files):
+            continue
+        rel = Path(dirpath).relative_to(root).parts
+        age = older_than if rel and rel[0] in LOCKED_FOLDERS else STALE_TMP_SECONDS
+        removed += clean_temp_files(Path(dirpath), older_than=max(age, older_than))
+    return removed
+
+
+def describe_pending(ws: WorkspaceParts) -> list[str]:
+    """One line per journaled change not yet finished (for reports; changes nothing)."""
+    out = []
+    for path in pending(ws):
+        try:
+            intent = _load_intent(path)
+        except IntegrityError as exc:
+            out.append(exc.message)
+            continue
+        out.append(
+            f"{intent['action']} of {intent['client']}/{intent['profile']} "
+            f"(txn {intent['txn'][:8]}, started {intent['started']}) was interrupted"
+        )
+    return out
+
+
+__all__ = [
+    "Plan",
+    "changing",
+    "clean_temp_files",
+    "clean_workspace_temp_files",
+    "describe_pending",
+    "digest_of",
+    "pending",
+    "recover",
+    "release_lock",
+    "run",
+    "target_lock",
+]
