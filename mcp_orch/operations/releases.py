@@ -6,25 +6,47 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_orch.domain.clients import list_clients
+from mcp_orch.domain.clients import build_payload, list_clients, server_map
+from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.profile import History, Profile
 from mcp_orch.facade.serversets import diff
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
+from mcp_orch.operations.drafts import Payload, read_payload
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.audit import AuditView
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport
+from mcp_orch.services.release.publish import publish_payload
 from mcp_orch.services.release.verify import VerifyReport
+from mcp_orch.services.validation import check_payload
 
 
 @dataclass
 class ArtifactResult(Result):
     artifact: Artifact
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload as shown: every secret the scanner flags masked (the artifact, signed,
+        keeps the real values)."""
+        shown: dict[str, Any] = mask_secrets(self.artifact.payload)
+        return shown
+
     def to_dict(self) -> dict[str, Any]:
-        return self.artifact.to_dict()
+        return {**self.artifact.to_dict(), "payload": self.payload}
+
+
+@dataclass
+class PublishResult(ArtifactResult):
+    """A publish: the artifact, and whether it is new (``published``) or was already latest
+    (``unchanged``: the same content again records nothing)."""
+
+    status: str = "published"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "status": self.status}
 
 
 def publish(
@@ -34,12 +56,24 @@ def publish(
     *,
     changelog: str = "",
     file: str | os.PathLike[str] | None = None,
-) -> ArtifactResult:
-    """Validate, sign and store the draft (or a client config file as is) as latest."""
+    payload: Payload | None = None,
+) -> PublishResult:
+    """Validate, sign and store the draft (or a client config file as is, or a payload given
+    inline) as latest."""
     prof = ws.profile(client, profile)
-    if file is not None:
-        return ArtifactResult(prof.publish_file(file, changelog=changelog))
-    return ArtifactResult(prof.draft.publish(changelog=changelog))
+    before = prof.ref_id("latest")
+    if payload is not None:
+        data = read_payload(prof.client, payload)
+        # validated like a file: errors refuse the publish, with the report
+        check_payload(prof.client, data, target="payload").raise_for_errors("the payload")
+        native = build_payload(prof.client, server_map(prof.client, data))
+        record = publish_payload(prof, native, changelog=changelog, details={"source": "payload"})
+        art = Artifact.adopt(record, prof)
+    elif file is not None:
+        art = prof.publish_file(file, changelog=changelog)
+    else:
+        art = prof.draft.publish(changelog=changelog)
+    return PublishResult(art, "unchanged" if art.artifact_id == before else "published")
 
 
 @dataclass
@@ -47,7 +81,9 @@ class DeployResult(Result):
     deployment: Deployment
 
     def to_dict(self) -> dict[str, Any]:
-        return self.deployment.to_dict()
+        dep = self.deployment.to_dict()
+        status = "dry-run" if self.deployment.dry_run else "deployed"
+        return {**dep, "status": status, "config_path": self.deployment.path}
 
 
 def deploy(
@@ -61,10 +97,19 @@ def deploy(
     project_dir: str | os.PathLike[str] | None = None,
     dry_run: bool = False,
     adopt: bool = False,
+    force: bool = False,
 ) -> DeployResult:
-    """Verify an artifact (default: latest) and write it into the client's file."""
+    """Verify an artifact (default: latest) and write it into the client's file (``force``:
+    even when the file is read-only)."""
     art = ws.profile(client, profile).artifact(artifact_id)
-    dep = art.deploy(path=path, dry_run=dry_run, adopt=adopt, scope=scope, project_dir=project_dir)
+    dep = art.deploy(
+        path=path,
+        dry_run=dry_run,
+        adopt=adopt,
+        scope=scope,
+        project_dir=project_dir,
+        force=force,
+    )
     return DeployResult(dep)
 
 
@@ -127,7 +172,8 @@ class RollbackResult(Result):
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.artifact.to_dict(),
-            "deployment": self.deployment.to_dict() if self.deployment else None,
+            "payload": mask_secrets(self.artifact.payload),
+            "deployment": DeployResult(self.deployment).to_dict() if self.deployment else None,
         }
 
 
@@ -187,6 +233,7 @@ class HistoryResult(Result):
             "latest": self.latest,
             "deployed": self.deployed,
             "artifacts": self.history.to_dict(),
+            "count": len(self.history),
         }
 
 
@@ -203,7 +250,8 @@ class AuditResult(Result):
     events: AuditView
 
     def to_dict(self) -> dict[str, Any]:
-        return {"events": list(self.events)}
+        events = list(self.events)
+        return {"events": events, "count": len(events)}
 
 
 def audit_log(

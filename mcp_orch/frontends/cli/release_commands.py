@@ -69,6 +69,7 @@ def deployment_text(dep: Any) -> str:
 @click.option(
     "--adopt", is_flag=True, help="Take over same-named entries mcp-orch does not manage."
 )
+@click.option("--force", is_flag=True, help="Write even when the client's file is read-only.")
 @common
 def deploy_config_cmd(
     ctx: Ctx,
@@ -80,8 +81,11 @@ def deploy_config_cmd(
     project_dir: str | None,
     dry_run: bool,
     adopt: bool,
+    force: bool,
 ) -> None:
-    """Verify and deploy an artifact into the client's config file (backed up, atomic)."""
+    """Verify and deploy an artifact into the client's config file (backed up, atomic).
+
+    A read-only file is left alone unless --force is given."""
     from mcp_orch.operations import releases
 
     result = releases.deploy(
@@ -94,6 +98,7 @@ def deploy_config_cmd(
         project_dir=project_dir,
         dry_run=dry_run,
         adopt=adopt,
+        force=force,
     )
     ctx.emit(result, lambda: deployment_text(result.deployment))
 
@@ -113,7 +118,7 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
         lambda: (
             f"artifact {art.artifact_id} (signature ok, key {art.key_id})\n"
             f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
-            + json.dumps(art.payload, indent=2)
+            + json.dumps(result.payload, indent=2)
         ),
     )
 

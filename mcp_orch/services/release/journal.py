@@ -44,7 +44,7 @@ from mcp_orch.core.errors import (
     IntegrityError,
     StoreCorrupt,
 )
-from mcp_orch.core.fs import atomic_write
+from mcp_orch.core.fs import atomic_write, locked
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.context import WorkspaceParts
 
@@ -53,7 +53,7 @@ JOURNAL = "journal"
 STALE_TMP_SECONDS = 60.0
 
 _local = threading.local()
-_LOCKS: dict[str, Any] = {}
+_LOCKS: dict[tuple[int, str], Any] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -70,12 +70,12 @@ def _file_lock(path: Path, timeout: float = 30.0) -> Any:
     between threads and processes."""
     from filelock import FileLock
 
-    key = str(path)
+    key = (os.getpid(), os.path.realpath(path))  # a forked child makes its own
     with _LOCKS_GUARD:
         lock = _LOCKS.get(key)
         if lock is None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            lock = _LOCKS[key] = FileLock(key, timeout=timeout)
+            lock = _LOCKS[key] = FileLock(str(path), timeout=timeout)
     return lock
 
 
@@ -236,7 +236,8 @@ def _undo_info(ws: WorkspaceParts, step: dict[str, Any], steps: list[dict[str, A
 
 
 def _undo(ws: WorkspaceParts, step: dict[str, Any]) -> None:
-    op, undo = step["op"], step.get("undo")
+    op = step["op"]
+    undo: dict[str, Any] = step.get("undo") or {}
     store = ws.store
     if op == "object":
         with contextlib.suppress(FileNotFoundError):
@@ -367,13 +368,17 @@ def _event_of(ws: WorkspaceParts, intent: dict[str, Any]) -> dict[str, Any] | No
 # ---- recovery --------------------------------------------------------------------------------
 
 
-def pending(ws: WorkspaceParts) -> list[Path]:
-    folder = ws.path / JOURNAL
+def _names(folder: Path) -> list[str]:
     try:
         with os.scandir(folder) as entries:
-            return sorted(folder / e.name for e in entries if e.name.endswith(".json"))
+            return [e.name for e in entries]
     except FileNotFoundError:
         return []
+
+
+def pending(ws: WorkspaceParts) -> list[Path]:
+    folder = ws.path / JOURNAL
+    return sorted(folder / n for n in _names(folder) if n.endswith(".json"))
 
 
 def _load_intent(path: Path) -> dict[str, Any]:
@@ -397,6 +402,8 @@ def recover(ws: WorkspaceParts) -> list[str]:
     release lock. Returns one message per change handled."""
     paths = pending(ws)
     if not paths:
+        if any(n.endswith(".tmp") for n in _names(ws.path / JOURNAL)):  # a crash mid-begin
+            clean_workspace_temp_files(ws, older_than=0)
         return []
     messages = []
     targets: set[Path] = set()
@@ -438,7 +445,7 @@ LOCKED_FOLDERS = ("journal", "refs", "objects", "deployments", "backups")
 
 def clean_temp_files(folder: Path, *, prefix: str = ".", older_than: float) -> list[Path]:
     """Remove ``.<name>.*.tmp`` files (atomic_write's) in ``folder`` older than the age."""
-    removed = []
+    removed: list[Path] = []
     now = time.time()
     try:
         entries = list(os.scandir(folder))
@@ -453,18 +460,41 @@ def clean_temp_files(folder: Path, *, prefix: str = ".", older_than: float) -> l
     return removed
 
 
+def _writer_lock(root: Path, folder: Path, tmp_name: str) -> Any:
+    """The lock a writer of this temp file's target holds, or None when unknown."""
+    target = tmp_name[1:].removesuffix(".tmp").rsplit(".", 1)[0]
+    rel = folder.relative_to(root).parts
+    if rel and rel[0] == "audit":
+        return locked(root / "audit" / "audit")
+    if rel and rel[0] == "keys":
+        return locked(root / "keys" / "keyring")
+    if (folder / (target + ".lock")).exists():
+        return locked(folder / target)
+    return None
+
+
 def clean_workspace_temp_files(ws: WorkspaceParts, *, older_than: float) -> list[Path]:
-    """Remove leftover temp files: in the folders written only under the release lock (which
-    the caller holds) those older than ``older_than``, elsewhere (drafts, audit, keys, written
-    under their own locks) only those older than :data:`STALE_TMP_SECONDS`."""
-    removed = []
+    """Remove leftover temp files of atomic writes that never finished. The caller holds the
+    release lock, so those in the folders written only under it are leftovers; elsewhere each
+    is removed under the lock its writer takes (a draft's, the audit log's, the keyring's), and
+    with no known writer only when older than :data:`STALE_TMP_SECONDS`."""
+    removed: list[Path] = []
     root = ws.path
     for dirpath, _dirs, files in os.walk(root):
-        if not any(f.endswith(".tmp") for f in files):
-            continue
-        rel = Path(dirpath).relative_to(root).parts
-        age = older_than if rel and rel[0] in LOCKED_FOLDERS else STALE_TMP_SECONDS
-        removed += clean_temp_files(Path(dirpath), older_than=max(age, older_than))
+        folder = Path(dirpath)
+        rel = folder.relative_to(root).parts
+        for name in files:
+            if not (name.startswith(".") and name.endswith(".tmp")):
+                continue
+            if rel and rel[0] in LOCKED_FOLDERS:
+                removed += clean_temp_files(folder, prefix=name, older_than=older_than)
+                continue
+            lock = _writer_lock(root, folder, name)
+            if lock is None:
+                removed += clean_temp_files(folder, prefix=name, older_than=STALE_TMP_SECONDS)
+                continue
+            with lock:
+                removed += clean_temp_files(folder, prefix=name, older_than=older_than)
     return removed
 
 

@@ -133,13 +133,15 @@ class Store(Generic[A]):
     def get_ref(self, client: str, profile: str, name: str) -> str | None:
         path = self._ref_dir(client, profile) / name
         try:
-            value = path.read_bytes().decode("ascii").strip()
+            raw = path.read_bytes()
         except FileNotFoundError:
             return None
+        if not raw:
+            return None
+        try:  # exactly what set_ref writes: the id and one newline
+            value = raw.decode("ascii").removesuffix("\n")
         except UnicodeDecodeError:
             value = "\ufffd"
-        if not value:
-            return None
         if not ARTIFACT_ID.fullmatch(value):
             raise StoreCorrupt(
                 f"{path} is damaged: a ref holds one artifact id (sha256: and 64 hex digits)",

@@ -20,7 +20,6 @@ from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.audit import AuditLog
 from mcp_orch.services.release.context import WorkspaceParts
 from mcp_orch.services.release.journal import (
-    STALE_TMP_SECONDS,
     changing,
     clean_workspace_temp_files,
     describe_pending,
@@ -104,7 +103,7 @@ class _Replay:
         aid = e.get("artifact_id")
         if action == "key":
             self.events.append(e)
-        elif action == "publish":
+        elif action == "publish" and aid:
             self.index.setdefault(key, []).append(aid)
             self.refs[(*key, "latest")] = aid
         elif action == "revert":
@@ -112,9 +111,7 @@ class _Replay:
         elif action == "deploy":
             self.refs[(*key, "deployed")] = aid
         elif action == "restore":
-            self.refs[(*key, "deployed")] = (
-                details["deployed"] if "deployed" in details else UNKNOWN
-            )
+            self.refs[(*key, "deployed")] = details.get("deployed", UNKNOWN)
         if action in ("deploy", "restore"):
             if "record_digest" in details and details.get("path"):
                 self.records[(*key, details["path"])] = details["record_digest"]
@@ -135,7 +132,7 @@ def verify_store(
         try:
             with changing(workspace) as recovered:
                 report.repaired += recovered
-                removed = clean_workspace_temp_files(workspace, older_than=STALE_TMP_SECONDS)
+                removed = clean_workspace_temp_files(workspace, older_than=0)
         except MCPOrchError as exc:
             report.problems.append(f"journal: {exc.message}")
             report.repaired += describe_pending(workspace)
