@@ -206,7 +206,13 @@ def test_read_only_commands_write_nothing(cli: Cli, tmp_path: Path) -> None:
         ["keys", "list"],
     ):
         cli.out(*args)
-    assert cli.json("verify") == {"ok": True, "artifacts": 0, "events": 0, "problems": []}
+    assert cli.json("verify") == {
+        "ok": True,
+        "artifacts": 0,
+        "events": 0,
+        "problems": [],
+        "repaired": [],
+    }
     assert files_under(tmp_path / "ws") == [] and files_under(tmp_path / "root") == []
     assert files_under(tmp_path / "home") == []
 
@@ -936,7 +942,13 @@ def test_verify_catches_tampering(cli: Cli, ws: mcp_orch.Workspace) -> None:
     old_key = cli.json("get-config", "-c", "cursor", "--artifact-id", art_id)["key_id"]
     assert new["key_id"] != old_key  # signed with the rotated key; both verify
     result = cli.json("verify")
-    assert result == {"ok": True, "artifacts": 2, "events": result["events"], "problems": []}
+    assert result == {
+        "ok": True,
+        "artifacts": 2,
+        "events": result["events"],
+        "problems": [],
+        "repaired": [],
+    }
     assert result["events"] >= 4
 
     objects = [p for p in files_under(cli.ws / "objects") if art_id[7:] in p.name]

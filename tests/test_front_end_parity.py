@@ -12,11 +12,14 @@ operations layer, each as a regression test.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import json
 import shutil
 import sys
 import tempfile
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,6 +86,23 @@ def _freeze(monkeypatch: pytest.MonkeyPatch) -> None:
             return type("U", (), {"hex": f"{next(ids):032x}"})()
 
     monkeypatch.setattr(audit, "uuid", _Ids)
+    # other random ids (a journal's transaction ids) count on their own, the same in both copies
+    with contextlib.suppress(ImportError):
+        importlib.import_module("mcp_orch.services.release.journal")
+    txns = itertools.count()
+
+    class _Txns:
+        frozen = True
+
+        @staticmethod
+        def uuid4() -> Any:
+            return type("U", (), {"hex": f"{next(txns):032x}"})()
+
+    for name, module in list(sys.modules.items()):
+        own = name.startswith("mcp_orch") and module is not audit
+        current = getattr(module, "uuid", None)
+        if own and (current is uuid or getattr(current, "frozen", False)):
+            monkeypatch.setattr(module, "uuid", _Txns)
 
 
 def build(root: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> mo.Workspace:
@@ -118,7 +138,8 @@ def run_cli(ws: mo.Workspace, argv: list[str]) -> tuple[int, Any]:
 
 def run_tool(ws: mo.Workspace, tool: str, arguments: dict[str, Any]) -> tuple[bool, Any]:
     async def call() -> tuple[bool, Any]:
-        async with Client(build_server(ws)) as client:
+        # the server file imported here is the one folder the server may read paths in
+        async with Client(build_server(ws, roots=[REMOTE_FILE.parent])) as client:
             result = await client.call_tool(tool, arguments)
             return bool(result.is_error), result.structured_content
 
@@ -139,13 +160,13 @@ CASES: list[tuple[str, list[str], str, dict[str, Any]]] = [
         "list-servers-page",
         ["list-servers", "-t", "stdio", "--limit", "4", "--cursor", "4"],
         "list_available_servers",
-        {"transport": "stdio", "limit": 4, "cursor": "4"},
+        {"transport_filter": "stdio", "limit": 4, "cursor": "4"},
     ),
     (
         "describe-server",
         ["describe-server", "time", "-c", "cursor", "--param", "local_timezone=UTC"],
         "describe_server",
-        {"server_id": "time", "client": "cursor", "params": {"local_timezone": "UTC"}},
+        {"server_id": "time", "client_id": "cursor", "params": {"local_timezone": "UTC"}},
     ),
     (
         "import-servers",
@@ -157,74 +178,79 @@ CASES: list[tuple[str, list[str], str, dict[str, Any]]] = [
         "add-server",
         ["add-server", "weather", "-c", "cursor", "--name", "wx"],
         "add_server_to_config",
-        {"client": "cursor", "server_id": "weather", "name": "wx"},
+        {"client_id": "cursor", "server_id": "weather", "server_name": "wx"},
     ),
     (
         "add-server-taken",
         ["add-server", "fetch", "-c", "cursor", "--name", "time"],
         "add_server_to_config",
-        {"client": "cursor", "server_id": "fetch", "name": "time"},
+        {"client_id": "cursor", "server_id": "fetch", "server_name": "time"},
     ),
     (
         "remove-server",
         ["remove-server", "time", "-c", "cursor"],
         "remove_server_from_config",
-        {"client": "cursor", "name": "time"},
+        {"client_id": "cursor", "server_name": "time"},
     ),
-    ("show-draft", ["show-draft", "-c", "cursor"], "view_draft_config", {"client": "cursor"}),
-    ("validate-draft", ["validate-draft", "-c", "cursor"], "validate_draft", {"client": "cursor"}),
+    ("show-draft", ["show-draft", "-c", "cursor"], "view_draft_config", {"client_id": "cursor"}),
+    (
+        "validate-draft",
+        ["validate-draft", "-c", "cursor"],
+        "validate_draft",
+        {"client_id": "cursor"},
+    ),
     (
         "validate-draft-unknown-rule",
         ["validate-draft", "-c", "cursor", "--select", "MCP99"],
         "validate_draft",
-        {"client": "cursor", "select": ["MCP99"]},
+        {"client_id": "cursor", "select": ["MCP99"]},
     ),
     (
         "publish-config",
         ["publish-config", "-c", "cursor", "-m", "three"],
         "publish_config",
-        {"client": "cursor", "changelog": "three"},
+        {"client_id": "cursor", "changelog": "three"},
     ),
     (
         "deploy-config-dry-run",
         ["deploy-config", "-c", "cursor", "--dry-run"],
         "deploy_config",
-        {"client": "cursor", "dry_run": True},
+        {"client_id": "cursor", "dry_run": True},
     ),
-    ("deploy-config", ["deploy-config", "-c", "cursor"], "deploy_config", {"client": "cursor"}),
+    ("deploy-config", ["deploy-config", "-c", "cursor"], "deploy_config", {"client_id": "cursor"}),
     (
         "deploy-config-old",
         ["deploy-config", "-c", "cursor", "--artifact-id", "{ONE_PREFIX}"],
         "deploy_config",
-        {"client": "cursor", "artifact_id": "{ONE_PREFIX}"},
+        {"client_id": "cursor", "artifact_id": "{ONE_PREFIX}"},
     ),
-    ("get-config", ["get-config", "-c", "cursor"], "get_config", {"client": "cursor"}),
+    ("get-config", ["get-config", "-c", "cursor"], "get_config", {"client_id": "cursor"}),
     (
         "get-config-unknown-profile",
         ["get-config", "-c", "cursor", "-p", "nothing"],
         "get_config",
-        {"client": "cursor", "profile": "nothing"},
+        {"client_id": "cursor", "profile_id": "nothing"},
     ),
-    ("diff-config", ["diff-config", "-c", "cursor"], "diff_config", {"client": "cursor"}),
+    ("diff-config", ["diff-config", "-c", "cursor"], "diff_config", {"client_id": "cursor"}),
     (
         "diff-config-artifacts",
         ["diff-config", "-c", "cursor", "--from", "{one}", "--to", "{two}"],
         "diff_config",
-        {"client": "cursor", "from_artifact": "{one}", "to_artifact": "{two}"},
+        {"client_id": "cursor", "from_artifact": "{one}", "to_artifact": "{two}"},
     ),
-    ("drift", ["drift", "-c", "cursor"], "check_drift", {"client": "cursor"}),
-    ("rollback", ["rollback", "-c", "cursor"], "rollback_config", {"client": "cursor"}),
+    ("drift", ["drift", "-c", "cursor"], "check_drift", {"client_id": "cursor"}),
+    ("rollback", ["rollback", "-c", "cursor"], "rollback_config", {"client_id": "cursor"}),
     (
         "rollback-deploy",
         ["rollback", "-c", "cursor", "--deploy"],
         "rollback_config",
-        {"client": "cursor", "deploy": True},
+        {"client_id": "cursor", "deploy": True},
     ),
     (
         "config-history",
         ["config-history", "-c", "cursor"],
         "get_config_history",
-        {"client": "cursor"},
+        {"client_id": "cursor"},
     ),
     ("audit-log", ["audit-log", "--limit", "5"], "get_audit_log", {"limit": 5}),
     (
@@ -369,12 +395,13 @@ def test_an_error_hint_is_spelled_for_each_front_end(
     async def call() -> str:
         async with Client(build_server(ws)) as client:
             res = await client.call_tool(
-                "add_server_to_config", {"client": "cursor", "server_id": "fetch", "name": "time"}
+                "add_server_to_config",
+                {"client_id": "cursor", "server_id": "fetch", "server_name": "time"},
             )
             return "\n".join(getattr(b, "text", "") for b in res.content)
 
     text = anyio.run(call)
-    assert "(tool arguments: replace, name)" in text and "--replace" not in text
+    assert "(tool arguments: replace, server_name)" in text and "--replace" not in text
     with pytest.raises(mo.AlreadyExists) as err:
         ws.registry().find("fetch").add_to(ws.profile("cursor"), name="time")
     assert "--" not in err.value.hint and err.value.inputs == ("replace", "name")

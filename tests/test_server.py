@@ -74,8 +74,8 @@ def cursor_file(client_root: Path) -> Path:
 
 
 async def publish_time(c: Client, changelog: str = "add time") -> dict[str, Any]:
-    await ok(c, "add_server_to_config", client="cursor", server_id="time")
-    return await ok(c, "publish_config", client="cursor", changelog=changelog)
+    await ok(c, "add_server_to_config", client_id="cursor", server_id="time")
+    return await ok(c, "publish_config", client_id="cursor", changelog=changelog)
 
 
 # ---- listing -------------------------------------------------------------------------------
@@ -98,7 +98,10 @@ async def test_every_tool_is_listed_with_a_description_and_schemas(client: Clien
     assert listing is not None and listing.read_only_hint is True
     assert deploy is not None and deploy.read_only_hint is False and deploy.destructive_hint
     required = set(tools["add_server_to_config"].input_schema["required"])
-    assert required == {"client", "server_id"}
+    assert required == {"client_id", "server_id"}
+    for name, t in tools.items():  # a real result schema, and no keys but the listed ones
+        assert t.output_schema and t.output_schema.get("properties"), name
+        assert t.input_schema["additionalProperties"] is False, name
 
 
 async def test_the_offer_lists_are_what_the_server_registers(client: Client) -> None:
@@ -131,7 +134,9 @@ async def test_list_clients_gives_paths_under_the_client_root(
 async def test_list_profiles(client: Client) -> None:
     assert (await ok(client, "list_profiles")) == {"profiles": []}
     await publish_time(client)
-    await ok(client, "add_server_to_config", client="vscode", profile="work", server_id="fetch")
+    await ok(
+        client, "add_server_to_config", client_id="vscode", profile_id="work", server_id="fetch"
+    )
     rows = {(p["client"], p["profile"]): p for p in (await ok(client, "list_profiles"))["profiles"]}
     assert set(rows) == {("cursor", "default"), ("vscode", "work")}
     assert rows[("cursor", "default")]["latest"].startswith("sha256:")
@@ -152,16 +157,26 @@ async def test_list_available_servers_search_and_transport(
 
     found = await ok(client, "list_available_servers", search="github")
     assert "github" in [s["id"] for s in found["servers"]]
-    remote = await ok(client, "list_available_servers", transport="streamable-http", limit=200)
+    remote = await ok(
+        client, "list_available_servers", transport_filter="streamable-http", limit=200
+    )
     assert remote["servers"] and all(
         "streamable-http" in s["transports"] for s in remote["servers"]
     )
-    local = await ok(client, "list_available_servers", transport="stdio", limit=200)
+    local = await ok(client, "list_available_servers", transport_filter="stdio", limit=200)
     assert {s["id"] for s in local["servers"]} == {
         s.id for s in registry.search("", transport="stdio")
     }
     none = await ok(client, "list_available_servers", search="no-such-words-anywhere")
-    assert none == {"servers": [], "total": 0, "offset": 0, "limit": 50, "next_cursor": None}
+    assert none == {
+        "servers": [],
+        "total": 0,
+        "offset": 0,
+        "limit": 50,
+        "next_cursor": None,
+        "count": 0,
+        "transport_counts": {"stdio": 0, "streamable-http": 0, "sse": 0},
+    }
 
 
 async def test_list_available_servers_pages_with_cursor_and_offset(client: Client) -> None:
@@ -191,7 +206,7 @@ async def test_list_available_servers_bad_input_is_a_tool_error(client: Client) 
     data, text = await fails(client, "list_available_servers", cursor="page-2")
     assert data["error"] == "UsageError" and "cursor" in data["message"]
     assert "next_cursor" in data["hint"]
-    data, text = await fails(client, "list_available_servers", transport="carrier-pigeon")
+    data, text = await fails(client, "list_available_servers", transport_filter="carrier-pigeon")
     assert data["message"] == "unknown transport 'carrier-pigeon'"
     assert data["hint"] == "use stdio, streamable-http, sse or remote"
     assert "hint: use stdio" in text
@@ -210,8 +225,8 @@ async def test_describe_server_with_inputs_and_rendered_entry(client: Client) ->
         client,
         "describe_server",
         server_id="github",
-        client="vscode",
-        env={"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"},
+        client_id="vscode",
+        env_vars={"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"},
     )
     entry = data["rendered"]["entry"]
     assert data["rendered"]["client"] == "vscode"
@@ -226,13 +241,18 @@ async def test_describe_unknown_server_names_the_closest(client: Client) -> None
     data, text = await fails(client, "describe_server", server_id="qqqqqq")
     assert data["error"] == "NotFound" and data["hint"]
     assert text == f"error: {data['message']}\nhint: {data['hint']}"
-    data, _ = await fails(client, "describe_server", server_id="time", client="no-such-client")
+    data, _ = await fails(client, "describe_server", server_id="time", client_id="no-such-client")
     assert data["error"] == "NotFound" and "no-such-client" in data["message"]
 
 
 async def test_import_servers_inline_as_string_and_from_a_path(
-    client: Client, tmp_path: Path, ws: mo.Workspace
+    tmp_path: Path, ws: mo.Workspace
 ) -> None:
+    async with Client(build_server(ws, roots=[tmp_path])) as client:
+        await _import_inline_string_and_path(client, tmp_path, ws)
+
+
+async def _import_inline_string_and_path(client: Client, tmp_path: Path, ws: mo.Workspace) -> None:
     data = await ok(client, "import_servers", document=WEATHER)
     assert data["count"] == 1 and data["imported"][0]["id"] == "weather"
     # the catalog the other tools see is refreshed at once
@@ -258,10 +278,15 @@ async def test_import_servers_inline_as_string_and_from_a_path(
     assert {e["details"]["server"] for e in registered} == {"weather", "tides", "winds", "rain"}
 
 
-async def test_import_servers_errors(client: Client, tmp_path: Path) -> None:
+async def test_import_servers_errors(ws: mo.Workspace, tmp_path: Path) -> None:
+    async with Client(build_server(ws, roots=[tmp_path])) as client:
+        await _import_errors(client, tmp_path)
+
+
+async def _import_errors(client: Client, tmp_path: Path) -> None:
     data, _ = await fails(client, "import_servers")
     assert data["error"] == "UsageError"
-    data, _ = await fails(client, "import_servers", document=WEATHER, path="x.json")
+    data, _ = await fails(client, "import_servers", document=WEATHER, path=str(tmp_path / "x"))
     assert data["error"] == "UsageError"
     data, _ = await fails(client, "import_servers", document={"name": "io.github.x/y"})
     assert data["error"] == "InvalidConfig" and "server.json" in data["message"]
@@ -279,22 +304,22 @@ async def test_add_view_remove(client: Client, ws: mo.Workspace) -> None:
     data = await ok(
         client,
         "add_server_to_config",
-        client="cursor",
+        client_id="cursor",
         server_id="github",
-        env={"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"},
-        name="gh",
+        env_vars={"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"},
+        server_name="gh",
     )
     assert data["added"] == "gh" and data["draft"] == ["gh"]
     assert ws.profile("cursor").draft.servers["gh"] == data["entry"]
     assert data["entry"]["env"] == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_TOKEN}"}
 
-    await ok(client, "add_server_to_config", client="cursor", server_id="time")
-    view = await ok(client, "view_draft_config", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="time")
+    view = await ok(client, "view_draft_config", client_id="cursor")
     assert view == json.loads(json.dumps(ws.profile("cursor").draft.to_dict()))
     assert set(view["payload"]["mcpServers"]) == {"gh", "time"}
     assert view["servers"]["gh"]["catalog_id"] == "github"
 
-    data = await ok(client, "remove_server_from_config", client="cursor", name="gh")
+    data = await ok(client, "remove_server_from_config", client_id="cursor", server_name="gh")
     assert data == {"removed": "gh", "draft": ["time"]}
     assert ws.profile("cursor").draft.names == ["time"]
 
@@ -305,9 +330,9 @@ async def test_add_refuses_a_literal_secret_and_writes_nothing(
     data, _ = await fails(
         client,
         "add_server_to_config",
-        client="cursor",
+        client_id="cursor",
         server_id="github",
-        env={"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"},
+        env_vars={"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"},
     )
     assert data["error"] == "InvalidConfig"
     assert "literal" in data["message"] and "${env:" in data["hint"]
@@ -316,10 +341,10 @@ async def test_add_refuses_a_literal_secret_and_writes_nothing(
 
 
 async def test_add_name_clash_needs_replace(client: Client, ws: mo.Workspace) -> None:
-    await ok(client, "add_server_to_config", client="cursor", server_id="time")
-    again = await ok(client, "add_server_to_config", client="cursor", server_id="time")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="time")
+    again = await ok(client, "add_server_to_config", client_id="cursor", server_id="time")
     assert again["draft"] == ["time"]  # the same entry again is a re-run, not a clash
-    args = {"client": "cursor", "server_id": "time", "params": {"timezone": "Europe/Paris"}}
+    args = {"client_id": "cursor", "server_id": "time", "params": {"timezone": "Europe/Paris"}}
     data, _ = await fails(client, "add_server_to_config", **args)
     assert data["error"] == "AlreadyExists" and "replace" in data["hint"]
     data = await ok(client, "add_server_to_config", **args, replace=True)
@@ -327,32 +352,34 @@ async def test_add_name_clash_needs_replace(client: Client, ws: mo.Workspace) ->
 
 
 async def test_bad_ids_are_refused_with_the_library_hint(client: Client, ws: mo.Workspace) -> None:
-    data, text = await fails(client, "add_server_to_config", client="../etc", server_id="time")
+    data, text = await fails(client, "add_server_to_config", client_id="../etc", server_id="time")
     assert data["error"] == "InvalidId" and "invalid client id '../etc'" in text
     assert "not a path" in data["hint"]
-    data, _ = await fails(client, "view_draft_config", client="cursor", profile="Bad Profile")
+    data, _ = await fails(client, "view_draft_config", client_id="cursor", profile_id="Bad Profile")
     assert data["error"] == "InvalidId"
-    data, _ = await fails(client, "view_draft_config", client="notepad")
+    data, _ = await fails(client, "view_draft_config", client_id="notepad")
     assert data["error"] == "NotFound" and "list the clients" in data["hint"]
-    data, _ = await fails(client, "remove_server_from_config", client="cursor", name="nope")
+    data, _ = await fails(
+        client, "remove_server_from_config", client_id="cursor", server_name="nope"
+    )
     assert data["error"] == "NotFound"
-    bad = await client.call_tool("add_server_to_config", {"client": "cursor"})
+    bad = await client.call_tool("add_server_to_config", {"client_id": "cursor"})
     assert bad.is_error  # server_id is required by the input schema
     assert not list(ws.path.glob("drafts/*/*.json"))
 
 
 async def test_validate_draft_reports_findings(client: Client) -> None:
-    await ok(client, "add_server_to_config", client="cursor", server_id="time")
-    report = await ok(client, "validate_draft", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="time")
+    report = await ok(client, "validate_draft", client_id="cursor")
     assert report["ok"] is True and report["errors"] == []
-    await ok(client, "add_server_to_config", client="cursor", server_id="filesystem")
-    report = await ok(client, "validate_draft", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="filesystem")
+    report = await ok(client, "validate_draft", client_id="cursor")
     assert report["ok"] is False
     assert [e["code"] for e in report["errors"]] == ["MCP002"]
     assert report["errors"][0]["server"] == "filesystem" and report["errors"][0]["hint"]
-    only = await ok(client, "validate_draft", client="cursor", select=["MCP006"])
+    only = await ok(client, "validate_draft", client_id="cursor", select=["MCP006"])
     assert all(f["code"] == "MCP006" for f in only["errors"] + only["warnings"])
-    skipped = await ok(client, "validate_draft", client="cursor", ignore=["MCP002"])
+    skipped = await ok(client, "validate_draft", client_id="cursor", ignore=["MCP002"])
     assert skipped["ok"] is True
 
 
@@ -367,32 +394,35 @@ async def test_publish_get_and_history(client: Client, ws: mo.Workspace) -> None
     }
     latest = ws.profile("cursor").latest()
     assert latest is not None and latest.artifact_id == art["artifact_id"]
-    again = await ok(client, "publish_config", client="cursor", changelog="same content")
+    again = await ok(client, "publish_config", client_id="cursor", changelog="same content")
     assert again["artifact_id"] == art["artifact_id"]  # idempotent
+    assert (art["status"], again["status"]) == ("published", "unchanged")
 
-    got = await ok(client, "get_config", client="cursor")
-    assert got == art
-    assert (await ok(client, "get_config", client="cursor", artifact_id=art["artifact_id"][:15]))[
-        "artifact_id"
-    ] == art["artifact_id"]
+    got = await ok(client, "get_config", client_id="cursor")
+    assert got == {k: v for k, v in art.items() if k != "status"}
+    assert (
+        await ok(client, "get_config", client_id="cursor", artifact_id=art["artifact_id"][:15])
+    )["artifact_id"] == art["artifact_id"]
 
-    await ok(client, "add_server_to_config", client="cursor", server_id="fetch")
-    second = await ok(client, "publish_config", client="cursor", changelog="add fetch")
-    hist = await ok(client, "get_config_history", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="fetch")
+    second = await ok(client, "publish_config", client_id="cursor", changelog="add fetch")
+    hist = await ok(client, "get_config_history", client_id="cursor")
     assert [a["artifact_id"] for a in hist["artifacts"]] == [
         second["artifact_id"],
         art["artifact_id"],
     ]
     assert hist["latest"] == second["artifact_id"] and hist["deployed"] is None
     assert hist["artifacts"][0]["parent"] == art["artifact_id"]
-    assert len((await ok(client, "get_config_history", client="cursor", limit=1))["artifacts"]) == 1
+    assert (
+        len((await ok(client, "get_config_history", client_id="cursor", limit=1))["artifacts"]) == 1
+    )
 
 
 async def test_publish_an_invalid_draft_is_an_error_with_the_report(
     client: Client, ws: mo.Workspace
 ) -> None:
-    await ok(client, "add_server_to_config", client="cursor", server_id="filesystem")
-    data, text = await fails(client, "publish_config", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="filesystem")
+    data, text = await fails(client, "publish_config", client_id="cursor")
     assert data["error"] == "InvalidConfig"
     assert data["report"]["errors"][0]["code"] == "MCP002"
     assert "MCP002" in text and "hint: " in text
@@ -400,26 +430,28 @@ async def test_publish_an_invalid_draft_is_an_error_with_the_report(
 
 
 async def test_get_config_errors(client: Client) -> None:
-    data, _ = await fails(client, "get_config", client="cursor")
+    data, _ = await fails(client, "get_config", client_id="cursor")
     assert data["error"] == "NotFound" and "publish" in data["hint"]
     await publish_time(client)
-    data, _ = await fails(client, "get_config", client="cursor", artifact_id="sha256:" + "0" * 64)
+    data, _ = await fails(
+        client, "get_config", client_id="cursor", artifact_id="sha256:" + "0" * 64
+    )
     assert data["error"] == "NotFound"
 
 
 async def test_deploy_dry_run_then_deploy(client: Client, client_root: Path) -> None:
     art = await publish_time(client)
     target = cursor_file(client_root)
-    dry = await ok(client, "deploy_config", client="cursor", dry_run=True)
+    dry = await ok(client, "deploy_config", client_id="cursor", dry_run=True)
     assert dry["dry_run"] is True and '+    "time"' in dry["diff_text"]
     assert not target.exists()
 
-    dep = await ok(client, "deploy_config", client="cursor")
+    dep = await ok(client, "deploy_config", client_id="cursor")
     assert dep["path"] == str(target) and dep["managed"] == ["time"]
     assert dep["artifact_id"] == art["artifact_id"]
     on_disk = json.loads(target.read_text())
     assert on_disk["mcpServers"]["time"] == {"command": "uvx", "args": ["mcp-server-time"]}
-    again = await ok(client, "deploy_config", client="cursor")
+    again = await ok(client, "deploy_config", client_id="cursor")
     assert again["changed"] is False
 
 
@@ -429,42 +461,49 @@ async def test_deploy_conflict_is_refused_then_adopted(client: Client, client_ro
     mine = '{\n  "mcpServers": {"time": {"command": "my-time"}, "other": {"command": "x"}}\n}\n'
     target.write_text(mine)
     await publish_time(client)
-    data, text = await fails(client, "deploy_config", client="cursor")
+    data, text = await fails(client, "deploy_config", client_id="cursor")
     assert data["error"] == "ConflictError" and "adopt" in data["hint"]
     assert "nothing was written" in text
     assert target.read_text() == mine
-    await ok(client, "deploy_config", client="cursor", adopt=True)
+    await ok(client, "deploy_config", client_id="cursor", adopt=True)
     on_disk = json.loads(target.read_text())
     assert on_disk["mcpServers"]["time"]["command"] == "uvx"
     assert on_disk["mcpServers"]["other"] == {"command": "x"}
 
 
-async def test_deploy_project_scope(client: Client, tmp_path: Path) -> None:
-    await publish_time(client)
+async def test_deploy_project_scope(ws: mo.Workspace, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
+    async with Client(build_server(ws, roots=[project])) as client:
+        await _deploy_project(client, project)
+
+
+async def _deploy_project(client: Client, project: Path) -> None:
+    await publish_time(client)
     dep = await ok(
-        client, "deploy_config", client="cursor", scope="project", project_dir=str(project)
+        client, "deploy_config", client_id="cursor", scope="project", project_dir=str(project)
     )
     assert Path(dep["path"]) == project / ".cursor" / "mcp.json"
     assert "time" in json.loads((project / ".cursor" / "mcp.json").read_text())["mcpServers"]
-    data, _ = await fails(client, "deploy_config", client="cursor", scope="galaxy")
+    data, _ = await fails(client, "deploy_config", client_id="cursor", scope="galaxy")
     assert "scope" in data["message"]
 
 
 async def test_diff_drift_and_rollback(client: Client, client_root: Path) -> None:
-    data, _ = await fails(client, "check_drift", client="cursor")
+    data, _ = await fails(client, "check_drift", client_id="cursor")
     assert data["error"] == "NotFound" and "deploy" in data["hint"]
     first = await publish_time(client)
-    await ok(client, "deploy_config", client="cursor")
-    assert (await ok(client, "diff_config", client="cursor"))["status"] == "up-to-date"
-    assert (await ok(client, "check_drift", client="cursor"))["status"] == "clean"
+    await ok(client, "deploy_config", client_id="cursor")
+    assert (await ok(client, "diff_config", client_id="cursor"))["status"] == "up-to-date"
+    assert (await ok(client, "check_drift", client_id="cursor"))["status"] == "clean"
 
-    await ok(client, "add_server_to_config", client="cursor", server_id="fetch")
-    second = await ok(client, "publish_config", client="cursor", changelog="add fetch")
-    d = await ok(client, "diff_config", client="cursor")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="fetch")
+    second = await ok(client, "publish_config", client_id="cursor", changelog="add fetch")
+    d = await ok(client, "diff_config", client_id="cursor")
     assert d["status"] == "outdated" and d["added"] == ["fetch"]
-    between = await ok(client, "diff_config", client="cursor", from_artifact=first["artifact_id"])
+    between = await ok(
+        client, "diff_config", client_id="cursor", from_artifact=first["artifact_id"]
+    )
     assert between["added"] == ["fetch"] and between["removed"] == []
 
     target = cursor_file(client_root)
@@ -472,17 +511,21 @@ async def test_diff_drift_and_rollback(client: Client, client_root: Path) -> Non
     text["mcpServers"]["time"]["args"] = ["mcp-server-time", "--local-timezone", "UTC"]
     text["mcpServers"]["mine"] = {"command": "mine"}
     target.write_text(json.dumps(text))
-    drift = await ok(client, "check_drift", client="cursor")
+    drift = await ok(client, "check_drift", client_id="cursor")
     assert drift["status"] == "drifted"
     assert list(drift["edited"]) == ["time"] and drift["added"] == ["mine"]
 
-    back = await ok(client, "rollback_config", client="cursor")
+    back = await ok(client, "rollback_config", client_id="cursor")
     assert back["artifact_id"] == first["artifact_id"]
-    hist = await ok(client, "get_config_history", client="cursor")
+    hist = await ok(client, "get_config_history", client_id="cursor")
     assert hist["latest"] == first["artifact_id"]
     # a newer artifact can be rolled "back" to by id, and deployed at once
     await ok(
-        client, "rollback_config", client="cursor", artifact_id=second["artifact_id"], deploy=True
+        client,
+        "rollback_config",
+        client_id="cursor",
+        artifact_id=second["artifact_id"],
+        deploy=True,
     )
     on_disk = json.loads(target.read_text())["mcpServers"]
     assert {"time", "fetch", "mine"} <= set(on_disk)
@@ -490,22 +533,22 @@ async def test_diff_drift_and_rollback(client: Client, client_root: Path) -> Non
 
 
 async def test_rollback_without_a_parent_is_an_error(client: Client) -> None:
-    data, _ = await fails(client, "rollback_config", client="cursor")
+    data, _ = await fails(client, "rollback_config", client_id="cursor")
     assert data["error"] == "NotFound"
     await publish_time(client)
-    data, _ = await fails(client, "rollback_config", client="cursor")
+    data, _ = await fails(client, "rollback_config", client_id="cursor")
     assert data["error"] == "NotFound" and "parent" in data["message"]
 
 
 async def test_audit_log(client: Client) -> None:
     art = await publish_time(client)
-    await ok(client, "deploy_config", client="cursor")
+    await ok(client, "deploy_config", client_id="cursor")
     events = (await ok(client, "get_audit_log"))["events"]
     actions = [e["action"] for e in events]
     assert actions[:2] == ["deploy", "publish"]  # newest first
     deploys = (await ok(client, "get_audit_log", action="deploy"))["events"]
     assert [e["artifact_id"] for e in deploys] == [art["artifact_id"]]
-    mine = await ok(client, "get_audit_log", client="cursor", since="1d", limit=1)
+    mine = await ok(client, "get_audit_log", client_id="cursor", since="1d", limit=1)
     assert len(mine["events"]) == 1
     data, _ = await fails(client, "get_audit_log", since="last tuesday")
     assert data["error"] == "UsageError" and "7d" in data["hint"]
@@ -567,12 +610,14 @@ async def test_capability_and_catalog_resources(
 
 
 async def test_config_and_audit_resources(client: Client, client_root: Path) -> None:
-    await ok(client, "add_server_to_config", client="cursor", server_id="time")
+    await ok(client, "add_server_to_config", client_id="cursor", server_id="time")
     draft = await read(client, "config://cursor/default/draft")
     assert list(draft["payload"]["mcpServers"]) == ["time"]
-    art = await ok(client, "publish_config", client="cursor", changelog="c1")
-    assert await read(client, "config://cursor/default/latest") == art
-    await ok(client, "deploy_config", client="cursor")
+    art = await ok(client, "publish_config", client_id="cursor", changelog="c1")
+    assert await read(client, "config://cursor/default/latest") == {
+        k: v for k, v in art.items() if k != "status"
+    }
+    await ok(client, "deploy_config", client_id="cursor")
     deployed = await read(client, "config://cursor/default/deployed")
     assert deployed["artifact"]["artifact_id"] == art["artifact_id"]
     assert deployed["drift"]["status"] == "clean"
@@ -612,9 +657,9 @@ async def test_prompts(client: Client) -> None:
     prompts = {p.name: p for p in (await client.list_prompts()).prompts}
     assert sorted(prompts) == sorted(PROMPTS)
     args = {a.name: a for a in prompts["setup_server"].arguments or []}
-    assert args["client"].required and not args["server"].required
+    assert args["client_id"].required and not args["server"].required
 
-    result = await client.get_prompt("setup_server", {"client": "cursor", "server": "github"})
+    result = await client.get_prompt("setup_server", {"client_id": "cursor", "server": "github"})
     text = result.messages[0].content.text  # type: ignore[union-attr]
     steps = [
         "list_available_servers",
@@ -626,12 +671,12 @@ async def test_prompts(client: Client) -> None:
     ]
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)  # in lifecycle order
-    assert 'client="cursor"' in text and "github" in text and "${env:" in text
+    assert 'client_id="cursor"' in text and "github" in text and "${env:" in text
     for tool in TOOLS:
         if tool in text:
             assert tool in TOOLS
 
-    drift = await client.get_prompt("review_drift", {"client": "vscode"})
+    drift = await client.get_prompt("review_drift", {"client_id": "vscode"})
     assert "check_drift" in drift.messages[0].content.text  # type: ignore[union-attr]
 
 

@@ -191,11 +191,11 @@ async def test_the_lifecycle_with_a_token(served: Served) -> None:
         assert "github" in [
             s["id"] for s in (await ok(c, "list_available_servers", search="github"))["servers"]
         ]
-        await ok(c, "add_server_to_config", client="cursor", server_id="time")
-        assert (await ok(c, "validate_draft", client="cursor"))["ok"] is True
-        art = await ok(c, "publish_config", client="cursor", changelog="over http")
-        dep = await ok(c, "deploy_config", client="cursor")
-        events = (await ok(c, "get_audit_log", client="cursor", profile="default"))["events"]
+        await ok(c, "add_server_to_config", client_id="cursor", server_id="time")
+        assert (await ok(c, "validate_draft", client_id="cursor"))["ok"] is True
+        art = await ok(c, "publish_config", client_id="cursor", changelog="over http")
+        dep = await ok(c, "deploy_config", client_id="cursor")
+        events = (await ok(c, "get_audit_log", client_id="cursor", profile_id="default"))["events"]
 
     target = served.client_root / ".cursor" / "mcp.json"
     assert dep["path"] == str(target)
@@ -213,8 +213,12 @@ async def test_a_legacy_session_records_the_token_name_too(served: Served) -> No
     token = served.mint("bob")
     async with connect(served.url, token, mode="legacy") as c:
         assert not c.protocol_version.startswith("2026")
-        await ok(c, "add_server_to_config", client="vscode", profile="legacy", server_id="fetch")
-        art = await ok(c, "publish_config", client="vscode", profile="legacy", changelog="bob")
+        await ok(
+            c, "add_server_to_config", client_id="vscode", profile_id="legacy", server_id="fetch"
+        )
+        art = await ok(
+            c, "publish_config", client_id="vscode", profile_id="legacy", changelog="bob"
+        )
     events = served.ws().audit.query(artifact=art["artifact_id"])
     assert [(e["action"], e["actor"]) for e in events] == [("publish", "bob")]
 
@@ -248,10 +252,13 @@ async def test_200_concurrent_calls_from_8_clients(served: Served) -> None:
         calls: list[tuple[str, dict[str, Any]]] = [
             ("list_available_servers", {"search": ["", "git", "search", "docs"][j % 4]}),
             ("describe_server", {"server_id": ["time", "github", "fetch"][j % 3]}),
-            ("add_server_to_config", {"client": "cursor", "profile": profile, "server_id": "time"}),
-            ("validate_draft", {"client": "cursor", "profile": profile}),
-            ("view_draft_config", {"client": "cursor", "profile": profile}),
-            ("publish_config", {"client": "cursor", "profile": profile, "changelog": "load"}),
+            (
+                "add_server_to_config",
+                {"client_id": "cursor", "profile_id": profile, "server_id": "time"},
+            ),
+            ("validate_draft", {"client_id": "cursor", "profile_id": profile}),
+            ("view_draft_config", {"client_id": "cursor", "profile_id": profile}),
+            ("publish_config", {"client_id": "cursor", "profile_id": profile, "changelog": "load"}),
             ("list_profiles", {}),
             ("get_audit_log", {"limit": 5}),
         ]
@@ -264,7 +271,11 @@ async def test_200_concurrent_calls_from_8_clients(served: Served) -> None:
     async def client(i: int) -> None:
         async with connect(served.url, token) as c:
             await ok(
-                c, "add_server_to_config", client="cursor", profile=f"load{i}", server_id="time"
+                c,
+                "add_server_to_config",
+                client_id="cursor",
+                profile_id=f"load{i}",
+                server_id="time",
             )
             async with anyio.create_task_group() as tg:
                 for j in range(25):

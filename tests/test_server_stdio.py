@@ -42,41 +42,46 @@ async def ok(c: Client, tool: str, **args: Any) -> dict[str, Any]:
     return result.structured_content
 
 
-async def test_the_whole_lifecycle_over_stdio(cli_env: dict[str, str], client_root: Path) -> None:
+async def test_the_whole_lifecycle_over_stdio(
+    cli_env: dict[str, str], client_root: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
     target = client_root / ".cursor" / "mcp.json"
     target.parent.mkdir(parents=True)
     target.write_text('// mine\n{"mcpServers": {"mine": {"command": "my-server"}}, "theme": 1}\n')
     before = target.read_text()
 
-    async with Client(server_params(cli_env), read_timeout_seconds=60) as c:
+    params = server_params(cli_env, "--allow-root", str(project))
+    async with Client(params, read_timeout_seconds=60) as c:
         assert c.server_info is not None and c.server_info.name == "mcp-orch"
         assert sorted(t.name for t in (await c.list_tools()).tools) == sorted(TOOLS)
 
         # discover
         found = await ok(c, "list_available_servers", search="time")
         assert "time" in [s["id"] for s in found["servers"]]
-        described = await ok(c, "describe_server", server_id="time", client="cursor")
+        described = await ok(c, "describe_server", server_id="time", client_id="cursor")
         assert described["rendered"]["entry"]["command"] == "uvx"
 
         # add (a bad one first: a tool error, and the session carries on)
-        bad = await c.call_tool("add_server_to_config", {"client": "cursr", "server_id": "time"})
+        bad = await c.call_tool("add_server_to_config", {"client_id": "cursr", "server_id": "time"})
         assert bad.is_error and "unknown client 'cursr'" in bad.content[0].text  # type: ignore[union-attr]
         added = await ok(
             c,
             "add_server_to_config",
-            client="cursor",
+            client_id="cursor",
             server_id="time",
             params={"timezone": "Europe/Paris"},
         )
         assert added["draft"] == ["time"]
 
         # validate, publish, preview, deploy
-        report = await ok(c, "validate_draft", client="cursor")
+        report = await ok(c, "validate_draft", client_id="cursor")
         assert report["ok"] is True
-        art = await ok(c, "publish_config", client="cursor", changelog="add time over stdio")
-        dry = await ok(c, "deploy_config", client="cursor", dry_run=True)
+        art = await ok(c, "publish_config", client_id="cursor", changelog="add time over stdio")
+        dry = await ok(c, "deploy_config", client_id="cursor", dry_run=True)
         assert dry["dry_run"] and target.read_text() == before
-        dep = await ok(c, "deploy_config", client="cursor")
+        dep = await ok(c, "deploy_config", client_id="cursor")
         assert dep["path"] == str(target) and dep["backup"]
 
         # what lands on disk: ours added, everything else kept
@@ -84,12 +89,23 @@ async def test_the_whole_lifecycle_over_stdio(cli_env: dict[str, str], client_ro
         assert text.startswith("// mine")
         assert '"theme": 1' in text
         assert '"mine": {"command": "my-server"}' in text
-        drift = await ok(c, "check_drift", client="cursor")
+        drift = await ok(c, "check_drift", client_id="cursor")
         assert drift["status"] == "clean"
-        history = await ok(c, "get_config_history", client="cursor")
+        history = await ok(c, "get_config_history", client_id="cursor")
         assert history["deployed"] == art["artifact_id"] == history["latest"]
-        events = (await ok(c, "get_audit_log", client="cursor"))["events"]
+        events = (await ok(c, "get_audit_log", client_id="cursor"))["events"]
         assert [e["action"] for e in events] == ["deploy", "publish"]
+
+        # --allow-root: a project folder inside the root is taken, one outside is refused
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        args = {"client_id": "cursor", "scope": "project"}
+        out = await c.call_tool("deploy_config", {**args, "project_dir": str(elsewhere)})
+        assert out.is_error and out.structured_content is not None
+        assert out.structured_content["inputs"] == ["project_dir"]
+        assert not (elsewhere / ".cursor").exists()
+        dep = await ok(c, "deploy_config", **args, project_dir=str(project))
+        assert dep["config_path"] == str(project / ".cursor" / "mcp.json")
 
     from mcp_orch.domain.clients.jsonc import loads
 

@@ -59,7 +59,15 @@ def test_first_publish_creates_the_key(ws: mo.Workspace) -> None:
     assert artifact.key_id == ws.keys.current_key_id()
     events = _key_events(ws)
     assert len(events) == 1
-    assert events[0]["details"] == {"event": "init", "key_id": artifact.key_id}
+    public = serialization.load_pem_public_key(ws.keys.export_public().encode())
+    assert events[0]["details"] == {
+        "event": "init",
+        "key_id": artifact.key_id,
+        "fingerprint": "sha256:"
+        + hashlib.sha256(
+            public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        ).hexdigest(),
+    }
     # a second publish reuses the key and records no new key event
     second = _publish(ws, arg="other")
     assert second.key_id == artifact.key_id

@@ -59,7 +59,7 @@ def test_a_damaged_draft_is_store_corrupt_naming_the_file(deployed: mo.Workspace
     assert code == 1 and doc["error"] == "StoreCorrupt"
     assert str(draft) in doc["message"] and "internal error" not in doc["message"]
     assert "restore the file from a backup" in doc["hint"]
-    assert tool(deployed, "view_draft_config", client="cursor")["error"] == "StoreCorrupt"
+    assert tool(deployed, "view_draft_config", client_id="cursor")["error"] == "StoreCorrupt"
     with pytest.raises(mo.StoreCorrupt):
         deployed.profile("cursor").draft.to_dict()
 
@@ -69,7 +69,7 @@ def test_a_damaged_deployment_record_is_store_corrupt(deployed: mo.Workspace) ->
     record.write_text("not json", encoding="utf-8")
     code, doc = run(deployed, "drift", "-c", "cursor")
     assert code == 1 and doc["error"] == "StoreCorrupt" and str(record) in doc["message"]
-    assert tool(deployed, "check_drift", client="cursor")["error"] == "StoreCorrupt"
+    assert tool(deployed, "check_drift", client_id="cursor")["error"] == "StoreCorrupt"
 
 
 @pytest.mark.parametrize("head", ['{"seq": 1', '["not", "a", "head"]'], ids=["cut", "wrong"])

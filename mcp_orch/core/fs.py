@@ -81,19 +81,65 @@ def atomic_write(
 
 
 def read_text_file(path: Path, *, missing_ok: bool = False) -> str:
-    """A config file's text (UTF-8); ``ParseError`` naming the file when it is not text.
-    With ``missing_ok`` a file that does not exist reads as empty."""
+    """A config file's text (UTF-8, newlines as ``\\n``); ``ParseError`` naming the file when it
+    is not text, ``FileError`` when it is not a regular file or is larger than
+    :data:`MAX_READ_BYTES` (checked before anything is read into memory). With ``missing_ok`` a
+    file that does not exist reads as empty."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        raw = read_limited(Path(path), what="config file")
     except FileNotFoundError:
         if missing_ok:
             return ""
         raise
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(
             f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
             "save the file as UTF-8; it was left untouched",
         ) from None
+    if "\r" in text:  # universal newlines, as a text-mode read gives them
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+#: How deeply a document may nest (objects and arrays in JSON, tables and arrays in TOML,
+#: mappings and sequences in YAML; the top-level value is level 1). Real config files nest a
+#: handful of levels; the cap keeps every reader and walker far from Python's recursion limit.
+MAX_DEPTH = 200
+
+
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests dicts and lists (a scalar is 0, ``{}`` is 1), counted without
+    recursion; the count stops at ``limit + 1`` (so a cycle cannot make it run forever)."""
+    deepest = 0
+    seen: dict[int, int] = {}  # shared containers (YAML aliases) are walked once per depth
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        if seen.get(id(node), 0) >= depth:
+            continue
+        seen[id(node)] = depth
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def too_deep(name: str, limit: int = MAX_DEPTH, where: str = "") -> ParseError:
+    """The error for a document nested deeper than ``limit`` levels (``where``: a position)."""
+    return ParseError(
+        f"{name} is nested deeper than {limit} levels{where}",
+        "config files nest a few levels; this one is damaged or was not meant for mcp-orch: "
+        "fix it by hand (it was left untouched)",
+    )
 
 
 def write_json(path: Path, data: Any, **kw: Any) -> None:

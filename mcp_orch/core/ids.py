@@ -20,18 +20,22 @@ from typing import Any
 
 from mcp_orch.core.errors import InvalidId, UsageError
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_DIGEST = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})$")
+#: A slug. ``\Z``, not ``$``: ``$`` also matches before a final newline, so "x\n" would pass.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
+_DIGEST = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})\Z")
 #: How many hex digits the display form shows.
 SHORT = 12
 
 
 def check_id(value: str, what: str = "id") -> str:
-    """A lowercase slug, or ``InvalidId`` (path-like values included)."""
-    if not isinstance(value, str) or not SLUG.match(value):
+    """A lowercase slug, matched in full, or ``InvalidId`` naming ``what`` (path-like values and
+    values with a newline, a NUL or another control character included)."""
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
         hint = "use lowercase letters, digits, '-' and '_' (max 64), starting with a letter/digit"
         if isinstance(value, str) and ("/" in value or "\\" in value or ".." in value):
             hint = f"a {what} is a name, not a path; " + hint
+        elif isinstance(value, str) and any(c < " " or c == "\x7f" for c in value):
+            hint = f"a {what} is one line, with no control characters; " + hint
         raise InvalidId(f"invalid {what} {value!r}", hint)
     return value
 
@@ -82,7 +86,7 @@ class Digest:
         """``sha256:<hex>`` or bare ``<hex>``, any case, surrounding blanks ignored; with
         ``prefix_ok`` a prefix of ``min_digits`` or more digits is accepted (``is_prefix``
         tells). A filter may take a shorter prefix than a lookup, which must be unique."""
-        m = _DIGEST.match(text.strip().lower()) if isinstance(text, str) else None
+        m = _DIGEST.fullmatch(text.strip().lower()) if isinstance(text, str) else None
         digits = m.group(1) if m else ""
         if not m or (len(digits) != 64 and (not prefix_ok or len(digits) < min_digits)):
             raise UsageError(

@@ -20,6 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from mcp_orch.core.errors import InvalidConfig, ParseError
+from mcp_orch.core.fs import MAX_DEPTH, nesting_depth, too_deep
 from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.resources import load_schema, validator
@@ -62,7 +63,7 @@ def _derive_id(name: str) -> str:
             tail = tail[: -len(suffix)]
     if tail.startswith("mcp-server-") and len(tail) > 11:
         tail = tail[11:]
-    return tail[:64] if SLUG.match(tail[:64]) else "server"
+    return tail[:64] if SLUG.fullmatch(tail[:64]) else "server"
 
 
 class Server:
@@ -310,29 +311,52 @@ class CatalogView(list[Server]):
         )
 
 
+def _reason(error: Any) -> str:
+    """A schema error in the schema's words, without the value it found (which may be anything
+    from any file): the required key that is missing, or the rule the value breaks."""
+    kind, rule = error.validator, error.validator_value
+    if kind == "required":
+        return error.message  # "'name' is a required property": the key is the schema's
+    if kind == "type":
+        return f"must be of type {rule if isinstance(rule, str) else ' or '.join(rule)}"
+    if kind in ("minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"):
+        return f"breaks {kind} {rule}"
+    if kind == "pattern":
+        return f"does not match the pattern {rule}"
+    if kind in ("enum", "const"):
+        return "is not one of the values the schema allows"
+    if kind == "additionalProperties":
+        return "has a property the schema does not allow"
+    return f"does not satisfy the schema's {kind!r} rule"
+
+
 def validate_doc(doc: Any, where: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ParseError(f"{where}: a server.json document must be an object", "see server.json")
+    if nesting_depth(doc) > MAX_DEPTH:  # before the schema validator recurses into it
+        raise too_deep(where)
     errors = sorted(validator(SCHEMA_FILE).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
         path = "/".join(str(p) for p in first.absolute_path) or "(top)"
         raise InvalidConfig(
             f"{where}: not a valid server.json ({len(errors)} problem(s)); at {path}: "
-            f"{first.message}",
+            f"{_reason(first)}",
             "check it against https://static.modelcontextprotocol.io/schemas/2025-12-11/"
             "server.schema.json",
         )
     return doc
 
 
-def iter_docs(source: Any) -> Iterable[dict[str, Any]]:
+def iter_docs(source: Any, _depth: int = 1) -> Iterable[dict[str, Any]]:
+    if _depth > MAX_DEPTH:
+        raise too_deep("the server.json source")
     if isinstance(source, list):
         for item in source:
-            yield from iter_docs(item)
+            yield from iter_docs(item, _depth + 1)
     elif isinstance(source, dict):
         if "servers" in source and isinstance(source["servers"], list) and "name" not in source:
-            yield from iter_docs(source["servers"])
+            yield from iter_docs(source["servers"], _depth + 1)
         elif "server" in source and isinstance(source["server"], dict):
             doc = dict(source["server"])
             outer = source.get("_meta")

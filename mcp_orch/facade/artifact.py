@@ -18,6 +18,7 @@ from pydantic import PrivateAttr
 
 from mcp_orch.core.errors import MCPOrchError, SignatureError, UsageError
 from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.context import ProfileParts
@@ -81,7 +82,8 @@ class Artifact(ArtifactRecord):
                 f"changelog: {escape(self.changelog)} · parent: "
                 f"<code>{escape(self.parent or '-')}</code></div>"
             )
-            rows = [(n, json.dumps(e, ensure_ascii=False)) for n, e in self.servers.items()]
+            shown = mask_entries(self.servers)  # the signed payload keeps the real values
+            rows = [(n, json.dumps(e, ensure_ascii=False)) for n, e in shown.items()]
             return head + html_table(["server", "entry"], rows)
 
         return safe_html(render, self)

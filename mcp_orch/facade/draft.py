@@ -13,6 +13,7 @@ Every change is written at once (atomically, under a lock), so the CLI's ``add-s
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from html import escape
@@ -20,12 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.clock import iso, now_utc
-from mcp_orch.core.errors import AlreadyExists, InvalidConfig, InvalidId, NotFound
-from mcp_orch.core.fs import locked, read_json, write_json
+from mcp_orch.core.errors import AlreadyExists, InvalidConfig, InvalidId, NotFound, StoreCorrupt
+from mcp_orch.core.fs import MAX_DEPTH, locked, nesting_depth, read_limited, write_json
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.domain.catalog import Server
 from mcp_orch.domain.clients import build_payload, from_native, header_env_name, to_native
-from mcp_orch.domain.secrets import is_reference, without_references
+from mcp_orch.domain.secrets import (
+    is_reference,
+    mask_secrets,
+    refuse_secret_text,
+    without_references,
+)
 from mcp_orch.domain.transport import env_ref, render_server
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.registry import Registry
@@ -37,6 +43,42 @@ if TYPE_CHECKING:
     import polars as pl
 
     from mcp_orch.facade.profile import Profile
+
+
+#: How deeply a draft file may nest: a client's file may nest MAX_DEPTH levels, and a draft keeps
+#: each entry one level deeper than the file does (in its record), plus one spare.
+DRAFT_DEPTH = MAX_DEPTH + 2
+
+
+def _draft_problem(data: Any) -> str | None:
+    """What is wrong with the shape of a draft file's data (``None``: nothing)."""
+    if nesting_depth(data, DRAFT_DEPTH) > DRAFT_DEPTH:
+        return f"is nested deeper than {DRAFT_DEPTH} levels"
+    if not isinstance(data, dict):
+        return f"holds {_kind(data)}, not an object"
+    if "servers" not in data:
+        return "has no servers object"
+    servers = data["servers"]
+    if not isinstance(servers, dict):
+        return f"has {_kind(servers)} as its servers, not an object of name -> record"
+    for name, record in servers.items():
+        if not isinstance(record, dict):
+            return f"has {_kind(record)} as the record of {name!r}, not an object"
+        if not isinstance(record.get("entry"), dict):
+            return f"has {_kind(record.get('entry'))} as the entry of {name!r}, not an object"
+    return None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "no value"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else "a number"
 
 
 class Draft:
@@ -51,16 +93,34 @@ class Draft:
 
     # -- storage -----------------------------------------------------------------------------
     def _read(self) -> dict[str, Any]:
-        if self.path.exists():
-            data: dict[str, Any] = read_json(self.path)
-            return data
-        return {
-            "version": 1,
-            "client": self.client.id,
-            "profile": self.profile.id,
-            "target_os": self.profile.target_os,
-            "servers": {},
-        }
+        try:
+            raw = read_limited(self.path, what="draft")
+        except FileNotFoundError:
+            return {
+                "version": 1,
+                "client": self.client.id,
+                "profile": self.profile.id,
+                "target_os": self.profile.target_os,
+                "servers": {},
+            }
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise self._damaged(f"is damaged and cannot be read ({exc})") from None
+        except RecursionError:
+            raise self._damaged(f"is nested deeper than {DRAFT_DEPTH} levels") from None
+        problem = _draft_problem(data)
+        if problem:
+            raise self._damaged(problem)
+        checked: dict[str, Any] = data
+        return checked
+
+    def _damaged(self, problem: str) -> StoreCorrupt:
+        return StoreCorrupt(
+            f"the draft {self.path} {problem}",
+            f"fix or delete {self.path} (deleting it empties the draft of {self.profile.ref}; "
+            "its releases are kept), or restore the file from a backup; nothing was changed",
+        )
 
     def _update(self, change: Callable[[dict[str, Any]], None]) -> None:
         with locked(self.path):
@@ -105,10 +165,13 @@ class Draft:
 
     # -- editing -----------------------------------------------------------------------------
     def _check_name(self, name: str) -> str:
-        if not isinstance(name, str) or not re.match(self.client.name_pattern, name):
+        # in full: with re.match, "x\n" would pass the pattern's "$" and reach the client's file
+        if not isinstance(name, str) or not re.fullmatch(self.client.name_pattern, name):
             raise InvalidId(
                 f"invalid server name {name!r} for {self.client.name}",
-                "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+                "use letters, digits, '-', '_' and '.', starting with a letter or digit "
+                "(one line, no spaces or control characters)",
+                inputs=("name",),
             )
         return name
 
@@ -125,6 +188,7 @@ class Draft:
     ) -> Draft:
         """Render a catalog server for this client and add it. Refuses literal secrets."""
         name = self._check_name(name or server.id)
+        refuse_secret_text(name, "name")  # a name is signed and kept in the audit log
         self._refuse_secret_params(name, server, params or {})
         rendered = render_server(
             server.doc, params=params, env=env, headers=headers, transport=transport
@@ -157,8 +221,14 @@ class Draft:
     ) -> Draft:
         """Add a client-native entry as is (from a file or an import)."""
         name = self._check_name(name)
+        refuse_secret_text(name, "name")  # a name is signed and kept in the audit log
         if not isinstance(entry, dict):
             raise InvalidConfig(f"entry {name!r} must be an object", "see the client's format")
+        if nesting_depth(entry) > MAX_DEPTH - 2:  # as deep as a client's file allows, no more
+            raise InvalidConfig(
+                f"entry {name!r} is nested deeper than {MAX_DEPTH - 2} levels",
+                "see the client's format; nothing was written",
+            )
         record: dict[str, Any] = {"entry": copy.deepcopy(entry), "origin": origin}
         if catalog_id:
             record["catalog_id"] = catalog_id
@@ -370,7 +440,7 @@ class Draft:
         def render() -> str:
             rows = []
             for name, rec in self.records.items():
-                n = from_native(self.client, rec["entry"])
+                n = from_native(self.client, mask_secrets(rec["entry"]))  # shown masked
                 target = n.get("url") or " ".join([n.get("command", ""), *map(str, n["args"])])
                 rows.append((name, n.get("transport"), target, sorted(n.get("env") or {})))
             return f"<div class='mco'><b>Draft</b> {escape(self.profile.ref)}</div>" + html_table(

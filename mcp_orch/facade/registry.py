@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import AlreadyExists, NotFound, ParseError, UsageError
-from mcp_orch.core.fs import default_path, json_files, read_json, read_text_file, write_json
+from mcp_orch.core.fs import default_path, json_files, read_json, read_limited, write_json
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
 from mcp_orch.domain.catalog import META_KEY, CatalogView, Server, iter_docs, validate_doc
+from mcp_orch.domain.secrets import refuse_secret_text, secret_in_text
 
 if TYPE_CHECKING:
     from mcp_orch.facade.workspace import Workspace
@@ -166,6 +167,7 @@ class Registry:
     ) -> Server:
         """Add a server of your own (an official server.json document) to the workspace."""
         doc = validate_doc(doc, "server")
+        refuse_secrets_in_doc(doc)
         server = Server(doc, "workspace")
         check_id(server.id, "server id")
         existing = self._load().get(server.id)
@@ -182,32 +184,98 @@ class Registry:
         self.audit.append("register", details=details)
         return server
 
-    def import_server_json(self, source: str | Path | dict[str, Any] | list[Any]) -> CatalogView:
+    def import_server_json(self, source: str | Path | dict[str, Any] | list[Any]) -> ImportView:
         """Import official server.json documents: a path, one document, a list of them, or a
-        registry API page ``{"servers": [{"server": ..., "_meta": ...}]}``."""
+        registry API page ``{"servers": [{"server": ..., "_meta": ...}]}``. A record whose name,
+        title or a description holds a secret is rejected (listed in ``rejected``, with the
+        reason) and the others are imported; if every record is rejected, that is an error."""
         where = "inline document"
         if isinstance(source, str | Path):
             path = Path(source)
             where = str(path)
-            try:
-                source = json.loads(read_text_file(path))
+            try:  # a regular file of bounded size; errors name the file, never its content
+                source = json.loads(read_limited(path, what="server.json file").decode("utf-8"))
             except FileNotFoundError:
                 raise NotFound(f"no such file: {path}", "check the path") from None
+            except UnicodeDecodeError as exc:
+                raise ParseError(
+                    f"{path} is not UTF-8 text ({exc.reason})", "fix the file"
+                ) from None
             except json.JSONDecodeError as exc:
                 raise ParseError(f"{path} is not valid JSON: {exc}", "fix the JSON") from None
+            except RecursionError:  # the C decoder recurses; iter_docs checks the depth below
+                raise ParseError(f"{path} is nested too deeply", "fix the JSON") from None
         docs = list(iter_docs(source))
         if not docs:
             raise ParseError(f"{where}: no server.json documents found", "see server.json")
         latest: dict[str, dict[str, Any]] = {}
         marked: set[str] = set()
-        for doc in docs:
-            validate_doc(doc, f"{where}: {doc.get('name', '?')}")
+        rejected: list[tuple[int, dict[str, Any], UsageError]] = []
+        for n, doc in enumerate(docs, 1):
+            # a file's records by number: its values are not echoed (it may be any JSON file)
+            label = f"record {n}" if where != "inline document" else doc.get("name", "?")
+            validate_doc(doc, f"{where}: {label}")
+            try:
+                refuse_secrets_in_doc(doc)
+            except UsageError as exc:
+                rejected.append((n, doc, exc))
+                continue
             official = (doc.get("_meta") or {}).get("io.modelcontextprotocol.registry/official")
             is_latest = isinstance(official, dict) and official.get("isLatest") is True
             if is_latest or doc["name"] not in marked:  # else: the last listed version wins
                 latest[doc["name"]] = doc
             if is_latest:
                 marked.add(doc["name"])
-        return CatalogView(
-            self.register(doc, replace=True, source=where) for doc in latest.values()
-        )
+        if rejected and not latest:
+            first, _doc, refused = rejected[0]
+            more = f" ({len(rejected)} records, all rejected)" if len(rejected) > 1 else ""
+            raise UsageError(
+                f"{where}: record {first}: {refused.message}{more}",
+                refused.hint,
+                inputs=refused.inputs,
+            )
+        view = ImportView(self.register(doc, replace=True, source=where) for doc in latest.values())
+        view.rejected = [_rejection(n, doc, exc) for n, doc, exc in rejected]
+        return view
+
+
+class ImportView(CatalogView):
+    """The servers an import registered, and the records it ``rejected`` (each with its number
+    in the source, its name when that is safe to show, and the reason)."""
+
+    rejected: list[dict[str, Any]]
+
+    def __init__(self, servers: Any = ()) -> None:
+        super().__init__(servers)
+        self.rejected = []
+
+
+#: Where a catalog server's free text ends up: why a secret must not be in it.
+_CATALOG_TEXT = "the catalog keeps it in the workspace and shows it to everyone who browses it"
+
+
+def refuse_secrets_in_doc(doc: dict[str, Any]) -> None:
+    """``UsageError`` if the name, title or any description of a server.json document holds a
+    secret (a token pasted into a description would be shown to every client and model)."""
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(item, str) and key in ("title", "description"):
+                    refuse_secret_text(item, where, why=_CATALOG_TEXT, inputs=())
+                elif isinstance(item, dict | list):
+                    walk(item, where)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    if isinstance(doc.get("name"), str):
+        refuse_secret_text(doc["name"], "name", why=_CATALOG_TEXT, inputs=())
+    walk(doc, "")
+
+
+def _rejection(n: int, doc: dict[str, Any], exc: UsageError) -> dict[str, Any]:
+    name = doc.get("name")
+    safe = isinstance(name, str) and secret_in_text(name) is None
+    return {"record": n, "name": name if safe else None, "reason": exc.message, "hint": exc.hint}

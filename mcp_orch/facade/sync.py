@@ -30,7 +30,7 @@ from mcp_orch.domain.clients import (
     unwrap_remote,
 )
 from mcp_orch.domain.clients.dialects import read_config
-from mcp_orch.domain.secrets import env_name_for, is_reference, scan_field
+from mcp_orch.domain.secrets import env_name_for, is_reference, replacement_for, scan_field
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.registry import Registry
 from mcp_orch.services.release.artifact import Deployment
@@ -137,9 +137,8 @@ def _move_secrets(
         hits = scan_field(path, value)
         if not hits:
             return value
-        var = env_name_for(path, hits[0].kind, name)
-        bearer = value.lower().startswith("bearer ")
-        replacement = ("Bearer " if bearer else "") + "${env:" + var + "}"
+        var = env_name_for(path, hits[0].kind, name, hits[0])
+        replacement = replacement_for(path, value, hits[0], var)  # only the secret part moves
         found.append(
             {
                 "server": name,

@@ -43,7 +43,11 @@ CLI = Spelling(
     {"params": "--param", "headers": "--header", "paths": "PATH...", "document": "FILE"},
 )
 #: MCP tool arguments, as the tools name them.
-MCP = Spelling("mcp", lambda i: i, {"from_artifact": "from_artifact"})
+MCP = Spelling(
+    "mcp",
+    lambda i: i,
+    {"client": "client_id", "profile": "profile_id", "name": "server_name", "env": "env_vars"},
+)
 #: The pytest plugin's options (``--mcp-client``; the ini file has ``mcp_client``).
 PYTEST = Spelling("pytest", lambda i: "--mcp-" + i.replace("_", "-"))
 #: Notebook widget fields.

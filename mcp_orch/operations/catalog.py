@@ -33,11 +33,30 @@ def list_clients(client_root: str | Path | None = None) -> ClientsResult:
     return ClientsResult([(s, str(config_path(s, root=client_root))) for s in all_clients()])
 
 
+#: The transports ``transport_counts`` always reports, even at zero.
+TRANSPORTS = ("stdio", "streamable-http", "sse")
+
+
+def transport_counts(servers: CatalogView) -> dict[str, int]:
+    """How many of ``servers`` run over each transport (a server with two counts twice)."""
+    counts = dict.fromkeys(TRANSPORTS, 0)
+    for server in servers:
+        for kind in server.transports:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 class ServersResult(Result):
     def __init__(
-        self, page: CatalogView, total: int, offset: int = 0, limit: int | None = None
+        self,
+        page: CatalogView,
+        total: int,
+        offset: int = 0,
+        limit: int | None = None,
+        counts: dict[str, int] | None = None,
     ) -> None:
         self.page, self.total, self.offset, self.limit = page, total, offset, limit
+        self.counts = counts if counts is not None else transport_counts(page)
 
     @property
     def next_cursor(self) -> str | None:
@@ -51,6 +70,8 @@ class ServersResult(Result):
             "offset": self.offset,
             "limit": self.limit,
             "next_cursor": self.next_cursor,
+            "count": len(self.page),  # the servers on this page; total counts every match
+            "transport_counts": self.counts,  # over every match, not only this page
         }
 
 
@@ -79,7 +100,7 @@ def list_servers(
         raise UsageError(f"limit must be at least 1, got {limit}", "ask for 1 or more servers")
     view = registry.search(search, transport=transport, tag=tag)
     page = view[start : start + limit] if limit is not None else view[start:]
-    return ServersResult(CatalogView(page), len(view), start, limit)
+    return ServersResult(CatalogView(page), len(view), start, limit, transport_counts(view))
 
 
 class DescribeResult(Result):
@@ -117,7 +138,9 @@ class ImportResult(Result):
         self.imported = imported
 
     def to_dict(self) -> dict[str, Any]:
-        return {"imported": self.imported.to_dict(), "count": len(self.imported)}
+        rejected = getattr(self.imported, "rejected", [])  # records refused (a secret in them)
+        imported = self.imported.to_dict()
+        return {"imported": imported, "count": len(self.imported), "rejected": rejected}
 
 
 def import_servers(

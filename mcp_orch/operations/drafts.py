@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcp_orch.core.errors import NotFound
+from mcp_orch.core.errors import NotFound, ParseError, UsageError
 from mcp_orch.core.fs import read_text_file
-from mcp_orch.domain.clients import get_client
+from mcp_orch.domain.clients import ClientSpec, build_payload, get_client
 from mcp_orch.domain.clients.detect import Detection
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.secrets import mask_entries, mask_secrets
 from mcp_orch.facade.draft import Draft
 from mcp_orch.facade.profile import Profile
 from mcp_orch.facade.registry import Registry
@@ -56,7 +57,8 @@ class AddResult(Result):
         return self.draft.servers[self.name]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"added": self.name, "entry": self.entry, "draft": self.draft.names}
+        entry = mask_secrets(self.entry)  # shown masked; the draft keeps the real values
+        return {"added": self.name, "entry": entry, "draft": self.draft.names}
 
 
 def add_server(
@@ -107,8 +109,16 @@ def remove_server(ws: Workspace, client: str, profile: str, name: str) -> Remove
 class DraftResult(Result):
     draft: Draft
 
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload as shown: every secret the scanner flags masked."""
+        shown: dict[str, Any] = mask_secrets(self.draft.payload)
+        return shown
+
     def to_dict(self) -> dict[str, Any]:
-        return self.draft.to_dict()
+        data = self.draft.to_dict()  # shown masked; the draft keeps the real values
+        shown = {"servers": mask_entries(data["servers"]), "payload": mask_secrets(data["payload"])}
+        return {**data, **shown}
 
 
 def show_draft(ws: Workspace, client: str, profile: str) -> DraftResult:
@@ -128,23 +138,62 @@ class ReportResult(Result):
         return self.report.to_dict()
 
 
+#: What a payload given inline is: a document as the client's file holds it (an object, or its
+#: text in the client's own format), or ``{"servers": {name: entry}}`` with client-native entries.
+Payload = dict[str, Any] | str
+
+
+def read_payload(spec: ClientSpec, payload: Payload) -> dict[str, Any]:
+    """An inline payload as the client-native document it stands for (what a file would hold).
+
+    Text is read in the client's own format (JSON, JSONC, TOML, YAML), like a file. A document
+    without the client's servers key but with a ``servers`` map is that map in the client's
+    shape. A document with neither is refused: it would publish an empty config."""
+    data: Any = read_config(spec, payload, "the payload") if isinstance(payload, str) else payload
+    if not isinstance(data, dict):
+        raise ParseError("the payload must be an object", "pass the config document itself")
+    node: Any = data
+    for key in spec.servers_key:
+        node = node.get(key) if isinstance(node, dict) else None
+    if node is not None:
+        return data
+    servers = data.get("servers")
+    if isinstance(servers, dict) and all(isinstance(e, dict) for e in servers.values()):
+        return build_payload(spec, servers)
+    where = ".".join(spec.servers_key)
+    raise UsageError(
+        f"the payload has no {where!r} (where {spec.name} keeps its servers) and no 'servers' map",
+        f'give the document as the client\'s file holds it, e.g. {{"{where}": {{...}}}}, '
+        'or {"servers": {NAME: ENTRY}}',
+        inputs=("payload",),
+    )
+
+
 def validate_draft(
     ws: Workspace,
     client: str,
     profile: str,
     *,
     file: str | os.PathLike[str] | None = None,
+    payload: Payload | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
 ) -> ReportResult:
-    """Validate a draft (or a client config file) against the client's schema and the rules."""
+    """Validate a draft (or a client config file, or a payload given inline) against the
+    client's schema and the rules."""
+    if payload is not None:
+        spec = ws.profile(client, profile).client  # the ids are checked as for the draft
+        data = read_payload(spec, payload)
+        return ReportResult(
+            check_payload(spec, data, target="payload", select=select, ignore=ignore)
+        )
     if file is not None:
         spec = get_client(client)
         try:
             text = read_text_file(Path(file))
         except FileNotFoundError:
             raise NotFound(f"no such file: {file}", "check the path") from None
-        data = read_config(spec, text, str(file))
+        data = read_config(spec, text, str(file), strict=False)  # MCP010 reports the types
         return ReportResult(
             check_payload(spec, data, target=str(file), select=select, ignore=ignore)
         )

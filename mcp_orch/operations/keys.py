@@ -1,4 +1,4 @@
-"""Signing-key actions: init, rotate, export the public key, trust a teammate's, list."""
+"""Signing-key actions: init, rotate, export the public key, trust a teammate's, revoke, list."""
 
 from __future__ import annotations
 
@@ -73,6 +73,21 @@ def trust_key(ws: Workspace, pem: str | bytes, *, source: str = "the key") -> Ke
 
 
 @dataclass
+class KeyRevoked(Result):
+    key_id: str
+    was: str  # "trusted", "retired", or "revoked" when it already was (nothing changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"revoked": self.key_id, "was": self.was}
+
+
+def revoke_key(ws: Workspace, key_id: str) -> KeyRevoked:
+    """Revoke a trusted key or an own retired one: what it signed is refused from then on."""
+    kid, was = ws.keys.revoke(key_id)
+    return KeyRevoked(kid, was)
+
+
+@dataclass
 class KeysResult(Result):
     keys: list[dict[str, str]]
 
@@ -81,5 +96,6 @@ class KeysResult(Result):
 
 
 def list_keys(ws: Workspace) -> KeysResult:
-    """Own (current and retired) and trusted public keys."""
+    """Own (current and retired), trusted and revoked public keys; a key file that cannot be
+    used has ``damaged`` (why)."""
     return KeysResult(ws.keys.list())

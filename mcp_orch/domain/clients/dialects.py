@@ -14,28 +14,47 @@ import io
 from typing import Any
 
 from mcp_orch.core.errors import ParseError
+from mcp_orch.core.fs import MAX_DEPTH, nesting_depth, too_deep
 from mcp_orch.domain.clients import jsonc
-from mcp_orch.domain.clients.spec import ClientSpec, server_map
+from mcp_orch.domain.clients.spec import ClientSpec, check_servers, server_map
+
+#: How many nodes YAML aliases may add to a document when they are expanded (a config's few
+#: anchors add dozens; a "billion laughs" document adds 10^9 from a few hundred bytes).
+MAX_ALIAS_NODES = 10_000
 
 
-def read_config(spec: ClientSpec, text: str, name: str = "the file") -> dict[str, Any]:
-    """The whole file as plain Python data (an empty file is an empty config)."""
+def read_config(
+    spec: ClientSpec, text: str, name: str = "the file", *, strict: bool = True
+) -> dict[str, Any]:
+    """The whole file as plain Python data (an empty file is an empty config).
+
+    ``ParseError`` naming the file when it does not parse, nests deeper than
+    :data:`~mcp_orch.core.fs.MAX_DEPTH` levels, or (YAML) its aliases expand past
+    :data:`MAX_ALIAS_NODES` nodes; and, unless ``strict`` is off, when the section holding the
+    servers (or one entry in it) has the wrong type (:func:`~.spec.check_servers`). Checks
+    turn ``strict`` off: they report a wrong-typed section as a finding (MCP010) instead."""
     if not text.strip():
         return {}
     if spec.dialect in ("json", "jsonc"):
-        data = jsonc.loads(text, name)
+        data = jsonc.loads(text, name)  # depth checked on the text, before decoding
     elif spec.dialect == "toml":
         import tomlkit
 
         try:
             data = tomlkit.parse(text).unwrap()
+        except RecursionError:
+            raise too_deep(name) from None
         except Exception as exc:  # tomlkit raises several error types
             raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+        if nesting_depth(data) > MAX_DEPTH:
+            raise too_deep(name)
     else:
         data = _yaml_load(text, name)
         data = _plain(data) if data is not None else {}
     if not isinstance(data, dict):
         raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    if strict:
+        check_servers(spec, data, name)
     return data
 
 
@@ -54,9 +73,76 @@ def _yaml() -> Any:
 
 def _yaml_load(text: str, name: str) -> Any:
     try:
+        _yaml_limits(text, name)
         return _yaml().load(text)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise too_deep(name) from None
     except Exception as exc:  # ruamel raises several error types
         raise ParseError(f"{name} does not parse as YAML: {exc}", _FIX) from None
+
+
+def _yaml_limits(text: str, name: str) -> None:
+    """Refuse, from the parser's events and before anything is built, a YAML text nested deeper
+    than ``MAX_DEPTH`` levels, whose aliases would add more than ``MAX_ALIAS_NODES`` nodes when
+    expanded, or whose aliases loop. Each anchor's expanded size and depth are added up as its
+    node closes, so an alias costs one addition, however far it would expand."""
+    from ruamel.yaml.events import (
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+        ScalarEvent,
+    )
+
+    sizes: dict[Any, tuple[int, int]] = {}  # anchor -> (expanded nodes, depth below it)
+    stack: list[list[Any]] = []  # per open collection: [nodes inside, depth below, anchor]
+    added = 0
+    for event in _yaml().parse(text):
+        if isinstance(event, CollectionStartEvent):
+            stack.append([0, 0, event.anchor])
+            if len(stack) > MAX_DEPTH:
+                raise too_deep(name, where=_yaml_at(event))
+            continue
+        if isinstance(event, CollectionEndEvent):
+            inside, below, anchor = stack.pop()
+            size, depth = inside + 1, below + 1
+            if anchor is not None:
+                sizes[anchor] = (size, depth)
+        elif isinstance(event, ScalarEvent):
+            size, depth = 1, 0
+            if event.anchor is not None:
+                sizes[event.anchor] = (size, depth)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in sizes:
+                if any(frame[2] == event.anchor for frame in stack):
+                    raise ParseError(
+                        f"{name}: the YAML alias *{event.anchor} refers to a node that holds "
+                        f"it{_yaml_at(event)}",
+                        "an alias must refer to a finished node; " + _FIX,
+                    )
+                continue  # an unknown alias: the loader names it below
+            size, depth = sizes[event.anchor]
+            added += size
+            if added > MAX_ALIAS_NODES:
+                raise ParseError(
+                    f"{name}: YAML aliases expand too far (more than {MAX_ALIAS_NODES:,} "
+                    f"nodes){_yaml_at(event)}",
+                    "write the values out, or use fewer aliases of large anchors; " + _FIX,
+                )
+            if len(stack) + depth > MAX_DEPTH:
+                raise too_deep(name, where=_yaml_at(event))
+        else:
+            continue
+        if stack:
+            frame = stack[-1]
+            frame[0] += size
+            frame[1] = max(frame[1], depth)
+
+
+def _yaml_at(event: Any) -> str:
+    mark = getattr(event, "start_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
 
 def _plain(value: Any) -> Any:
@@ -79,6 +165,8 @@ def apply_changes(
     if spec.dialect in ("json", "jsonc"):
         if spec.layout != "map":
             raise ParseError(f"{spec.id}: list layouts are not supported in JSON", _FIX)
+        if text.strip():  # a wrong-typed section is refused, as in TOML and YAML
+            check_servers(spec, jsonc.loads(text, name), name)
         return jsonc.edit_map(text, spec.servers_key, changes, name)
     if spec.dialect == "toml":
         return _apply_toml(spec, text, changes, name)
@@ -92,8 +180,11 @@ def _apply_toml(
 
     try:
         doc = tomlkit.parse(text)
+    except RecursionError:
+        raise too_deep(name) from None
     except Exception as exc:
         raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
+    check_servers(spec, doc, name)  # a `mcp_servers = "x"` is refused, not overwritten
     container: Any = doc
     for key in spec.servers_key[:-1]:
         if key not in container:
@@ -159,6 +250,7 @@ def _apply_yaml(
         data = CommentedMap(spec.new_file_fields.items() if not text else ())
     if not isinstance(data, dict):
         raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+    check_servers(spec, data, name)  # Goose `extensions` as a list is refused, not overwritten
     container: Any = data
     for key in spec.servers_key[:-1]:
         if key not in container or container[key] is None:

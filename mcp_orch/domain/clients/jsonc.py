@@ -18,9 +18,11 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from itertools import accumulate
 from typing import Any
 
 from mcp_orch.core.errors import ParseError
+from mcp_orch.core.fs import MAX_DEPTH, too_deep
 
 _STR_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING = re.compile(r",(?=\s*[}\]])")
@@ -64,6 +66,30 @@ def _blanked(text: str) -> tuple[str, str]:
     return bc, "".join(chars)
 
 
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')  # unrolled: ~2x faster on big files
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_OR_STRING = re.compile(r'[\[\]{}]|"(?:[^"\\\n]|\\.)*"')
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def deepest_at(text: str, limit: int = MAX_DEPTH) -> int | None:
+    """Where the objects and arrays of a JSON text (comments blanked) first nest deeper than
+    ``limit`` levels, or ``None``. Counted on the text, without recursion and before any
+    decoding, so a hostile file cannot exhaust the stack (the C decoder recurses)."""
+    if text.count("[") + text.count("{") <= limit:  # cannot nest that deep (the usual case)
+        return None
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if max(accumulate(map(_STEP.__getitem__, brackets)), default=0) <= limit:
+        return None
+    depth = 0  # deeper than the limit somewhere: find where, for the message
+    for m in _BRACKET_OR_STRING.finditer(text):
+        step = _STEP.get(m.group(0), 0)
+        depth += step
+        if depth > limit:
+            return m.start()
+    return None
+
+
 def _string_spans(text: str) -> list[int]:
     out: list[int] = []
     for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"', text):
@@ -85,11 +111,14 @@ class _Doc:
     def _constant(self, name: str) -> Any:
         raise ValueError(f"{name} is not valid JSON")
 
-    def error(self, message: str, at: int) -> ParseError:
+    def where(self, at: int) -> str:
         line = self.text.count("\n", 0, at) + 1
         col = at - (self.text.rfind("\n", 0, at) + 1) + 1
+        return f"line {line}, column {col}"
+
+    def error(self, message: str, at: int) -> ParseError:
         return ParseError(
-            f"{self.name} does not parse: {message} at line {line}, column {col}",
+            f"{self.name} does not parse: {message} at {self.where(at)}",
             "fix the file by hand (it was left untouched) and try again",
         )
 
@@ -106,6 +135,8 @@ class _Doc:
             value, end = self.decoder.raw_decode(self.ba, i)
         except json.JSONDecodeError as exc:
             raise self.error(exc.msg.lower(), exc.pos) from None
+        except RecursionError:  # the depth is checked first (parse); this is a last resort
+            raise too_deep(self.name) from None
         except ValueError as exc:  # NaN / Infinity
             raise self.error(str(exc), i) from None
         c = self.ba[i]
@@ -194,6 +225,9 @@ class Node:
 def parse(text: str, name: str = "the file") -> Node:
     """Parse JSONC text; values are decoded by the C JSON decoder, positions kept."""
     doc = _Doc(text, name)
+    at = deepest_at(doc.ba)
+    if at is not None:
+        raise too_deep(name, where=f" at {doc.where(at)}")
     i = doc.skip(0)
     node = doc.value_at(i)
     rest = doc.skip(node.end)

@@ -57,7 +57,9 @@ class ServerMap:
 
 def payload_servers(spec: ClientSpec, payload: dict[str, Any], label: str = "payload") -> ServerMap:
     """A payload (or a whole parsed file) as a server set (names of repeated list items trimmed)."""
-    return ServerMap(spec.id, {n.rstrip(): e for n, e in server_map(spec, payload).items()}, label)
+    return ServerMap(
+        spec.id, {n.rstrip(" "): e for n, e in server_map(spec, payload).items()}, label
+    )
 
 
 def read_server_file(

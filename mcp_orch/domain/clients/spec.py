@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mcp_orch.core.errors import ParseError
+
 Dialect = Literal["json", "jsonc", "toml", "yaml"]
 OSName = Literal["linux", "macos", "windows"]
 TRANSPORTS = ("stdio", "streamable-http", "sse")
@@ -81,7 +83,7 @@ class ClientSpec:
     sample_servers: tuple[str, ...] = ()  # catalog ids `init-configs` publishes for this client
     max_servers: int | None = None
     max_name_length: int | None = None
-    name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # JSON Schema (ECMA); use re.fullmatch
     limits: str = ""
     source: str = ""
 
@@ -334,6 +336,89 @@ def server_map(spec: ClientSpec, payload: dict[str, Any]) -> dict[str, dict[str,
                     key += " "
                 out[key] = entry
     return out
+
+
+_WORDS = {  # what a dict and a list are called in each dialect
+    "json": ("an object", "an array"),
+    "jsonc": ("an object", "an array"),
+    "toml": ("a table", "an array"),
+    "yaml": ("a mapping", "a list"),
+}
+
+
+def _kind(spec: ClientSpec, value: Any) -> str:
+    mapping, sequence = _WORDS[spec.dialect]
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return mapping
+    if isinstance(value, list):
+        return sequence
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a " + type(value).__name__.lower()  # TOML dates and times
+
+
+def _has_control(name: str) -> bool:
+    return any(c < " " or "\x7f" <= c <= "\x9f" for c in name)
+
+
+def servers_problem(spec: ClientSpec, data: Any) -> tuple[str, str, str] | None:
+    """What is wrong with the type of the section that holds ``spec``'s servers in ``data`` (a
+    whole parsed file), or of one entry in it, as (key path, problem, what to fix); ``None``
+    when nothing is (a missing section is fine: the file has no servers yet). Server names with a control
+    character (a newline, a NUL) are refused too: no client can use them, and written back
+    they would break the file's lines."""
+    mapping, sequence = _WORDS[spec.dialect]
+    node: Any = data
+    for depth, key in enumerate(spec.servers_key):
+        if not isinstance(node, dict):
+            where = ".".join(spec.servers_key[:depth]) or "(top level)"
+            what = f"is {_kind(spec, node)}, but {spec.name} expects {mapping}"
+            return where, what, f"the `{spec.servers_key[max(depth - 1, 0)]}` key"
+        if key not in node or (node[key] is None and spec.dialect == "yaml"):
+            return None  # no servers (a YAML key with no value is an empty section)
+        node = node[key]
+    path = ".".join(spec.servers_key)
+    if spec.layout == "map":
+        if not isinstance(node, dict):
+            what = f"is {_kind(spec, node)}, but {spec.name} expects {mapping} of servers"
+            return path, what, f"the `{path}` key"
+        items: list[tuple[str, Any]] = [(f"{path}.{name}", e) for name, e in node.items()]
+        names = [str(name) for name in node]
+    else:
+        wanted = "an array of tables ([[" + path + "]])" if spec.layout != "list" else sequence
+        if not isinstance(node, list):
+            what = f"is {_kind(spec, node)}, but {spec.name} expects {wanted} of servers"
+            return path, what, f"the `{path}` key"
+        items = [(f"{path}[{i}]", e) for i, e in enumerate(node)]
+        field = spec.name_field or "name"
+        names = [str(e.get(field, "")) for e in node if isinstance(e, dict)]
+    for where, entry in items:
+        if not isinstance(entry, dict):
+            what = f"is {_kind(spec, entry)}, but a server entry must be {mapping}"
+            return where, what, f"the entry `{where}`"
+    for name in names:
+        if _has_control(name):
+            what = f"has a server named {name!r}, with a control character in its name"
+            return path, what, f"the server {name!r}"
+    return None
+
+
+def check_servers(spec: ClientSpec, data: Any, name: str = "the file") -> None:
+    """``ParseError`` naming the file, the key path and the expected type when the servers
+    section of ``data`` (or an entry in it) has the wrong type (see :func:`servers_problem`)."""
+    problem = servers_problem(spec, data)
+    if problem is not None:
+        where, what, fix = problem
+        raise ParseError(
+            f"{name}: `{where}` {what}",
+            f"fix or remove {fix} in {name}; it was left untouched",
+        )
 
 
 def build_payload(spec: ClientSpec, servers: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -182,7 +182,13 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
     result = catalog.import_servers(ctx.ws, path=file)
     ctx.emit(
         result,
-        lambda: f"imported {len(result.imported)} server(s): {', '.join(result.imported.ids())}",
+        lambda: "\n".join(
+            [f"imported {len(result.imported)} server(s): {', '.join(result.imported.ids())}"]
+            + [
+                f"rejected record {r['record']}: {r['reason']} (hint: {r['hint']})"
+                for r in result.to_dict()["rejected"]
+            ]
+        ),
     )
 
 

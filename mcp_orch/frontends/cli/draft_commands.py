@@ -94,7 +94,7 @@ def show_draft_cmd(ctx: Ctx, client: str, profile: str) -> None:
 
     result = drafts.show_draft(ctx.ws, client, profile)
     draft = result.draft
-    ctx.emit(result, lambda: f"draft {draft.profile.ref}\n" + json.dumps(draft.payload, indent=2))
+    ctx.emit(result, lambda: f"draft {draft.profile.ref}\n" + json.dumps(result.payload, indent=2))
 
 
 @click.command("validate-draft")

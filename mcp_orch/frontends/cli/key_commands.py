@@ -1,4 +1,4 @@
-"""``mcp-orch keys``: init, rotate, export-public, trust, list. Loaded when it runs."""
+"""``mcp-orch keys``: init, rotate, export-public, trust, revoke, list. Loaded when it runs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mcp_orch.frontends.render import table
 
 @click.group("keys", cls=Group)
 def keys_group() -> None:
-    """Signing keys: init, rotate, export-public, trust, list."""
+    """Signing keys: init, rotate, export-public, trust, revoke, list."""
 
 
 @keys_group.command("init")
@@ -61,12 +61,30 @@ def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
     ctx.emit(result, f"trusted {result.key_id}")
 
 
+@keys_group.command("revoke")
+@click.argument("key_id")
+@common
+def keys_revoke_cmd(ctx: Ctx, key_id: str) -> None:
+    """Revoke a trusted or retired key: artifacts it signed are refused from then on."""
+    from mcp_orch.operations import keys
+
+    result = keys.revoke_key(ctx.ws, key_id)
+    if result.was == "revoked":
+        ctx.emit(result, f"already revoked {result.key_id}")
+    else:
+        ctx.emit(result, f"revoked {result.key_id} (was {result.was})")
+
+
 @keys_group.command("list")
 @common
 def keys_list_cmd(ctx: Ctx) -> None:
-    """Own (current and retired) and trusted public keys."""
+    """Own (current and retired), trusted and revoked public keys."""
     from mcp_orch.operations import keys
 
     result = keys.list_keys(ctx.ws)
-    rows = [(r["key_id"], r["status"]) for r in result.keys]
-    ctx.emit(result, lambda: table(["key_id", "status"], rows))
+    if any("damaged" in r for r in result.keys):
+        rows = [(r["key_id"], r["status"], r.get("damaged", "")) for r in result.keys]
+        ctx.emit(result, lambda: table(["key_id", "status", "damaged"], rows))
+    else:
+        plain = [(r["key_id"], r["status"]) for r in result.keys]
+        ctx.emit(result, lambda: table(["key_id", "status"], plain))

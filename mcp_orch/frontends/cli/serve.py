@@ -2,6 +2,7 @@
 
     mcp-orch serve                                   # stdio (what MCP clients launch)
     mcp-orch serve --http [--host H] [--port P]      # streamable HTTP at /mcp, bearer tokens
+        [--session-idle S] [--max-sessions N] [--header-timeout S]   # the limits (see HTTPLimits)
     mcp-orch token create NAME | list | revoke NAME  # only the tokens' hashes are stored
     mcp-orch install-self --client cursor            # add mcp-orch itself to a client
 
@@ -13,6 +14,7 @@ of them runs. They reuse the CLI's ``common`` options (``--workspace``, ``--clie
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import click
 
@@ -46,8 +48,14 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_http(ws: Workspace, host: str, port: int) -> None:
-    """Serve streamable HTTP on ``host:port`` until interrupted."""
+def serve_http(
+    ws: Workspace, host: str, port: int, roots: tuple[str, ...] = (), **limits: Any
+) -> None:
+    """Serve streamable HTTP on ``host:port`` until interrupted.
+
+    ``limits`` are fields of ``HTTPLimits`` (``session_idle=60``, ...); the others keep their
+    defaults.
+    """
     tokens = serving.http_tokens(ws, host)  # the bind policy: refuses a public host, no token
     count = len(tokens)
     sock = _listen(host, port)
@@ -58,9 +66,10 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
     skip_slow_uri_grammar()  # before the SDK imports jsonschema
     import uvicorn
 
-    from mcp_orch.frontends.mcp_server import build_server, http_app
+    from mcp_orch.frontends.mcp_server import HTTPLimits, build_server, http_app, uvicorn_config
 
-    app = http_app(build_server(ws), tokens, host=host.strip("[]"))
+    within = HTTPLimits(**limits)
+    app = http_app(build_server(ws, roots=roots), tokens, host=host.strip("[]"), limits=within)
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     click.echo(
         f"mcp-orch {_version()}: MCP over streamable HTTP at http://{shown}:{actual}/mcp "
@@ -73,8 +82,13 @@ def serve_http(ws: Workspace, host: str, port: int) -> None:
             "create one with `mcp-orch token create NAME` (no restart needed)",
             err=True,
         )
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=3, access_log=False
+    config = uvicorn_config(
+        app,
+        within,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+        access_log=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -89,6 +103,15 @@ def _version() -> str:
 @click.option(
     "--http", "use_http", is_flag=True, help="Serve streamable HTTP (bearer tokens) not stdio."
 )
+@click.option(
+    "--allow-root",
+    "allow_root",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    metavar="DIR",
+    help="A folder the tools may read or write paths in (project_dir, import_servers' path); "
+    "repeatable. Default: none, so the tools take no paths.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (--http).")
 @click.option(
     "--port",
@@ -97,29 +120,72 @@ def _version() -> str:
     show_default=True,
     help="Port (--http); 0 picks a free one.",
 )
+@click.option(
+    "--session-idle",
+    type=click.FloatRange(0, min_open=True),
+    default=600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="End a session after this long without a request (--http); its id then gets 404.",
+)
+@click.option(
+    "--max-sessions",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Live sessions at most (--http); a new one beyond gets 503 and Retry-After.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request headers are not complete by then (--http).",
+)
 @common
-def serve_cmd(ctx: Ctx, use_http: bool, host: str, port: int) -> None:
+def serve_cmd(
+    ctx: Ctx,
+    use_http: bool,
+    allow_root: tuple[str, ...],
+    host: str,
+    port: int,
+    session_idle: float,
+    max_sessions: int,
+    header_timeout: float,
+) -> None:
     """Run mcp-orch's own MCP server: the whole lifecycle as MCP tools and resources.
 
     By default it speaks stdio, which is how MCP clients launch it (see install-self). With
     --http it serves streamable HTTP at http://HOST:PORT/mcp; every request needs
     'Authorization: Bearer <token>' (see `mcp-orch token create`). Binding to an address other
-    machines can reach is refused while no token exists.
+    machines can reach is refused while no token exists. Idle sessions end after
+    --session-idle seconds, at most --max-sessions are live at once, and a connection that has
+    not sent its request headers within --header-timeout seconds is closed.
     """
     if use_http:
-        serve_http(ctx.ws, host, port)
+        serve_http(
+            ctx.ws,
+            host,
+            port,
+            roots=allow_root,
+            session_idle=session_idle,
+            max_sessions=max_sessions,
+            header_timeout=header_timeout,
+        )
         return
     click_ctx = click.get_current_context()
-    for option in ("host", "port"):
+    for option in ("host", "port", "session_idle", "max_sessions", "header_timeout"):
         source = click_ctx.get_parameter_source(option)
         if source is not None and source.name == "COMMANDLINE":
-            raise UsageError(f"--{option} needs --http", "add --http, or drop --" + option)
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"{flag} needs --http", "add --http, or drop " + flag)
     from mcp_orch.core.resources import skip_slow_uri_grammar
 
     skip_slow_uri_grammar()  # before the SDK imports jsonschema
     from mcp_orch.frontends.mcp_server import build_server
 
-    server = build_server(ctx.ws)
+    server = build_server(ctx.ws, roots=allow_root)
     click.echo(
         f"mcp-orch {_version()}: MCP over stdio (workspace {ctx.ws.path}); "
         "waiting for an MCP client on stdin, Ctrl+C stops",

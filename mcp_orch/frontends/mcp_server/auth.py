@@ -3,6 +3,7 @@
 workspace's token store (401 with a JSON body otherwise) and makes the token's name the audit actor
 of the request, and :func:`_actor_middleware`, the server middleware that carries that actor
 (left in the scope's ``state`` under :data:`ACTOR_STATE_KEY`) into the task that runs the tool.
+The request and session limits of :mod:`.http_limits` are applied here too.
 """
 
 import json
@@ -13,6 +14,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 
 from mcp_orch.core.errors import MCPOrchError
+from mcp_orch.frontends.mcp_server.http_limits import HTTPLimits, RequestLimits
 from mcp_orch.services.release.audit import current_actor
 from mcp_orch.services.release.tokens import TokenStore
 
@@ -109,9 +111,26 @@ class BearerAuth:
         await send({"type": "http.response.body", "body": _UNAUTHORIZED})
 
 
-def http_app(server: MCPServer, tokens: TokenStore, *, host: str = "127.0.0.1") -> Any:
+def http_app(
+    server: MCPServer,
+    tokens: TokenStore,
+    *,
+    host: str = "127.0.0.1",
+    limits: HTTPLimits | None = None,
+) -> Any:
     """The streamable-HTTP ASGI app of ``server`` (path ``/mcp``) behind :class:`BearerAuth`.
 
     ``host`` is the bind address: on loopback the SDK's DNS-rebinding protection is on.
+    ``limits`` (default :class:`HTTPLimits()`) sets the body limits, checked before the token
+    (:class:`RequestLimits`), and the session manager's idle expiry and session cap
+    (``server.session_manager`` once this has been called). Serve it with
+    :func:`~.http_limits.uvicorn_config` for the connection limits.
     """
-    return BearerAuth(server.streamable_http_app(host=host), tokens)
+    limits = limits or HTTPLimits()
+    app = server.streamable_http_app(
+        host=host,
+        max_request_body_size=limits.max_body,
+        session_idle_timeout=limits.session_idle,
+        max_sessions=limits.max_sessions,
+    )
+    return RequestLimits(BearerAuth(app, tokens), limits)

@@ -1,7 +1,13 @@
 """The parameter types the bundled MCP server's tools share: ``Annotated`` types whose pydantic
 ``Field`` descriptions end up in each tool's input schema (client and profile ids, artifact and
-server ids, a server's params, env and headers, a transport, rule codes). Parameters that only one
-tool takes are spelled out next to that tool in :mod:`.tools`.
+server ids, the entry name, a server's params, env vars and headers, a transport, rule codes, an
+inline payload). Parameters that only one tool takes are spelled out next to that tool in
+:mod:`.tools`.
+
+The names are the tools' contract (``client_id``, ``profile_id``, ``server_id``,
+``server_name``, ``params``, ``env_vars``, ``transport_filter``, ``payload``, ``artifact_id``,
+``limit``, ``since``): prompts and agents written for them work unchanged. Every input schema
+forbids other keys; an unknown one is a tool error that names the allowed ones.
 """
 
 from typing import Annotated, Any
@@ -24,6 +30,10 @@ ServerId = Annotated[
     str,
     Field(description="Catalog id (e.g. github, time) or official name of a server."),
 ]
+ServerName = Annotated[
+    str,
+    Field(description="The entry's name in the draft (the key in the client's config)."),
+]
 Params = Annotated[
     dict[str, Any] | None,
     Field(
@@ -31,7 +41,7 @@ Params = Annotated[
         "names describe_server lists (kind 'param')."
     ),
 ]
-Env = Annotated[
+EnvVars = Annotated[
     dict[str, str] | None,
     Field(
         description="Environment variables. Give secrets as references like ${env:GITHUB_TOKEN} "
@@ -49,4 +59,12 @@ Transport = Annotated[
 Codes = Annotated[
     list[str] | None,
     Field(description="Rule codes or names, e.g. ['MCP003'] or ['literal-secret']."),
+]
+Payload = Annotated[
+    dict[str, Any] | str | None,
+    Field(
+        description="A config given inline instead of the draft: the document as the client's "
+        'file holds it (e.g. {"mcpServers": {...}} for cursor; an object, or its text in the '
+        'client\'s format), or {"servers": {NAME: ENTRY}} with client-native entries.'
+    ),
 ]

@@ -1,39 +1,72 @@
-"""The bundled MCP server's 17 tools, registered by :func:`register_tools`: the catalog and the
+"""The bundled MCP server's 17 tools, built by :func:`build_tools`: the catalog and the
 clients (list_clients, list_available_servers, describe_server, import_servers, ...), a profile's
 draft (add_server_to_config, validate_draft, ...) and releases (publish_config, deploy_config,
 rollback_config, check_drift, ...). Each tool is one call of :mod:`mcp_orch.operations` returning
 its ``to_dict()``, run in :func:`~.results._guard_tool`; its docstring is the tool's description.
+
+Each tool is a :class:`_StrictTool`: its input schema forbids other keys
+(``additionalProperties: false``) and its arguments are checked before it runs, so an unknown,
+missing or invalid argument is a tool error with the same error document as a library error;
+its output schema is the tool's entry in :data:`~.results.OUTPUT_SCHEMAS`. A path argument is
+taken only inside the roots the server was started with (:meth:`~.state._State.allowed_path`).
 """
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
+from mcp_orch.core.errors import UsageError
 from mcp_orch.frontends.mcp_server.params import (
     ArtifactId,
     ClientId,
     Codes,
-    Env,
+    EnvVars,
     Headers,
     Params,
+    Payload,
     ProfileId,
     ServerId,
+    ServerName,
     Transport,
 )
-from mcp_orch.frontends.mcp_server.results import _guard_tool
+from mcp_orch.frontends.mcp_server.results import (
+    OUTPUT_SCHEMAS,
+    _guard_tool,
+    error_result,
+    invalid_arguments,
+    unknown_arguments,
+)
 from mcp_orch.frontends.mcp_server.state import _State
 from mcp_orch.operations import catalog, drafts, releases
 
 
-def register_tools(mcp: MCPServer, state: _State) -> None:
-    """Add every tool to ``mcp``, working on ``state``'s workspace and catalog."""
+class _StrictTool(Tool):
+    """A tool whose arguments are checked before the SDK's own validation: an unknown key, a
+    missing one or an invalid value comes back as a tool error carrying the error document."""
+
+    async def run(
+        self, arguments: dict[str, Any], context: Any, convert_result: bool = False
+    ) -> Any:
+        allowed = list(self.parameters.get("properties") or {})
+        if any(key not in allowed for key in arguments):
+            return error_result(unknown_arguments(self.name, arguments, allowed))
+        try:
+            self.fn_metadata.validate_arguments(arguments)
+        except ValidationError as exc:
+            return error_result(invalid_arguments(self.name, exc))
+        return await super().run(arguments, context, convert_result=convert_result)
+
+
+def build_tools(state: _State) -> list[Tool]:
+    """Every tool, working on ``state``'s workspace, catalog and roots."""
+    tools: list[Tool] = []
 
     def tool(*, read_only: bool, destructive: bool = False, idempotent: bool = False) -> Any:
         def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-            mcp.add_tool(
+            made = _StrictTool.from_function(
                 _guard_tool(fn),
                 name=fn.__name__,
                 annotations=ToolAnnotations(
@@ -43,6 +76,9 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
                     open_world_hint=False,
                 ),
             )
+            made.parameters["additionalProperties"] = False
+            made.fn_metadata.output_schema = OUTPUT_SCHEMAS[fn.__name__]
+            tools.append(made)
             return fn
 
         return register
@@ -53,7 +89,7 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
     def list_clients() -> dict[str, Any]:
         """List the MCP clients mcp-orch can configure: id, name, config format, which remote
         transports each runs natively, and the config file it reads on this machine.
-        Use an id from here as `client` in every other tool."""
+        Use an id from here as `client_id` in every other tool."""
         return catalog.list_clients(state.ws.client_root).to_dict()
 
     @tool(read_only=True)
@@ -67,7 +103,7 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
         search: Annotated[
             str, Field(description="Words that must all appear (id, title, description, tags).")
         ] = "",
-        transport: Annotated[
+        transport_filter: Annotated[
             str | None,
             Field(
                 description="Only servers with this transport: stdio, "
@@ -75,7 +111,7 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
             ),
         ] = None,
         tag: Annotated[str | None, Field(description="Only servers with this tag.")] = None,
-        limit: Annotated[int, Field(ge=1, le=200, description="Page size.")] = 50,
+        limit: Annotated[int, Field(ge=1, le=200, description="Page size (1 to 200).")] = 50,
         cursor: Annotated[
             str | None, Field(description="next_cursor of the previous page, unchanged.")
         ] = None,
@@ -84,13 +120,14 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
         ] = None,
     ) -> dict[str, Any]:
         """Browse the server catalog (bundled servers plus the ones imported into the
-        workspace). Returns one page of servers (id, title, description, transports, tags)
-        with `total` and `next_cursor` (null on the last page). Then call describe_server
-        for the inputs a server needs."""
+        workspace). Returns one page of `servers` (id, title, description, transports, tags),
+        `count` (on this page), `total` and `transport_counts` (over every match) and
+        `next_cursor` (null on the last page). Then call describe_server for the inputs a
+        server needs."""
         return catalog.list_servers(
             state.registry(),
             search=search,
-            transport=transport,
+            transport=transport_filter,
             tag=tag,
             limit=limit,
             cursor=cursor,
@@ -100,18 +137,24 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
     @tool(read_only=True)
     def describe_server(
         server_id: ServerId,
-        client: Annotated[
+        client_id: Annotated[
             str | None, Field(description="Also render the entry this client would get.")
         ] = None,
         params: Params = None,
-        env: Env = None,
+        env_vars: EnvVars = None,
         transport: Transport = None,
     ) -> dict[str, Any]:
         """Everything about one catalog server: packages, remotes, transports and the inputs
         it takes (env vars, arguments, headers; which are required and which are secret).
-        With `client`, also the exact config entry that client would get (nothing is written)."""
+        With `client_id`, also the exact config entry that client would get (nothing is
+        written)."""
         return catalog.describe_server(
-            state.registry(), server_id, client=client, params=params, env=env, transport=transport
+            state.registry(),
+            server_id,
+            client=client_id,
+            params=params,
+            env=env_vars,
+            transport=transport,
         ).to_dict()
 
     @tool(read_only=False)
@@ -124,26 +167,32 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
             ),
         ] = None,
         path: Annotated[
-            str | None, Field(description="Or: a JSON file with such documents.")
+            str | None,
+            Field(
+                description="Or: a JSON file with such documents, inside a folder the server "
+                "was started with (serve --allow-root DIR)."
+            ),
         ] = None,
     ) -> dict[str, Any]:
         """Import official MCP Registry server.json documents into the workspace catalog, so
         they can be added like bundled servers. Each document is checked against the official
         schema; an import with the same name replaces the earlier one."""
-        return catalog.import_servers(state.ws, document=document, path=path).to_dict()
+        where = str(state.allowed_path(path, "path")) if path is not None else None
+        return catalog.import_servers(state.ws, document=document, path=where).to_dict()
 
     # -- the draft ---------------------------------------------------------------------------
 
     @tool(read_only=False, idempotent=True)
     def add_server_to_config(
-        client: ClientId,
+        client_id: ClientId,
         server_id: ServerId,
-        profile: ProfileId = "default",
+        profile_id: ProfileId = "default",
         params: Params = None,
-        env: Env = None,
+        env_vars: EnvVars = None,
         headers: Headers = None,
-        name: Annotated[
-            str | None, Field(description="Name of the entry in the config (default: the id).")
+        server_name: Annotated[
+            str | None,
+            Field(description="Name of the entry in the config (default: the server's id)."),
         ] = None,
         transport: Transport = None,
         replace: Annotated[
@@ -154,13 +203,13 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
         Returns the client-native entry. Next: validate_draft, publish_config, deploy_config."""
         return drafts.add_server(
             state.ws,
-            client,
-            profile,
+            client_id,
+            profile_id,
             server_id,
             params=params,
-            env=env,
+            env=env_vars,
             headers=headers,
-            name=name,
+            name=server_name,
             transport=transport,
             replace=replace,
             registry=state.registry(),
@@ -168,52 +217,57 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
 
     @tool(read_only=False, destructive=True, idempotent=False)
     def remove_server_from_config(
-        client: ClientId,
-        name: Annotated[str, Field(description="The entry's name in the draft.")],
-        profile: ProfileId = "default",
+        client_id: ClientId, server_name: ServerName, profile_id: ProfileId = "default"
     ) -> dict[str, Any]:
         """Remove a server from a client profile's draft. Publish and deploy to remove it from
         the client's file too."""
-        return drafts.remove_server(state.ws, client, profile, name).to_dict()
+        return drafts.remove_server(state.ws, client_id, profile_id, server_name).to_dict()
 
     @tool(read_only=True)
-    def view_draft_config(client: ClientId, profile: ProfileId = "default") -> dict[str, Any]:
+    def view_draft_config(client_id: ClientId, profile_id: ProfileId = "default") -> dict[str, Any]:
         """Show a profile's draft: each server's record (entry, catalog origin, inputs given) and
         the client-native payload that publish_config would sign."""
-        return drafts.show_draft(state.ws, client, profile).to_dict()
+        return drafts.show_draft(state.ws, client_id, profile_id).to_dict()
 
     @tool(read_only=True)
     def validate_draft(
-        client: ClientId,
-        profile: ProfileId = "default",
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
+        payload: Payload = None,
         select: Codes = None,
         ignore: Codes = None,
     ) -> dict[str, Any]:
-        """Check a profile's draft against the client's schema and mcp-orch's rules (literal
-        secrets, missing required env vars, unsupported transports, client limits, commands
-        not on PATH, ...). Returns `ok` and the errors, warnings and suggestions, each with a
-        hint. Errors block publish_config; warnings do not."""
+        """Check a profile's draft (or, with `payload`, that config instead) against the
+        client's schema and mcp-orch's rules (literal secrets, missing required env vars,
+        unsupported transports, client limits, commands not on PATH, ...). Returns `ok` and the
+        errors, warnings and suggestions, each with a hint. Errors block publish_config;
+        warnings do not."""
         return drafts.validate_draft(
-            state.ws, client, profile, select=select, ignore=ignore
+            state.ws, client_id, profile_id, payload=payload, select=select, ignore=ignore
         ).to_dict()
 
     # -- release -----------------------------------------------------------------------------
 
     @tool(read_only=False)
     def publish_config(
-        client: ClientId,
-        profile: ProfileId = "default",
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
         changelog: Annotated[str, Field(description="What changed and why.")] = "",
+        payload: Payload = None,
     ) -> dict[str, Any]:
-        """Validate the draft and publish it as a signed, content-addressed artifact (the
-        profile's new latest). Publishing the same content again returns the same artifact.
-        Nothing is written to the client's file: call deploy_config next."""
-        return releases.publish(state.ws, client, profile, changelog=changelog).to_dict()
+        """Validate the draft (or, with `payload`, that config instead) and publish it as a
+        signed, content-addressed artifact (the profile's new latest); errors refuse it.
+        Returns the artifact with `status` published, or unchanged when the content already
+        is the latest (nothing is recorded). Nothing is written to the client's file: call
+        deploy_config next."""
+        return releases.publish(
+            state.ws, client_id, profile_id, changelog=changelog, payload=payload
+        ).to_dict()
 
     @tool(read_only=False, destructive=True, idempotent=True)
     def deploy_config(
-        client: ClientId,
-        profile: ProfileId = "default",
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
         artifact_id: ArtifactId = None,
         dry_run: Annotated[
             bool, Field(description="Only show the diff against the real file; write nothing.")
@@ -226,35 +280,59 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
             str, Field(description="user (the client's own file) or project.")
         ] = "user",
         project_dir: Annotated[
-            str | None, Field(description="The project folder, with scope=project.")
+            str | None,
+            Field(
+                description="The project folder, with scope=project: inside a folder the "
+                "server was started with (serve --allow-root DIR)."
+            ),
         ] = None,
     ) -> dict[str, Any]:
         """Verify the signature of an artifact (default: latest) and write it into the client's
         config file: only managed entries change, everything else and comments are kept; the
-        old file is backed up and the write is atomic. Use dry_run=true first to see the diff."""
+        old file is backed up and the write is atomic. Returns `status` deployed (or dry-run),
+        `config_path` and `artifact_id`. Use dry_run=true first to see the diff."""
+        where = None
+        if scope == "project":
+            where = _project_dir(client_id, profile_id, project_dir)
         return releases.deploy(
             state.ws,
-            client,
-            profile,
+            client_id,
+            profile_id,
             artifact_id=artifact_id,
             scope=scope,
-            project_dir=project_dir,
+            project_dir=where,
             dry_run=dry_run,
             adopt=adopt,
         ).to_dict()
 
+    def _project_dir(client_id: str, profile_id: str, project_dir: str | None) -> str:
+        """The project folder, if it and the client's file in it are inside the roots."""
+        if project_dir is None:
+            raise UsageError(
+                "scope=project needs project_dir (the server's own folder is not used)",
+                "name the project folder (project_dir)",
+                inputs=("project_dir",),
+            )
+        folder = state.allowed_path(project_dir, "project_dir")
+        # the file itself too: a symlinked .cursor folder must not lead out of the roots
+        target = state.profile(client_id, profile_id).config_path("project", str(folder))
+        state.allowed_path(target, "project_dir")
+        return str(folder)
+
     @tool(read_only=True)
     def get_config(
-        client: ClientId, profile: ProfileId = "default", artifact_id: ArtifactId = None
+        client_id: ClientId, profile_id: ProfileId = "default", artifact_id: ArtifactId = None
     ) -> dict[str, Any]:
         """A published artifact (default: the latest) after verifying its signature: the exact
         payload the client receives, its changelog, parent, creation time and signing key."""
-        return releases.get_config(state.ws, client, profile, artifact_id=artifact_id).to_dict()
+        return releases.get_config(
+            state.ws, client_id, profile_id, artifact_id=artifact_id
+        ).to_dict()
 
     @tool(read_only=True)
     def diff_config(
-        client: ClientId,
-        profile: ProfileId = "default",
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
         from_artifact: Annotated[
             str | None,
             Field(description="Compare two artifacts instead: the older one (id or prefix)."),
@@ -267,19 +345,19 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
         outdated (deploy the latest) or diverged (edited by hand), with the added, removed and
         modified servers (secrets masked). With from_artifact: compare two artifacts."""
         return releases.diff_config(
-            state.ws, client, profile, from_artifact=from_artifact, to_artifact=to_artifact
+            state.ws, client_id, profile_id, from_artifact=from_artifact, to_artifact=to_artifact
         ).to_dict()
 
     @tool(read_only=True)
-    def check_drift(client: ClientId, profile: ProfileId = "default") -> dict[str, Any]:
+    def check_drift(client_id: ClientId, profile_id: ProfileId = "default") -> dict[str, Any]:
         """Find hand edits in the client's file since the last deploy: managed entries edited
         or removed, and entries added by hand. status is clean or drifted."""
-        return releases.drift(state.ws, client, profile).to_dict()
+        return releases.drift(state.ws, client_id, profile_id).to_dict()
 
     @tool(read_only=False, destructive=True)
     def rollback_config(
-        client: ClientId,
-        profile: ProfileId = "default",
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
         artifact_id: Annotated[
             str | None,
             Field(description="Roll back to this artifact (default: the latest's parent)."),
@@ -289,19 +367,21 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
         """Point the profile's latest back at an earlier artifact (recorded as a revert event);
         with deploy=true also write it to the client's file. Returns the artifact now latest."""
         return releases.rollback(
-            state.ws, client, profile, artifact_id=artifact_id, deploy=deploy
+            state.ws, client_id, profile_id, artifact_id=artifact_id, deploy=deploy
         ).to_dict()
 
     @tool(read_only=True)
     def get_config_history(
-        client: ClientId,
-        profile: ProfileId = "default",
-        limit: Annotated[int, Field(ge=1, le=1000)] = 20,
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
+        limit: Annotated[
+            int, Field(ge=1, le=1000, description="At most this many (1 to 1000).")
+        ] = 20,
     ) -> dict[str, Any]:
         """The artifacts published for a profile, newest first (id, time, changelog, servers,
-        parent), with the ids of latest and deployed. Use an id with get_config,
-        diff_config or rollback_config."""
-        return releases.config_history(state.ws, client, profile, limit=limit).to_dict()
+        parent), with their `count` and the ids of latest and deployed. Use an id with
+        get_config, diff_config or rollback_config."""
+        return releases.config_history(state.ws, client_id, profile_id, limit=limit).to_dict()
 
     @tool(read_only=True)
     def get_audit_log(
@@ -310,21 +390,25 @@ def register_tools(mcp: MCPServer, state: _State) -> None:
             str | None,
             Field(description="publish, deploy, revert, restore, key, import, register, sync."),
         ] = None,
-        client: Annotated[str | None, Field(description="Only this client.")] = None,
-        profile: Annotated[str | None, Field(description="Only this profile.")] = None,
+        client_id: Annotated[str | None, Field(description="Only this client.")] = None,
+        profile_id: Annotated[str | None, Field(description="Only this profile.")] = None,
         artifact_id: Annotated[
             str | None, Field(description="Only events about this artifact.")
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=10000)] = 50,
+        limit: Annotated[
+            int, Field(ge=1, le=10000, description="At most this many (1 to 10000).")
+        ] = 50,
     ) -> dict[str, Any]:
-        """The workspace's audit trail, newest first: who published, deployed, rolled back
-        or restored what and when (hash-chained, append-only)."""
+        """The workspace's audit trail, newest first, with its `count`: who published,
+        deployed, rolled back or restored what and when (hash-chained, append-only)."""
         return releases.audit_log(
             state.ws,
             since=since,
             action=action,
-            client=client,
-            profile=profile,
+            client=client_id,
+            profile=profile_id,
             artifact_id=artifact_id,
             limit=limit,
         ).to_dict()
+
+    return tools

@@ -36,6 +36,7 @@ import ipywidgets as w
 
 from mcp_orch.core.errors import NotFound, UsageError
 from mcp_orch.core.ids import short_id
+from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.frontends.widgets._common import (
     InputForm,
     Message,
@@ -96,7 +97,7 @@ class ServerRow:
                     "server again from the catalog to edit its inputs</i>"
                 )
             )
-        parts.append(w.HTML(json_html(record.get("entry"))))
+        parts.append(w.HTML(json_html(mask_secrets(record.get("entry")))))  # shown masked
         buttons = [b for b in (self.save_button, self.remove_button) if b is not None]
         self.box = w.VBox(
             [w.HTML(head), *parts, w.HBox(buttons)],

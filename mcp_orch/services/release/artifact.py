@@ -17,11 +17,12 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from mcp_orch.core.ids import canonical, sha256_id, short_id
 from mcp_orch.core.markup import safe_html
 from mcp_orch.domain.clients import get_client, server_map
+from mcp_orch.services.release.signing import bad_key_id, is_key_id
 
 ENVELOPE_TYPE = "mcp-orch/artifact@1"
 #: The signed fields, in the order they are written. ``type`` is the constant above.
@@ -53,6 +54,14 @@ class ArtifactRecord(BaseModel):
     created: str
     key_id: str
     signature: str
+
+    @field_validator("key_id", mode="before")
+    @classmethod
+    def _key_id_form(cls, value: object) -> object:
+        # a key id names a file of the keyring: never a path, never anything but the one form
+        if not is_key_id(value):
+            raise ValueError(bad_key_id(value))
+        return value
 
     # -- the signed bytes --------------------------------------------------------------------
     @staticmethod
@@ -94,6 +103,8 @@ class ArtifactRecord(BaseModel):
         env = data["envelope"]
         fields = {k: env.get(k) for k in ENVELOPE_FIELDS if k != "type"}
         fields["changelog"] = fields.get("changelog") or ""
+        if not is_key_id(fields["key_id"]):  # one plain sentence, not a pydantic report
+            raise ValueError(f"its {bad_key_id(fields['key_id'])}")
         return cls(artifact_id=sha256_id(canonical(env)), signature=data["signature"], **fields)
 
     # -- plain facts -------------------------------------------------------------------------

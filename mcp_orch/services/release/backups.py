@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.clock import now_utc
-from mcp_orch.core.errors import NotFound
+from mcp_orch.core.errors import IntegrityError, NotFound
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.context import ProfileParts
@@ -26,16 +26,19 @@ def plan_backup(
     target: Path,
     digest: str,
     record: dict[str, Any] | None = None,
-) -> Path:
+) -> tuple[Path, str]:
     """Add to ``plan`` a copy of ``target`` (whose bytes hash to ``digest``) into the
-    workspace, with the deployment record that described it; returns the backup's path."""
+    workspace, with the deployment record that described it; returns the backup's path and
+    the digest of its ``.source`` file (both go into the audit event)."""
     folder = profile.workspace.path / "backups" / profile.client.id / profile.id
     stamp = now_utc().strftime("%Y%m%dT%H%M%S%fZ")
     dest = folder / f"{stamp}-{target.name}"
     plan.copy(target, dest, digest=digest, mode=0o600)
     meta = {"source": str(target), "record": record or {}, "digest": digest}
-    plan.write(folder / f"{stamp}-{target.name}.source", json.dumps(meta), before=None, mode=0o600)
-    return dest
+    meta_digest = plan.write(
+        folder / f"{stamp}-{target.name}.source", json.dumps(meta), before=None, mode=0o600
+    )
+    return dest, meta_digest
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -93,23 +96,37 @@ def restore(profile: ProfileParts, backup: str | os.PathLike[str] | None = None)
                 )
         source = Path(chosen["source"])
         data = Path(chosen["backup"]).read_bytes()
-        saved = _read_meta(Path(chosen["backup"] + ".source")).get("record") or {}
+        meta = _read_meta(Path(chosen["backup"] + ".source"))
+        saved = meta.get("record") or {}
+        if meta.get("digest") and meta["digest"] != sha256_id(data):
+            raise IntegrityError(
+                f"the backup {chosen['backup']} was changed since it was taken; nothing was "
+                "restored",
+                "verify the workspace; choose another backup",
+            )
+        known = load_records(profile)["targets"]
+        if known and str(source) not in known:
+            raise IntegrityError(
+                f"the backup {chosen['backup']} names {source}, a file {profile.ref} never "
+                "deployed to; nothing was restored",
+                "verify the workspace: the backup's .source file was changed",
+            )
         deployed = saved.get("artifact_id")
         with target_lock(source):
             before = digest_of(source)
             records = load_records(profile)
             current = records["targets"].get(str(source), {})
             plan = Plan("restore", profile.client.id, profile.id)
-            taken = None
+            taken, meta_digest = None, None
             if before is not None and before != sha256_id(data):
-                taken = plan_backup(plan, profile, source, before, current)  # undoable
+                taken, meta_digest = plan_backup(plan, profile, source, before, current)
             file_digest = plan.write(source, data, before=before)
             if saved:
                 records["targets"][str(source)] = saved
             else:  # the file predates any deploy: that deploy's entries are no longer managed
                 records["targets"].pop(str(source), None)
             rpath = records_path(profile)
-            plan.write(rpath, dump_records(records), before=digest_of(rpath))
+            records_digest = plan.write(rpath, dump_records(records), before=digest_of(rpath))
             # `deployed` names the release the restored file came from (none if it predates one)
             plan.set_ref(profile.client.id, profile.id, "deployed", deployed)
             plan.event(
@@ -125,6 +142,8 @@ def restore(profile: ProfileParts, backup: str | os.PathLike[str] | None = None)
                     "file_digest": file_digest,
                     "backup_taken": str(taken) if taken else None,
                     "backup_digest": before if taken else None,
+                    "backup_meta_digest": meta_digest,
+                    "records_digest": records_digest,
                     "record_digest": sha256_id(canonical(saved)) if saved else None,
                 },
             )

@@ -26,6 +26,7 @@ from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.core.text import mask
 from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, server_map, substitute_refs
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
+from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.backups import plan_backup
@@ -126,11 +127,27 @@ def target_path(
     )
 
 
-def _mask_text(text: str, secrets: list[str]) -> str:
-    for s in sorted(set(secrets), key=len, reverse=True):
-        if s:
-            text = text.replace(s, mask(s))
+def _mask_text(text: str, secrets: list[str], *entry_maps: dict[str, Any]) -> str:
+    """``text`` with each resolved secret, and each literal secret the scanner flags in the
+    entries (old and new), replaced by its mask."""
+    pairs = {s: mask(s) for s in secrets if s}
+    for entries in entry_maps:
+        _masked_pairs(entries, mask_entries(entries), pairs)
+    for value in sorted(pairs, key=len, reverse=True):
+        text = text.replace(value, pairs[value])
     return text
+
+
+def _masked_pairs(value: Any, masked: Any, out: dict[str, str]) -> None:
+    if isinstance(value, str) and isinstance(masked, str):
+        if value != masked and len(value) >= 4:
+            out[value] = masked
+    elif isinstance(value, dict) and isinstance(masked, dict):
+        for k, v in value.items():
+            _masked_pairs(v, masked.get(k), out)
+    elif isinstance(value, list) and isinstance(masked, list):
+        for v, m in zip(value, masked, strict=False):
+            _masked_pairs(v, m, out)
 
 
 def _read_target(target: Path) -> tuple[str, str | None]:
@@ -289,6 +306,8 @@ def _deploy_once(
                 )
             ),
             secrets,
+            rendered,
+            current,
         )
         now = iso(now_utc())
         deployment = Deployment(
@@ -311,16 +330,16 @@ def _deploy_once(
         if write:
             _check_writable(target, force)
         plan = Plan("deploy", spec.id, profile.id)
-        backup = None
+        backup, meta_digest = None, None
         if before is not None and new_text != text:
-            backup = plan_backup(plan, profile, target, before, previous)
+            backup, meta_digest = plan_backup(plan, profile, target, before, previous)
         file_digest = plan.write(target, new_text, before=before) if write else before
         deployment.backup = str(backup) if backup else previous.get("backup")
         entry = deployment.model_dump(exclude={"diff_text"})
         records["targets"][str(target)] = entry
         records["last"] = str(target)
         rpath = records_path(profile)
-        plan.write(rpath, dump_records(records), before=digest_of(rpath))
+        records_digest = plan.write(rpath, dump_records(records), before=digest_of(rpath))
         plan.set_ref(spec.id, profile.id, "deployed", artifact.artifact_id)
         plan.event(
             "deploy",
@@ -336,6 +355,8 @@ def _deploy_once(
                 "overwritten": overwritten,
                 "file_digest": file_digest,
                 "backup_digest": before if backup else None,
+                "backup_meta_digest": meta_digest,
+                "records_digest": records_digest,
                 "record_digest": sha256_id(canonical(entry)),
             },
         )

@@ -7,8 +7,10 @@
     [{'field': 'env.GITHUB_TOKEN', 'old': '…', 'new': '…'}]
     >>> print(d)            # readable text; d.to_dict() for JSON
 
-Field paths look like ``args[1]``, ``env.TOKEN``, ``headers.Authorization``. Values of env vars
-and headers are masked when ``secret_safe`` is set (always for files on disk).
+Field paths look like ``args[1]``, ``env.TOKEN``, ``headers.Authorization``. With ``secret_safe``
+(the default of :func:`compare`, and always for files on disk) values of env vars and headers are
+masked, and so is every secret the scanner flags anywhere else (a URL password or a token in
+``args``): no output of a diff, text, JSON or HTML, holds a literal secret.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mcp_orch.core.markup import STYLE, safe_html
 from mcp_orch.core.text import mask
 from mcp_orch.domain.clients import all_env_fields, all_header_fields
 from mcp_orch.domain.clients.payload import ServerSet
+from mcp_orch.domain.secrets import mask_secrets
 
 # Fields whose values are masked: the neutral env/headers and every client's own names for them.
 _SECRET_GROUPS = frozenset({"env", "headers"} | all_env_fields() | all_header_fields())
@@ -29,41 +32,64 @@ _SECRET_GROUPS = frozenset({"env", "headers"} | all_env_fields() | all_header_fi
 def field_changes(
     old: Any, new: Any, prefix: str = "", secret_safe: bool = False
 ) -> list[dict[str, Any]]:
-    """Leaf-level differences between two JSON values."""
+    """Leaf-level differences between two JSON values. With ``secret_safe``, every value the
+    secret scanner flags is shown masked (a password in a URL argument, ``--api-key=...``, a
+    ``--header "Authorization: Bearer ..."``, a token anywhere), and every env and header value
+    is masked whole; the comparison itself is made on the real values."""
+    if secret_safe:
+        field = prefix.rpartition(".")[2]
+        shown_old, shown_new = mask_secrets(old, field), mask_secrets(new, field)
+    else:
+        shown_old, shown_new = old, new
+    return _changes(old, new, shown_old, shown_new, prefix, secret_safe)
+
+
+def _changes(
+    old: Any, new: Any, shown_old: Any, shown_new: Any, prefix: str, secret_safe: bool
+) -> list[dict[str, Any]]:
+    """``field_changes`` on the real values, reporting the values as shown (masked or not)."""
     out: list[dict[str, Any]] = []
     if isinstance(old, dict) and isinstance(new, dict):
         for key in list(old) + [k for k in new if k not in old]:
             path = f"{prefix}.{key}" if prefix else str(key)
             if key not in new:
-                out.append(_change(path, old[key], None, secret_safe))
+                out.append(_change(path, old[key], None, shown_old[key], None, secret_safe))
             elif key not in old:
-                out.append(_change(path, None, new[key], secret_safe))
+                out.append(_change(path, None, new[key], None, shown_new[key], secret_safe))
             else:
-                out += field_changes(old[key], new[key], path, secret_safe)
+                out += _changes(
+                    old[key], new[key], shown_old[key], shown_new[key], path, secret_safe
+                )
     elif isinstance(old, list) and isinstance(new, list):
         for i in range(max(len(old), len(new))):
             path = f"{prefix}[{i}]"
             if i >= len(new):
-                out.append(_change(path, old[i], None, secret_safe))
+                out.append(_change(path, old[i], None, shown_old[i], None, secret_safe))
             elif i >= len(old):
-                out.append(_change(path, None, new[i], secret_safe))
+                out.append(_change(path, None, new[i], None, shown_new[i], secret_safe))
             else:
-                out += field_changes(old[i], new[i], path, secret_safe)
+                out += _changes(old[i], new[i], shown_old[i], shown_new[i], path, secret_safe)
     elif old != new:
-        out.append(_change(prefix or "(value)", old, new, secret_safe))
+        out.append(_change(prefix or "(value)", old, new, shown_old, shown_new, secret_safe))
     return out
 
 
-def _change(path: str, old: Any, new: Any, secret_safe: bool) -> dict[str, Any]:
+def _change(
+    path: str, old: Any, new: Any, shown_old: Any, shown_new: Any, secret_safe: bool
+) -> dict[str, Any]:
     if secret_safe and path.split(".", 1)[0] in _SECRET_GROUPS:
-        old = _mask_value(old)
-        new = _mask_value(new)
-    return {"field": path, "old": old, "new": new}
+        return {"field": path, "old": _mask_value(old), "new": _mask_value(new)}
+    return {"field": path, "old": shown_old, "new": shown_new}
 
 
 def _mask_value(value: Any) -> Any:
+    """An env or header value masked whole (a reference is shown as it is)."""
     if isinstance(value, str) and not value.startswith("${"):
         return mask(value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_value(v) for v in value]
     return value
 
 

@@ -205,7 +205,7 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
                 f"the {plan.action} of {plan.client}/{plan.profile} failed half-way ({exc}) "
                 "and could not be undone",
                 "fix the cause (disk space, permissions); the change is kept in the journal "
-                "and is finished by the next change or `mcp-orch verify`",
+                "and is finished by the next change or by verifying the workspace",
             ) from exc
         _forget(path)
         raise
@@ -498,6 +498,18 @@ def clean_workspace_temp_files(ws: WorkspaceParts, *, older_than: float) -> list
     return removed
 
 
+def needs_repair(ws: WorkspaceParts) -> bool:
+    """Whether a crash left something behind: a journal entry or a temp file (no lock taken,
+    nothing written)."""
+    if pending(ws):
+        return True
+    return any(
+        n.startswith(".") and n.endswith(".tmp")
+        for _d, _s, files in os.walk(ws.path)
+        for n in files
+    )
+
+
 def describe_pending(ws: WorkspaceParts) -> list[str]:
     """One line per journaled change not yet finished (for reports; changes nothing)."""
     out = []
@@ -521,6 +533,7 @@ __all__ = [
     "clean_workspace_temp_files",
     "describe_pending",
     "digest_of",
+    "needs_repair",
     "pending",
     "recover",
     "release_lock",

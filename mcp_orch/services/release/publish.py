@@ -15,11 +15,26 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_orch.core.clock import iso, now_utc
+from mcp_orch.core.errors import MCPOrchError
 from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.domain.clients import server_map
+from mcp_orch.domain.secrets import refuse_secret_text
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.context import ProfileParts
 from mcp_orch.services.release.journal import Plan, changing, run
+from mcp_orch.services.release.signing import Keyring
+from mcp_orch.services.release.verify import verify_artifact
+
+
+def _still_valid(artifact: ArtifactRecord, keys: Keyring) -> bool:
+    """Whether ``latest`` still verifies: after its key was revoked, publishing the same
+    payload signs it again with the current key instead of handing back the refused one."""
+    try:
+        verify_artifact(artifact, keys)
+    except MCPOrchError:
+        return False
+    return True
 
 
 def publish_payload(
@@ -35,6 +50,10 @@ def publish_payload(
     client, prof = profile.client.id, profile.id
     digest = sha256_id(canonical(payload))
     keys = ws.keys
+    # free text is signed and kept in the append-only log for ever: no token may get in
+    refuse_secret_text(changelog, "changelog")
+    for name in server_map(profile.client, payload):
+        refuse_secret_text(name, "name")
     ws.audit.check_ready()  # a damaged log stops the publish before anything is written
     if not keys.exists():
         keys.ensure()  # records the key's creation in the audit log
@@ -42,7 +61,7 @@ def publish_payload(
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:
             latest = store.get(parent)
-            if latest.payload_digest == digest:
+            if latest.payload_digest == digest and _still_valid(latest, keys):
                 return latest
         envelope = ArtifactRecord.make_envelope(
             client=client,

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from mcp_orch.services.release.journal import (
     changing,
     clean_workspace_temp_files,
     describe_pending,
+    needs_repair,
 )
-from mcp_orch.services.release.signing import Keyring
+from mcp_orch.services.release.signing import PASSPHRASE_ENV, Keyring
 from mcp_orch.services.release.store import Store
 
 
@@ -95,6 +97,7 @@ class _Replay:
     refs: dict[tuple[str, str, str], Any] = field(default_factory=dict)
     records: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     backups: dict[str, str] = field(default_factory=dict)
+    records_files: dict[tuple[str, str], str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def visit(self, e: dict[str, Any]) -> None:
@@ -115,9 +118,13 @@ class _Replay:
         if action in ("deploy", "restore"):
             if "record_digest" in details and details.get("path"):
                 self.records[(*key, details["path"])] = details["record_digest"]
+            if details.get("records_digest"):
+                self.records_files[key] = details["records_digest"]
             backup = details.get("backup") if action == "deploy" else details.get("backup_taken")
             if backup and details.get("backup_digest"):
                 self.backups[backup] = details["backup_digest"]
+            if backup and details.get("backup_meta_digest"):
+                self.backups[backup + ".source"] = details["backup_meta_digest"]
 
 
 def verify_store(
@@ -128,7 +135,7 @@ def verify_store(
     the audit chain and its head, and the trusted keys. With the ``workspace``, half-done
     changes a crash left are first finished (or undone) and leftover temp files removed."""
     report = VerifyReport()
-    if workspace is not None:
+    if workspace is not None and needs_repair(workspace):  # a read-only check otherwise
         try:
             with changing(workspace) as recovered:
                 report.repaired += recovered
@@ -169,6 +176,11 @@ def verify_store(
         )
     if replay is None:
         return report
+    try:
+        report.problems += keyring.trust_problems(replay.events)
+    except MCPOrchError as exc:
+        report.problems.append(f"keys: {exc.message}")
+    report.problems += _signing_key_problems(keyring)
     profiles = sorted(set(store.profiles()) | set(replay.index))
     for client, prof in profiles:
         _check_profile(store, replay, client, prof, report)
@@ -176,6 +188,30 @@ def verify_store(
         _check_records(workspace, replay, report)
         _check_backups(replay, report)
     return report
+
+
+def _signing_key_problems(keyring: Keyring) -> list[str]:
+    """The private key must be the key ``current`` names (checked when it can be read: an
+    encrypted key needs its passphrase, which verify does not ask for)."""
+    if not keyring.exists():
+        return []
+    try:
+        data = keyring.private_path.read_bytes()
+    except OSError as exc:
+        return [f"keys: {keyring.private_path} cannot be read ({exc.strerror})"]
+    if b"ENCRYPTED" in data and not os.environ.get(PASSPHRASE_ENV):
+        return []
+    fresh = Keyring(keyring.path)  # no cached key: read the files as they are now
+    try:
+        actual, named = fresh.signing_key_id(), fresh.current_key_id()
+    except MCPOrchError as exc:
+        return [f"keys: {exc.message}"]
+    if actual != named:
+        return [
+            f"keys: keys/current names {named!r} but keys/private.pem holds {actual}: one of "
+            "them was changed"
+        ]
+    return []
 
 
 def _check_profile(
@@ -239,6 +275,15 @@ def _check_profile(
 
 def _check_records(ws: WorkspaceParts, replay: _Replay, report: VerifyReport) -> None:
     folder = ws.path / "deployments"
+    for (client, prof), digest in replay.records_files.items():
+        path = folder / client / f"{prof}.json"
+        have = sha256_id(path.read_bytes()) if path.exists() else None
+        if have != digest:
+            report.problems.append(
+                f"{client}/{prof}: the deployment record {path} is "
+                f"{'missing' if have is None else 'not the one the last deploy or restore wrote'}"
+                " (changed outside mcp-orch)"
+            )
     seen: dict[tuple[str, str, str], str | None] = {}
     for path in sorted(folder.glob("*/*.json")) if folder.is_dir() else []:
         client, prof = path.parent.name, path.stem

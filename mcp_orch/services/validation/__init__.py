@@ -55,5 +55,6 @@ def check_payload(
     subjects = []
     for name, entry in server_map(spec, payload).items():
         neutral = from_native(spec, entry) if isinstance(entry, dict) else {}
-        subjects.append(Subject(name.rstrip(), entry if isinstance(entry, dict) else {}, neutral))
+        native = entry if isinstance(entry, dict) else {}
+        subjects.append(Subject(name.rstrip(" "), native, neutral))  # " ": a repeated list name
     return check_subjects(spec, subjects, payload, target=target, select=select, ignore=ignore)

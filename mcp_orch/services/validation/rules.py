@@ -203,7 +203,7 @@ def _only_refs(value: str) -> bool:
 def _name(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     import re
 
-    if not re.match(ctx.client.name_pattern, s.name):
+    if not re.fullmatch(ctx.client.name_pattern, s.name):
         yield s.name, f"server name {s.name!r} is not valid for {ctx.client.name}", "name"
 
 

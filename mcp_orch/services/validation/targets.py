@@ -192,7 +192,7 @@ def subjects_of(target: Target) -> list[Subject]:
     for name, entry in server_map(spec, target.payload).items():
         native = entry if isinstance(entry, dict) else {}
         neutral = refs_from_placeholders(spec, from_native(spec, native)) if native else {}
-        out.append(Subject(name.rstrip(), native, neutral))
+        out.append(Subject(name.rstrip(" "), native, neutral))
     return out
 
 
