@@ -164,6 +164,8 @@ def read_json(path: Path) -> Any:
             return json.loads(fh.read().decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise StoreCorrupt(f"{path} is damaged and cannot be read ({exc})") from None
+    except RecursionError:
+        raise StoreCorrupt(f"{path} is damaged: it is nested far too deep") from None
 
 
 @contextlib.contextmanager
@@ -208,7 +210,7 @@ def read_limited(path: Path, *, max_bytes: int = MAX_READ_BYTES, what: str = "fi
         if st.st_size > max_bytes:
             raise FileError(
                 f"{path} is {st.st_size:,} bytes; a {what} may have at most {max_bytes:,}",
-                "give a smaller file",
+                "mcp-orch reads no larger file; it was left untouched",
                 path=str(path),
             )
         chunks, total = [], 0
@@ -221,7 +223,7 @@ def read_limited(path: Path, *, max_bytes: int = MAX_READ_BYTES, what: str = "fi
             if total > max_bytes:  # grew while being read
                 raise FileError(
                     f"{path} has more than {max_bytes:,} bytes; a {what} may have at most that",
-                    "give a smaller file",
+                    "mcp-orch reads no larger file; it was left untouched",
                     path=str(path),
                 )
         return b"".join(chunks)

@@ -370,9 +370,9 @@ def _has_control(name: str) -> bool:
 def servers_problem(spec: ClientSpec, data: Any) -> tuple[str, str, str] | None:
     """What is wrong with the type of the section that holds ``spec``'s servers in ``data`` (a
     whole parsed file), or of one entry in it, as (key path, problem, what to fix); ``None``
-    when nothing is (a missing section is fine: the file has no servers yet). Server names with a control
-    character (a newline, a NUL) are refused too: no client can use them, and written back
-    they would break the file's lines."""
+    when nothing is (a missing section is fine: the file has no servers yet). Server names with
+    a control character (a newline, a NUL) are refused too: no client can use them, and written
+    back they would break the file's lines."""
     mapping, sequence = _WORDS[spec.dialect]
     node: Any = data
     for depth, key in enumerate(spec.servers_key):

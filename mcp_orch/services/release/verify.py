@@ -296,15 +296,15 @@ def _check_records(ws: WorkspaceParts, replay: _Replay, report: VerifyReport) ->
             message = exc.message if isinstance(exc, MCPOrchError) else "not a deployment record"
             report.problems.append(f"deployment record {path}: {message}")
             seen.update({k: "damaged" for k in replay.records if k[:2] == (client, prof)})
-    for key, digest in replay.records.items():
+    for key, expected in replay.records.items():
         have = seen.get(key)
-        if digest is None:
+        if expected is None:
             if have is not None:
                 report.problems.append(
                     f"{key[0]}/{key[1]}: the deployment record of {key[2]} is not the one the "
                     "audit log last wrote (there should be none)"
                 )
-        elif have != digest:
+        elif have != expected:
             report.problems.append(
                 f"{key[0]}/{key[1]}: the deployment record of {key[2]} was changed outside "
                 "mcp-orch (its digest is not the one the audit log recorded)"
