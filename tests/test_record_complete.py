@@ -328,3 +328,32 @@ def test_concurrent_deploys_from_two_workspaces_through_a_symlink_lose_nothing(
     expected = {f"{p}{i}" for p in "ab" for i in range(1, count + 1)}
     assert set(servers) == expected, sorted(expected - set(servers))
     assert link.is_symlink()
+
+
+@pytest.mark.parametrize(
+    ("where", "content", "deploy_reads_it"),
+    [
+        ("deployments/cursor/default.json", '{"targets": ["not", "a", "map"]}', True),
+        ("deployments/cursor/default.json", '{"targets": {"/x": {"managed": "a"}}}', True),
+        ("audit/head.json", '{"seq": "1", "hash": 5, "size": null}', True),
+        ("refs/cursor/default/latest", "no-colon-here\n", True),
+        ("refs/cursor/default/index", "sha256:zz\n", False),
+    ],
+)
+def test_damaged_workspace_files_are_typed_errors_naming_the_file(
+    released: mo.Workspace,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    content: str,
+    deploy_reads_it: bool,
+) -> None:
+    (released.path / where).write_text(content)
+    if deploy_reads_it:
+        with pytest.raises(SystemExit) as exit_info:
+            cli_main(["deploy-config", "-c", "cursor", "--workspace", str(released.path)])
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 1, err
+        assert "Traceback" not in err and "internal error" not in err, err
+        assert "error:" in err and "hint:" in err, err
+        assert Path(where).name in err, err
+    assert not released.verify().ok
