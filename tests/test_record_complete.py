@@ -357,3 +357,32 @@ def test_damaged_workspace_files_are_typed_errors_naming_the_file(
         assert "error:" in err and "hint:" in err, err
         assert Path(where).name in err, err
     assert not released.verify().ok
+
+
+def test_a_held_lock_is_a_typed_error_after_the_timeout(
+    ws: mo.Workspace, cursor: mo.Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mcp_orch.services.release.journal as journal
+
+    art = _publish(cursor, "a")
+    held = journal._file_lock(ws.path / "locks" / "release.lock")
+    monkeypatch.setattr(held, "timeout", 0.2)
+    ctx = multiprocessing.get_context("fork")
+    ready, done = ctx.Event(), ctx.Event()
+
+    def hold() -> None:
+        with journal.release_lock(ws):
+            ready.set()
+            done.wait(10)
+
+    other = ctx.Process(target=hold)
+    other.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(mo.ConflictError, match="locked by another mcp-orch process") as info:
+            art.deploy()
+        assert "release.lock" in (info.value.hint or "")
+    finally:
+        done.set()
+        other.join(10)
+    art.deploy()

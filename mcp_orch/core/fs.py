@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mcp_orch.core.errors import FileError, ParseError, StoreCorrupt
+from mcp_orch.core.errors import ConflictError, FileError, ParseError, StoreCorrupt
 
 #: The environment variable that names the default workspace folder.
 HOME_ENV = "MCP_ORCH_HOME"
@@ -171,11 +171,22 @@ def read_json(path: Path) -> Any:
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
     """An inter-process lock on ``path`` (a ``.lock`` file beside it)."""
-    from filelock import FileLock  # small, but only writers need it
+    from filelock import FileLock, Timeout  # small, but only writers need it
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=timeout):
+    lock = FileLock(str(path) + ".lock", timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConflictError(
+            f"{path} is locked by another mcp-orch process (waited {timeout:.0f} s); nothing "
+            "was changed",
+            f"wait for the other process to finish; if none is running, remove {path}.lock",
+        ) from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 #: The largest file mcp-orch reads as a document (a config file, an import, a record): 16 MiB.

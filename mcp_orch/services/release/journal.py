@@ -79,20 +79,57 @@ def _file_lock(path: Path, timeout: float = 30.0) -> Any:
     return lock
 
 
-def release_lock(ws: WorkspaceParts) -> Any:
-    return _file_lock(ws.path / "locks" / "release.lock")
+@contextlib.contextmanager
+def _holding(lock: Any, what: str) -> Iterator[None]:
+    """Hold a FileLock; a timeout is a typed error, not filelock's own exception."""
+    from filelock import Timeout
+
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConflictError(
+            f"{what} is locked by another mcp-orch process (waited {lock.timeout:.0f} s); "
+            "nothing was changed",
+            f"wait for the other process to finish; if none is running, remove {lock.lock_file}",
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def release_lock(ws: WorkspaceParts) -> contextlib.AbstractContextManager[None]:
+    return _holding(_file_lock(ws.path / "locks" / "release.lock"), f"the workspace {ws.path}")
 
 
 def shared_lock_dir() -> Path:
-    """The per-user folder for locks on client files, the same for every workspace."""
-    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    return Path(tempfile.gettempdir()) / f"mcp-orch-{uid}" / "locks"
+    """The per-user folder for locks on client files, the same for every workspace of the user:
+    ``$XDG_RUNTIME_DIR/mcp-orch`` (private to the user), else ``<tmp>/mcp-orch-<uid>``, made
+    with mode 0700 and refused when someone else owns it."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime):
+        folder = Path(runtime) / "mcp-orch" / "locks"
+    else:
+        uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+        folder = Path(tempfile.gettempdir()) / f"mcp-orch-{uid}" / "locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if hasattr(os, "getuid"):
+        st = os.lstat(folder.parent)
+        if st.st_uid != os.getuid() or os.path.islink(folder.parent):
+            raise FileError(
+                f"{folder.parent} belongs to another user, so mcp-orch cannot lock client files "
+                "there; nothing was changed",
+                "remove that folder, or set XDG_RUNTIME_DIR to a folder only you can write",
+                path=str(folder.parent),
+            )
+    return folder
 
 
-def target_lock(target: Path) -> Any:
+def target_lock(target: Path) -> contextlib.AbstractContextManager[None]:
     """The lock on one client file, by its real path (symlinks resolved)."""
     real = os.path.realpath(target)
-    return _file_lock(shared_lock_dir() / (sha256_id(real.encode())[7:39] + ".lock"))
+    lock = _file_lock(shared_lock_dir() / (sha256_id(real.encode())[7:39] + ".lock"))
+    return _holding(lock, str(target))
 
 
 @contextlib.contextmanager
