@@ -1,13 +1,14 @@
 # mcp-orch: two commands for a newcomer (python3 and make only)
 #   make demo   set up, then run the whole lifecycle in a sandbox workspace (.sandbox/)
 #   make test   set up, then run lint, types and the whole test suite (what CI runs)
+#   make clients  install the real MCP clients the acceptance suite asks (scripts/ci-clients.sh)
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint types unit schemas bench clean
+.PHONY: setup demo test lint types unit clients schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +31,13 @@ lint: setup
 types: setup
 	$(BIN)/mypy
 
-unit: setup
+clients:
+	scripts/ci-clients.sh
+
+unit: setup clients
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov=mcp_orch --cov-report=term:skip-covered
 
-test: lint types unit
+test: clients lint types unit
 
 schemas: setup
 	$(BIN)/python -m mcp_orch.domain.clients.generate
@@ -43,4 +47,4 @@ bench: setup
 	$(BIN)/python bench/bench_release.py
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage
+	rm -rf $(VENV) .cache .sandbox .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from acceptance import matrix as acceptance_matrix
 
 import mcp_orch as mo
 
@@ -54,3 +55,13 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def mcp_orch_cmd() -> list[str]:
     return [sys.executable, "-m", "mcp_orch"]
+
+
+# the acceptance suite's client x transport matrix (tests/acceptance/matrix.py): verdicts travel
+# in the test reports (also from xdist workers) and are printed once at the end
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    acceptance_matrix.collect(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    acceptance_matrix.summary(terminalreporter)

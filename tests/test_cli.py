@@ -1166,8 +1166,8 @@ def test_deploy_to_a_path_that_cannot_be_written_is_a_clean_error(
 
 @pytest.mark.parametrize(
     "content",
-    ['{"mcpServers": "not an object"}', ""],
-    ids=["servers-not-an-object", "empty-file"],
+    ['{"mcpServers": "not an object"}'],
+    ids=["servers-not-an-object"],
 )
 def test_publish_file_refuses_what_validate_draft_rejects(
     cli: Cli, tmp_path: Path, content: str
@@ -1181,6 +1181,14 @@ def test_publish_file_refuses_what_validate_draft_rejects(
     )
 
 
+def test_an_empty_file_has_no_servers_for_validate_draft(cli: Cli, tmp_path: Path) -> None:
+    # issue 12: a file with no MCP section has no servers; it is not an error (this was the
+    # "empty-file" case above, rejected only because the schema required mcpServers)
+    path = tmp_path / "mcp.json"
+    path.write_text("", encoding="utf-8")
+    assert cli.json("validate-draft", "-c", "cursor", "--file", str(path))["ok"] is True
+
+
 @pytest.mark.parametrize(
     "args",
     [["config-history", "-c", "cursor"], ["audit-log"]],
@@ -1189,3 +1197,14 @@ def test_publish_file_refuses_what_validate_draft_rejects(
 def test_a_negative_limit_is_bad_usage(cli: Cli, args: list[str]) -> None:
     proc = cli.run(*args, "--limit", "-1", code=2)
     assert proc.stdout == "" and "limit" in proc.stderr.lower()
+
+
+def test_publishing_a_file_with_no_servers_is_refused(cli: Cli, tmp_path: Path) -> None:
+    # a release made from it would remove every server mcp-orch manages in the client's file
+    path = tmp_path / "mcp.json"
+    path.write_text('{"globalShortcut": "Ctrl+Space"}\n', encoding="utf-8")
+    err = cli.usage_error("publish-config", "-c", "cursor", "--file", str(path))
+    assert "no MCP servers" in err and "nothing was published" in err
+    assert cli.json("list-profiles")["profiles"] == [] or all(
+        p["latest"] is None for p in cli.json("list-profiles")["profiles"]
+    )

@@ -33,6 +33,7 @@ from mcp_orch.domain.clients import (
     list_clients,
     substitute_refs,
     to_native,
+    with_named_fields,
     wrap_remote,
 )
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
@@ -209,7 +210,9 @@ def test_project_scope_for_client_without_project_file_is_refused(cid: str, tmp_
 EXPECTED_USER_PATHS: dict[str, dict[str, str]] = {
     "claude-desktop": {
         "macos": "Library/Application Support/Claude/claude_desktop_config.json",
-        "windows": "AppData/Roaming/Claude/claude_desktop_config.json",
+        # issue 12: the MSIX app reads only its package's virtualised AppData
+        "windows": "AppData/Local/Packages/Claude_pzs8sxrjxfjjc/LocalCache/Roaming/Claude/"
+        "claude_desktop_config.json",
         "linux": ".config/Claude/claude_desktop_config.json",
     },
     "claude-code": dict.fromkeys(OSES, ".claude.json"),
@@ -245,7 +248,7 @@ EXPECTED_USER_PATHS: dict[str, dict[str, str]] = {
     # more clients whose path is not in doubt
     "crush": {
         "macos": ".config/crush/crush.json",
-        "windows": "AppData/Local/crush/crush.json",
+        "windows": ".config/crush/crush.json",  # issue 12: AppData/Local/crush is its state
         "linux": ".config/crush/crush.json",
     },
     "kiro": dict.fromkeys(OSES, ".kiro/settings/mcp.json"),
@@ -482,7 +485,10 @@ def test_remote_transport_the_client_lacks_is_bridged_with_mcp_remote(
     if spec.supports(transport):
         shape = spec.remote[transport]
         assert native[shape.url] == neutral["url"]
-        assert native[shape.headers] == neutral["headers"]
+        headers: Any = native
+        for key in shape.headers.split("."):  # Continue: requestOptions.headers
+            headers = headers[key]
+        assert headers == neutral["headers"]
         if shape.type_key and shape.type_value:
             assert native[shape.type_key] == shape.type_value
         assert s.command not in native or s.command in spec.static_fields
@@ -567,10 +573,14 @@ EXPECTED_NATIVE: dict[str, dict[str, dict[str, Any]]] = {
         "streamable-http": {**_H, "source": "custom"},
         "sse": _bridged(SSE, source="custom"),
     },
-    "continue": {
+    "continue": {  # issue 12: headers under requestOptions (config-yaml strips top-level ones)
         "stdio": _S,
-        "streamable-http": {"type": "streamable-http", **_H},
-        "sse": {"type": "sse", **_E},
+        "streamable-http": {
+            "type": "streamable-http",
+            "url": HTTP["url"],
+            "requestOptions": {"headers": HTTP["headers"]},
+        },
+        "sse": {"type": "sse", "url": SSE["url"], "requestOptions": {"headers": SSE["headers"]}},
     },
     "codex": {
         "stdio": _S,
@@ -579,8 +589,9 @@ EXPECTED_NATIVE: dict[str, dict[str, dict[str, Any]]] = {
     },
     "gemini-cli": {
         "stdio": _S,
-        "streamable-http": {"httpUrl": HTTP["url"], "headers": HTTP["headers"]},
-        "sse": {"url": SSE["url"], "headers": SSE["headers"]},
+        # issue 12: url + type (httpUrl is deprecated)
+        "streamable-http": {"type": "http", **_H},
+        "sse": {"type": "sse", **_E},
     },
     "goose": {
         "stdio": {
@@ -598,10 +609,11 @@ EXPECTED_NATIVE: dict[str, dict[str, dict[str, Any]]] = {
             "enabled": True,
             "timeout": 300,
         },
-        "sse": {
-            "type": "sse",
-            "uri": SSE["url"],
-            "headers": SSE["headers"],
+        "sse": {  # issue 12: goose no longer supports SSE
+            "type": "stdio",
+            "cmd": "npx",
+            "args": _bridged(SSE)["args"],
+            "envs": _bridged(SSE)["env"],
             "enabled": True,
             "timeout": 300,
         },
@@ -615,12 +627,7 @@ EXPECTED_NATIVE: dict[str, dict[str, dict[str, Any]]] = {
             "enabled": True,
         },
         "streamable-http": {"type": "remote", **_H, "enabled": True},
-        "sse": {
-            "type": "local",
-            "command": ["npx", *_bridged(SSE)["args"]],
-            "environment": _bridged(SSE)["env"],
-            "enabled": True,
-        },
+        "sse": {"type": "remote", **_E, "enabled": True},  # issue 12: falls back to SSE itself
     },
     "copilot-cli": {
         "stdio": {"type": "local", **_S, "tools": ["*"]},
@@ -713,7 +720,7 @@ EXPECTED_PLACEHOLDER: dict[str, str | None] = {
     "claude-desktop": None,
     "claude-code": "${GITHUB_TOKEN}",
     "cursor": "${env:GITHUB_TOKEN}",
-    "cline": None,
+    "cline": "${env:GITHUB_TOKEN}",  # issue 12: McpHub expands ${env:VAR}
     "windsurf": "${env:GITHUB_TOKEN}",
     "vscode": "${env:GITHUB_TOKEN}",
     "zed": None,
@@ -800,7 +807,8 @@ def _rendered(spec: ClientSpec) -> dict[str, dict[str, Any]]:
     entries["no-headers"] = to_native(
         spec, {"transport": "streamable-http", "url": "http://localhost:8080/mcp"}
     )
-    return entries
+    # deploy writes the fields a client needs named (issue 12: Goose's description)
+    return {n: with_named_fields(spec, n, e) for n, e in entries.items()}
 
 
 @pytest.mark.parametrize("spec", CLIENTS, ids=IDS)

@@ -14,7 +14,9 @@ from mcp_orch.domain.clients import CLIENTS, ClientSpec, get_client, server_map,
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.services.validation import check_payload
 
-CLIENT_IDS = [c.id for c in CLIENTS]
+# a client that no longer reads its file (5ire, issue 12) refuses deploys: see
+# tests/test_client_facts_issue12.py
+CLIENT_IDS = [c.id for c in CLIENTS if c.deployable]
 
 USER_ENTRY = {"transport": "stdio", "command": "/opt/bin/my-own-server", "args": ["--x"], "env": {}}
 

@@ -103,6 +103,54 @@ def read_text_file(path: Path, *, missing_ok: bool = False) -> str:
     return text
 
 
+#: The byte order mark some editors (Notepad, Visual Studio) put at the start of UTF-8 files.
+BOM = "\ufeff"
+
+
+def decode_config(raw: bytes, path: Path | str) -> str:
+    """A config file's bytes as text, exactly: newlines and a byte order mark are kept (so the
+    text encodes back to the same bytes); ``ParseError`` naming the file when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+            "save the file as UTF-8; it was left untouched",
+        ) from None
+
+
+def read_config_text(path: Path, *, missing_ok: bool = False) -> str:
+    """Like :func:`read_text_file`, but the text is exactly the file's: CRLF newlines and a
+    byte order mark stay (see :func:`split_form` to edit it and :func:`join_form` to put them
+    back), so writing the text back gives the same bytes."""
+    try:
+        raw = read_limited(Path(path), what="config file")
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise
+    return decode_config(raw, path)
+
+
+def split_form(text: str) -> tuple[str, str, str]:
+    """``(body, newline, bom)`` of a file's exact text: ``body`` without the byte order mark,
+    with ``\\n`` newlines when every line of the file ends in CRLF (``newline`` is then
+    ``"\\r\\n"``, else ``"\\n"``; a file mixing both is left as it is). ``join_form`` is
+    the inverse: ``join_form(*split_form(t)) == t``."""
+    bom = BOM if text.startswith(BOM) else ""
+    body = text[len(bom) :]
+    if "\r\n" in body and body.count("\r\n") == body.count("\n"):
+        return body.replace("\r\n", "\n"), "\r\n", bom
+    return body, "\n", bom
+
+
+def join_form(body: str, newline: str = "\n", bom: str = "") -> str:
+    """``body`` (``\\n`` newlines) written with the file's ``newline`` and ``bom`` again."""
+    if newline != "\n":
+        body = body.replace("\n", newline)
+    return bom + body
+
+
 #: How deeply a document may nest (objects and arrays in JSON, tables and arrays in TOML,
 #: mappings and sequences in YAML; the top-level value is level 1). Real config files nest a
 #: handful of levels; the cap keeps every reader and walker far from Python's recursion limit.

@@ -43,7 +43,10 @@ from mcp_orch.core.text import mask
 from mcp_orch.domain.clients import all_env_fields, all_header_fields
 
 REFERENCE = re.compile(r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
-_ANY_REF = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}")
+# ${env:NAME}, and Continue's ${{ secrets.NAME }} (a reference in a file mcp-orch wrote)
+_ANY_REF = re.compile(
+    r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|\$\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}"
+)
 
 # (kind, pattern, label). Kept specific so they do not fire on ordinary text.
 TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -136,6 +139,7 @@ def _blank_references(value: str) -> str:
 _PLACEHOLDER = re.compile(
     r"""(?ix)^(?:
         \$\{[^{}]*\}                     # ${env:NAME}  ${input:id}  ${NAME}
+      | \$\{\{[^{}]*\}\}                 # ${{ secrets.NAME }} (Continue)
       | \$[A-Za-z_][A-Za-z0-9_]*         # $NAME
       | \{\{?[^{}]*\}?\}                 # {env:NAME}  {placeholder}  {{NAME}}
       | <[^<>]*>                         # <your-token>

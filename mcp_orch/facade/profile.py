@@ -130,7 +130,17 @@ class Profile:
         data = read_config(self.client, text, str(file))
         # the file as it is (like validating the file), so a malformed server map is refused
         check_payload(self.client, data, target=str(file)).raise_for_errors(str(file))
-        payload = build_payload(self.client, server_map(self.client, data))
+        servers = server_map(self.client, data)
+        if not servers:  # most likely the wrong file; publishing it would remove every server
+            raise UsageError(
+                f"{file} has no MCP servers for {self.client.name}, so publishing it would make "
+                "a release that removes every server mcp-orch manages in that client's file; "
+                "nothing was published",
+                "check the path (and the client); to remove every server on purpose, clear the "
+                "draft and publish it",
+                inputs=("file", "client"),
+            )
+        payload = build_payload(self.client, servers)
         record = publish_payload(self, payload, changelog=changelog, details={"file": str(file)})
         return Artifact.adopt(record, self)
 

@@ -8,20 +8,27 @@
 Import never changes the client's file. It keeps each entry as it is, except that literal
 secrets are moved out: the draft holds ``${env:NAME}`` in their place and the report tells you
 which variable to export (pass ``keep_secrets=True`` to keep them, and validation will flag them).
+It takes every server it can and lists the others with the reason (a client's builtin extension,
+a name the client cannot use, an entry with nothing to run); every entry is read and checked
+before the draft is written, once, so a failure leaves the draft as it was. A file with no MCP
+section imports nothing and says so.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.errors import NotFound
-from mcp_orch.core.fs import read_text_file
+from mcp_orch.core.errors import MCPOrchError, NotFound
+from mcp_orch.core.fs import MAX_DEPTH, nesting_depth, read_text_file
 from mcp_orch.core.markup import html_table, safe_html
-from mcp_orch.core.text import mask
+from mcp_orch.core.text import mask, plural
 from mcp_orch.domain.clients import (
+    ClientSpec,
     config_path,
     from_native,
     refs_from_placeholders,
@@ -30,7 +37,14 @@ from mcp_orch.domain.clients import (
     unwrap_remote,
 )
 from mcp_orch.domain.clients.dialects import read_config
-from mcp_orch.domain.secrets import env_name_for, is_reference, replacement_for, scan_field
+from mcp_orch.domain.secrets import (
+    env_name_for,
+    is_placeholder,
+    is_reference,
+    refuse_secret_text,
+    replacement_for,
+    scan_field,
+)
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.registry import Registry
 from mcp_orch.services.release.artifact import Deployment
@@ -56,6 +70,9 @@ class ImportResult:
     servers: list[str] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # server name -> catalog id
     secrets: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"server", "reason"}
+    disabled: list[str] = field(default_factory=list)  # imported switched off, as in the file
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,19 +82,27 @@ class ImportResult:
             "servers": self.servers,
             "linked": self.linked,
             "secrets": self.secrets,
+            "skipped": self.skipped,
+            "disabled": self.disabled,
+            "notes": self.notes,
         }
 
     def __str__(self) -> str:
         lines = [
             f"imported {len(self.servers)} server(s) from {self.path} into {self.client}/{self.profile}"
         ]
+        lines += [f"  note: {note}" for note in self.notes]
         for name in self.servers:
             link = f" (catalog: {self.linked[name]})" if name in self.linked else ""
-            lines.append(f"  {name}{link}")
+            off = " (switched off, as in the file)" if name in self.disabled else ""
+            lines.append(f"  {name}{link}{off}")
         for s in self.secrets:
             lines.append(
                 f"  secret in {s['server']} {s['field']}: {s['kind']} {s['masked']} -> {s['suggestion']}"
             )
+        if self.skipped:
+            lines.append(f"skipped {plural(len(self.skipped), 'entry', 'entries')}:")
+            lines += [f"  {s['server']}: {s['reason']}" for s in self.skipped]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -132,8 +157,8 @@ def _move_secrets(
             return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        if not isinstance(value, str) or is_reference(value):
-            return value
+        if not isinstance(value, str) or is_reference(value) or is_placeholder(value):
+            return value  # ${input:ID}, ${NAME}: the client asks for the value, keep it
         hits = scan_field(path, value)
         if not hits:
             return value
@@ -176,17 +201,29 @@ def import_client(
     servers = server_map(spec, read_config(spec, read_text_file(file), str(file)))
     registry = Registry(ws)
     result = ImportResult(spec.id, profile, str(file))
-    draft = prof.draft
-    for name, entry in servers.items():
-        if not isinstance(entry, dict):
+    if not servers:
+        result.notes.append("no MCP servers configured here: nothing to import")
+    records: dict[str, dict[str, Any]] = {}
+    for key, entry in servers.items():
+        name = key.rstrip(" ")  # " ": a name repeated in a list
+        reason = _not_importable(spec, key, entry)
+        if reason:
+            result.skipped.append({"server": name, "reason": reason})
             continue
         entry = refs_from_placeholders(spec, entry)
         entry = _move_secrets(name, entry, result.secrets, keep_secrets)
         link = _catalog_match(registry, unwrap_remote(from_native(spec, entry)))
-        draft.add_entry(name, entry, replace=True, origin="import", catalog_id=link)
-        result.servers.append(name)
+        record: dict[str, Any] = {"entry": copy.deepcopy(entry), "origin": "import"}
         if link:
+            record["catalog_id"] = link
             result.linked[name] = link
+        records[name] = record
+        result.servers.append(name)
+        if spec.switched_off(entry):
+            result.disabled.append(name)
+    if records:  # every entry read and checked: the draft is written once
+        # one locked write of the draft (Draft's own writer; add_entry would write once each)
+        prof.draft._update(lambda data: _merge(data["servers"], records))
     ws.audit.append(
         "import",
         client=spec.id,
@@ -194,10 +231,49 @@ def import_client(
         details={
             "path": str(file),
             "servers": result.servers,
+            "skipped": {s["server"]: s["reason"] for s in result.skipped},
             "secrets_moved": 0 if keep_secrets else len(result.secrets),
         },
     )
     return result
+
+
+def _merge(draft: dict[str, Any], records: dict[str, dict[str, Any]]) -> None:
+    """Put imported records into a draft's servers; an entry already there unchanged keeps its
+    record (its catalog link and parameters), as a re-run of the import."""
+    for name, record in records.items():
+        existing = draft.get(name)
+        same = existing is not None and existing.get("entry") == record["entry"]
+        draft[name] = {**existing, **record} if same and existing is not None else record
+
+
+def _not_importable(spec: ClientSpec, key: str, entry: Any) -> str | None:
+    """Why the entry ``key`` of ``spec``'s file cannot go into a draft (``None``: it can)."""
+    if not isinstance(entry, dict):
+        return "the entry is not an object"
+    if spec.is_builtin(entry):
+        key_, _ = spec.builtin_kinds or ("", ())
+        return f"{spec.name} runs it itself ({key_}: {entry.get(key_)}): nothing to deploy"
+    if key != key.rstrip(" "):
+        return "a second server with the same name (the first one is imported)"
+    if not re.fullmatch(spec.name_pattern, key):
+        return (
+            f"the name is not one {spec.name} accepts (letters, digits, '-', '_' and '.'); "
+            "add it again under another name"
+        )
+    try:
+        refuse_secret_text(key, "name")  # a name is signed and kept in the audit log
+    except MCPOrchError as exc:
+        return exc.message
+    if nesting_depth(entry) > MAX_DEPTH - 2:
+        return f"the entry is nested deeper than {MAX_DEPTH - 2} levels"
+    neutral = from_native(spec, entry)
+    if neutral.get("transport") == "stdio" and not neutral.get("command"):
+        return (
+            f"neither a command nor a URL mcp-orch reads for {spec.name} (a transport or an "
+            "entry type it does not support)"
+        )
+    return None
 
 
 # ---- sync ----------------------------------------------------------------------------------

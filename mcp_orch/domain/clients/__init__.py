@@ -17,15 +17,18 @@ from mcp_orch.domain.clients.spec import (
     ClientSpec,
     RemoteShape,
     StdioShape,
+    bridge_env_forms,
     build_payload,
     env_refs,
     from_native,
+    header_env_forms,
     header_env_name,
     refs_from_placeholders,
     server_map,
     substitute_refs,
     to_native,
     unwrap_remote,
+    with_named_fields,
     wrap_remote,
 )
 from mcp_orch.domain.clients.table import CLIENTS
@@ -40,6 +43,7 @@ __all__ = [
     "all_header_fields",
     "all_servers_keys",
     "all_url_fields",
+    "bridge_env_forms",
     "build_payload",
     "client_root",
     "config_path",
@@ -47,6 +51,7 @@ __all__ = [
     "env_refs",
     "from_native",
     "get_client",
+    "header_env_forms",
     "header_env_name",
     "list_clients",
     "refs_from_placeholders",
@@ -54,6 +59,7 @@ __all__ = [
     "substitute_refs",
     "to_native",
     "unwrap_remote",
+    "with_named_fields",
     "wrap_remote",
 ]
 
@@ -151,6 +157,24 @@ def _expand(template: str, target_os: str, overridden: bool) -> list[str]:
     return parts
 
 
+def _home_env_path(
+    spec: ClientSpec, template: str, target_os: str, overridden: bool, base_root: Path
+) -> Path | None:
+    """The user file under the folder a set variable names (``CODEX_HOME``, ``COPILOT_HOME``),
+    for this OS. Under a sandboxed client root the variable counts only when it points inside
+    that root, so a real ``CODEX_HOME`` never leaks into tests and demos."""
+    if not spec.home_env or target_os != current_os():
+        return None
+    var, folder = spec.home_env
+    value = os.environ.get(var)
+    if not value or not template.startswith(folder + "/"):
+        return None
+    home = Path(value).expanduser().absolute()
+    if overridden and not home.is_relative_to(base_root.absolute()):
+        return None
+    return home.joinpath(*template[len(folder) + 1 :].split("/"))
+
+
 def config_path(
     spec: ClientSpec | str,
     *,
@@ -184,6 +208,9 @@ def config_path(
     overridden = root is not None or "MCP_ORCH_CLIENT_ROOT" in os.environ
     base_root = client_root(root)
     template = spec.paths.get(target_os) or spec.paths["linux"]
+    moved = _home_env_path(spec, template, target_os, overridden, base_root)
+    if moved is not None:
+        return moved
     parts = _expand(template.replace("{SYS}/", "{SYS}"), target_os, overridden)
     system = bool(parts) and parts[0].startswith("{SYS}")
     if system:

@@ -4,18 +4,25 @@
     >>> data = read_config(spec, text, "settings.json")          # ParseError if it does not parse
     >>> new_text = apply_changes(spec, text, {"github": entry, "old": None})
 
-JSON and JSONC are edited as text (see :mod:`.jsonc`), TOML with tomlkit and YAML with
-ruamel.yaml in round-trip mode, so comments, key order and unknown keys survive.
+Every dialect is edited as text: JSON and JSONC by :mod:`.jsonc`, TOML by :mod:`.tomledit`
+(tomlkit renders the new tables), YAML by :mod:`.yamledit` (ruamel.yaml finds the entries and
+renders the new ones). Only the bytes of the entries that change are touched: comments, blank
+lines, key order, quoting, anchors, directives and unknown keys stay byte for byte. A file's
+newlines (CRLF stays CRLF) and its UTF-8 byte order mark are kept. Each text edit is checked by
+parsing its result; a shape the text editors do not handle (and any result that would not read
+back as intended) falls back to a tomlkit or ruamel.yaml round trip, which keeps comments and
+key order but may reformat.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
 from mcp_orch.core.errors import ParseError
-from mcp_orch.core.fs import MAX_DEPTH, nesting_depth, too_deep
-from mcp_orch.domain.clients import jsonc
+from mcp_orch.core.fs import BOM, MAX_DEPTH, join_form, nesting_depth, split_form, too_deep
+from mcp_orch.domain.clients import jsonc, tomledit, yamledit
 from mcp_orch.domain.clients.spec import ClientSpec, check_servers, server_map
 
 #: How many nodes YAML aliases may add to a document when they are expanded (a config's few
@@ -33,6 +40,7 @@ def read_config(
     :data:`MAX_ALIAS_NODES` nodes; and, unless ``strict`` is off, when the section holding the
     servers (or one entry in it) has the wrong type (:func:`~.spec.check_servers`). Checks
     turn ``strict`` off: they report a wrong-typed section as a finding (MCP010) instead."""
+    text = text.removeprefix(BOM)  # tomlkit refuses one; a BOM is no content in any dialect
     if not text.strip():
         return {}
     if spec.dialect in ("json", "jsonc"):
@@ -156,7 +164,17 @@ def _plain(value: Any) -> Any:
 def apply_changes(
     spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str = "the file"
 ) -> str:
-    """Set (entry) or remove (None) the named servers; everything else stays as it is."""
+    """Set (entry) or remove (None) the named servers; everything else stays as it is, byte
+    for byte, including the file's newlines (CRLF or LF) and its byte order mark."""
+    body, newline, bom = split_form(text)
+    if newline == "\n" and not bom:
+        return _apply_changes(spec, text, changes, name)
+    return join_form(_apply_changes(spec, body, changes, name), newline, bom)
+
+
+def _apply_changes(
+    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+) -> str:
     if text.strip() and all(v is None for v in changes.values()):
         present = set(server_map(spec, read_config(spec, text, name)))
         changes = {k: v for k, v in changes.items() if k in present}
@@ -185,6 +203,133 @@ def _apply_toml(
     except Exception as exc:
         raise ParseError(f"{name} does not parse as TOML: {exc}", _FIX) from None
     check_servers(spec, doc, name)  # a `mcp_servers = "x"` is refused, not overwritten
+    spliced = _splice_toml(spec, text, doc, changes)
+    if spliced is not None:
+        return spliced
+    return _roundtrip_toml(spec, doc, text, changes)
+
+
+def _toml_table(spec: ClientSpec, server: str, entry: dict[str, Any]) -> str:
+    """One server as the TOML that ``[path.server]`` (or a ``[[path]]`` element) is."""
+    import tomlkit
+
+    doc = tomlkit.document()
+    if spec.layout == "array-of-tables":
+        table = tomlkit.table()
+        table[spec.name_field or "name"] = server
+        for k, v in entry.items():
+            table[k] = v
+        aot = tomlkit.aot()
+        aot.append(table)
+        node: Any = aot
+    else:
+        table = tomlkit.table()
+        for k, v in entry.items():
+            if isinstance(v, dict):
+                inline = tomlkit.inline_table()
+                inline.update(v)
+                table[k] = inline
+            else:
+                table[k] = v
+        node = tomlkit.table(is_super_table=True)
+        node[server] = table
+    keys = spec.servers_key
+    for key in reversed(keys[1:]):
+        outer = tomlkit.table(is_super_table=True)
+        outer[key] = node
+        node = outer
+    doc[keys[0]] = node
+    return tomlkit.dumps(doc)
+
+
+def _splice_toml(
+    spec: ClientSpec, text: str, doc: Any, changes: dict[str, dict[str, Any] | None]
+) -> str | None:
+    """The text edit of :mod:`.tomledit`, when it applies and reads back as intended."""
+    import tomlkit
+
+    data = doc.unwrap()
+    names: list[str | None] | None = None
+    if spec.layout == "array-of-tables":
+        node: Any = data
+        for key in spec.servers_key:
+            node = node.get(key) if isinstance(node, dict) else None
+        field = spec.name_field or "name"
+        items = node if isinstance(node, list) else []
+        names = [t.get(field) if isinstance(t.get(field), str) else None for t in items]
+    tables = {n: None if e is None else _toml_table(spec, n, e) for n, e in changes.items()}
+    out = tomledit.splice(text, spec.servers_key, names, tables)
+    if out is None:
+        return None
+    try:
+        got = tomlkit.parse(out).unwrap()
+    except Exception:  # a splice that does not parse: use the round trip
+        return None
+    return out if _same(spec, got, _expected(spec, data, changes)) else None
+
+
+def _expected(spec: ClientSpec, data: Any, changes: dict[str, dict[str, Any] | None]) -> Any:
+    """``data`` (plain) with ``changes`` made to its servers, as the file should read after."""
+    out = copy.deepcopy(data) if data is not None else {}
+    node = out
+    for key in spec.servers_key[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    last = spec.servers_key[-1]
+    if spec.layout == "map":
+        servers: dict[str, Any] = node[last] if isinstance(node.get(last), dict) else {}
+        for server, entry in changes.items():
+            if entry is None:
+                servers.pop(server, None)
+            else:
+                servers[server] = (
+                    {spec.name_in_entry: server, **entry} if spec.name_in_entry else entry
+                )
+        if servers or last in node:
+            node[last] = servers
+        return out
+    field = spec.name_field or "name"
+    items: list[Any] = node[last] if isinstance(node.get(last), list) else []
+    for server, entry in changes.items():
+        idx = next(
+            (i for i, t in enumerate(items) if isinstance(t, dict) and t.get(field) == server),
+            None,
+        )
+        if entry is None:
+            if idx is not None:
+                del items[idx]
+        elif idx is None:
+            items.append({field: server, **entry})
+        else:
+            items[idx] = {field: server, **entry}
+    if items or spec.dialect == "yaml":
+        node[last] = items
+    else:
+        node.pop(last, None)  # TOML has no empty array of tables
+    return out
+
+
+def _same(spec: ClientSpec, got: Any, expected: Any) -> bool:
+    """Equal, when an empty servers section counts the same as none."""
+
+    def pruned(data: Any) -> Any:
+        data = copy.deepcopy(data)
+        node = data
+        for key in spec.servers_key[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(spec.servers_key[-1]) in ({}, [], None):
+            node.pop(spec.servers_key[-1], None)
+        return data
+
+    return bool(pruned(got) == pruned(expected))
+
+
+def _roundtrip_toml(
+    spec: ClientSpec, doc: Any, text: str, changes: dict[str, dict[str, Any] | None]
+) -> str:
+    import tomlkit
+
     container: Any = doc
     for key in spec.servers_key[:-1]:
         if key not in container:
@@ -251,6 +396,10 @@ def _apply_yaml(
     if not isinstance(data, dict):
         raise ParseError(f"{name}: the top level is not a mapping", _FIX)
     check_servers(spec, data, name)  # Goose `extensions` as a list is refused, not overwritten
+    if text:
+        spliced = _splice_yaml(spec, text, data, changes, name)
+        if spliced is not None:
+            return spliced
     container: Any = data
     for key in spec.servers_key[:-1]:
         if key not in container or container[key] is None:
@@ -294,6 +443,35 @@ def _apply_yaml(
     buf = io.StringIO()
     y.dump(data, buf)
     return buf.getvalue()
+
+
+def _splice_yaml(
+    spec: ClientSpec,
+    text: str,
+    data: Any,
+    changes: dict[str, dict[str, Any] | None],
+    name: str,
+) -> str | None:
+    """The text edit of :mod:`.yamledit`, when it applies and reads back as intended."""
+    items: dict[str, dict[str, Any] | None] = {}
+    for server, entry in changes.items():
+        if entry is None:
+            items[server] = None
+        elif spec.layout == "list":
+            items[server] = {spec.name_field or "name": server, **entry}
+        elif spec.name_in_entry:
+            items[server] = {spec.name_in_entry: server, **entry}
+        else:
+            items[server] = dict(entry)
+    out = yamledit.splice(text, spec.servers_key, items, spec.layout, spec.name_field)
+    if out is None:
+        return None
+    try:
+        got = _yaml_load(out, name)
+    except ParseError:  # a splice that does not parse: use the round trip
+        return None
+    before = _plain(data) if text.strip() else {}
+    return out if _same(spec, _plain(got or {}), _expected(spec, before, changes)) else None
 
 
 def _tail_comment(node: Any) -> tuple[Any, Any, int] | None:

@@ -33,18 +33,38 @@ def entry_schemas(spec: ClientSpec) -> dict[str, Any]:
     required = [s.command, *spec.required_fields]
     stdio: dict[str, Any] = {"type": "object", "properties": props, "required": required}
     if spec.remote:
-        stdio["not"] = {"anyOf": [{"required": [r.url]} for r in spec.remote.values()]}
+        urls = dict.fromkeys(u for r in spec.remote.values() for u in (r.url, *r.alt_urls))
+        stdio["not"] = {"anyOf": [{"required": [u]} for u in urls]}
     defs: dict[str, Any] = {"stdio": stdio}
+    url_start = "https?://"
+    if spec.placeholder:  # the client expands a variable at the start too: ${BASE_URL}/mcp
+        head = spec.placeholder.partition("NAME")[0]
+        url_start += "|" + "".join("\\" + c if c in "\\^$.|?*+()[]{}" else c for c in head)
     for transport, r in spec.remote.items():
-        rprops: dict[str, Any] = {
-            r.url: {"type": "string", "pattern": "^https?://"},
-            r.headers: STRING_MAP,
-        }
-        rreq = [r.url]
+        url_schema = {"type": "string", "pattern": f"^({url_start})"}
+        rprops: dict[str, Any] = {u: url_schema for u in (r.url, *r.alt_urls)}
+        group, _, nested = r.headers.partition(".")
+        rprops[group] = (
+            {"type": "object", "properties": {nested: STRING_MAP}} if nested else STRING_MAP
+        )
+        rreq = [*r.required]
         if r.type_key and r.type_value:
             rprops[r.type_key] = {"const": r.type_value}
-            rreq.append(r.type_key)
-        defs[transport] = {"type": "object", "properties": rprops, "required": rreq}
+            if not r.untyped:
+                rreq.append(r.type_key)
+        rdef: dict[str, Any] = {"type": "object", "properties": rprops}
+        if r.alt_urls:  # any one of the URL fields
+            rdef["anyOf"] = [{"required": [u]} for u in (r.url, *r.alt_urls)]
+        else:
+            rreq.insert(0, r.url)
+        defs[transport] = {**rdef, "required": rreq}
+    if spec.builtin_kinds:  # the client's own extensions: no command or URL to check
+        key, values = spec.builtin_kinds
+        defs["builtin"] = {
+            "type": "object",
+            "properties": {key: {"enum": list(values)}},
+            "required": [key],
+        }
     return defs
 
 
@@ -75,8 +95,8 @@ def client_schema(spec: ClientSpec) -> dict[str, Any]:
             },
         }
     node: dict[str, Any] = servers
-    for key in reversed(spec.servers_key):
-        node = {"type": "object", "properties": {key: node}, "required": [key]}
+    for key in reversed(spec.servers_key):  # not required: a file without it has no servers
+        node = {"type": "object", "properties": {key: node}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://mcp-orch.dev/schemas/clients/{spec.id}.schema.json",
@@ -88,6 +108,21 @@ def client_schema(spec: ClientSpec) -> dict[str, Any]:
     }
 
 
+def _placeholder_cell(c: ClientSpec) -> str:
+    """How the client reads a secret from the environment, for the reference table."""
+    if c.placeholder:
+        return f"`{c.placeholder}`"
+    forms = [f"`{c.header_placeholder}` in headers"] if c.header_placeholder else []
+    for key in (c.env_passthrough, c.bearer_env_field, c.header_env_field):
+        if key:
+            forms.append(f"`{key}`")
+    if c.api_key_fields:
+        forms.append(f"`{c.api_key_fields[0]}`")
+    if not forms:
+        return "none (resolved at deploy)"
+    return "by name: " + ", ".join(forms) + " (the rest resolved at deploy)"
+
+
 def clients_markdown() -> str:
     lines = [
         "# Clients reference",
@@ -97,8 +132,8 @@ def clients_markdown() -> str:
         "`{AD}` %APPDATA%, `{LAD}` %LOCALAPPDATA%, `{XC}` $XDG_CONFIG_HOME or ~/.config,",
         "`{VSU}` the VS Code user folder, `{SYS}` the system root.",
         "",
-        "| id | name | format | key | macOS | Windows | Linux | project | native remote | env placeholder | cmd /c on Windows | limits | source |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| id | name | format | key | macOS | Windows | Linux | project | native remote | env placeholder | cmd /c on Windows | limits | source | verified by |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in CLIENTS:
         cells = [
@@ -109,12 +144,13 @@ def clients_markdown() -> str:
             f"`{c.paths.get('macos', '')}`",
             f"`{c.paths.get('windows', '')}`",
             f"`{c.paths.get('linux', '')}`",
-            f"`{c.project_path}`" if c.project_path else "–",
+            ", ".join(f"`{p}`" for p in (c.project_path, *c.other_project_paths) if p) or "–",
             ", ".join(sorted(c.remote)) or "no (mcp-remote bridge)",
-            f"`{c.placeholder}`" if c.placeholder else "none (resolved at deploy)",
+            _placeholder_cell(c),
             "yes" if c.windows_cmd_wrap else "no",
             c.limits.replace("|", "\\|") or "–",
             c.source.replace("|", "\\|"),
+            c.verified_by.replace("|", "\\|") or "–",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -380,7 +380,14 @@ def _deletions(text: str, obj: Node, deleted: set[str], inline: bool) -> list[tu
         if after < len(members):  # a survivor follows: cut up to it
             nxt = members[after]
             if not inline and _alone(text, first.start) and _alone(text, nxt.start):
-                cuts.append((_line_start(text, first.start), _line_start(text, nxt.start), ""))
+                # to the end of the last one's line: comment lines before the survivor are
+                # about the survivor, and stay
+                end = last.comma + 1 if last.comma is not None else last.value.end
+                tail = _line_tail(text, end)
+                if tail < len(text) and text[tail] == "\n":
+                    cuts.append((_line_start(text, first.start), tail + 1, ""))
+                else:
+                    cuts.append((_line_start(text, first.start), _line_start(text, nxt.start), ""))
             else:
                 cuts.append((first.start, nxt.start, ""))
             continue

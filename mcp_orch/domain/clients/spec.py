@@ -52,7 +52,15 @@ class RemoteShape:
     type_key: str | None = "type"
     type_value: str | None = None
     url: str = "url"
-    headers: str = "headers"
+    headers: str = "headers"  # a dotted path for a nested map (Continue: requestOptions.headers)
+    alt_urls: tuple[str, ...] = ()  # more fields read as the URL (Gemini's old httpUrl), first wins
+    untyped: bool = False  # an entry with the URL and no type field is this transport
+    required: tuple[str, ...] = ()  # fields the client needs in this entry (Goose: description)
+
+    @property
+    def header_group(self) -> str:
+        """The top-level field that holds the headers (``requestOptions`` for Continue)."""
+        return self.headers.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -79,13 +87,27 @@ class ClientSpec:
     bearer_env_field: str | None = None  # field naming the bearer token's variable (Codex)
     extra_patterns: tuple[str, ...] = ()  # more files it reads (globs, home- or project-relative)
     off_switch: tuple[str, Any] | None = None  # (field, value): that value switches a server off
+    # (field, values): entries with one of these values are the client's own extensions (Goose's
+    # builtin ones, Zed's from an extension): valid without a command, never imported or probed
+    builtin_kinds: tuple[str, tuple[str, ...]] | None = None
     required_fields: tuple[str, ...] = ()  # fields every stdio entry must have (schema)
     sample_servers: tuple[str, ...] = ()  # catalog ids `init-configs` publishes for this client
     max_servers: int | None = None
     max_name_length: int | None = None
     name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # JSON Schema (ECMA); use re.fullmatch
+    # -- secrets in headers: how the client reads a header's value from the environment ------
+    header_env_field: str | None = None  # map header name -> variable (Codex env_http_headers)
+    header_placeholder: str | None = None  # placeholder in headers only (Goose ${NAME})
+    # (variable, header, format) fields naming one header's variable (Mistral Vibe api_key_env)
+    api_key_fields: tuple[str, str, str] | None = None
+    named_fields: tuple[str, ...] = ()  # fields written with the server's name if absent (Goose)
+    # (variable, folder): a set variable replaces that user folder (CODEX_HOME for ~/.codex)
+    home_env: tuple[str, str] | None = None
+    other_project_paths: tuple[str, ...] = ()  # more project files it reads (not written)
+    deployable: bool = True  # False: the client no longer reads the file (deploy refuses)
     limits: str = ""
     source: str = ""
+    verified_by: str = ""  # the client build or source file and commit these facts come from
 
     @property
     def native_remote(self) -> bool:
@@ -104,18 +126,22 @@ class ClientSpec:
         if self.off_switch:
             names.add(self.off_switch[0])
         for shape in self.remote.values():
-            names |= {shape.url, shape.headers}
+            names |= {shape.url, shape.header_group, *shape.alt_urls, *shape.required}
             if shape.type_key:
                 names.add(shape.type_key)
+        for key in (self.env_passthrough, self.bearer_env_field, self.header_env_field):
+            if key:
+                names.add(key)
+        names |= set(self.api_key_fields or ()) | set(self.named_fields)
         return names
 
     def url_fields(self) -> set[str]:
         """The fields that hold a remote server's URL in this client's entries."""
-        return {shape.url for shape in self.remote.values()}
+        return {u for shape in self.remote.values() for u in (shape.url, *shape.alt_urls)}
 
     def header_fields(self) -> set[str]:
-        """The fields that hold a remote server's headers in this client's entries."""
-        return {shape.headers for shape in self.remote.values()}
+        """The (top-level) fields that hold a remote server's headers in this client's entries."""
+        return {shape.header_group for shape in self.remote.values()}
 
     def switched_off(self, entry: Any) -> bool:
         """True when ``entry`` carries this client's off switch (``off_switch``) at its off value;
@@ -125,6 +151,14 @@ class ClientSpec:
         key, off = self.off_switch
         value = entry[key]
         return type(value) is type(off) and bool(value == off)
+
+    def is_builtin(self, entry: Any) -> bool:
+        """True when ``entry`` is one of the client's own extensions (``builtin_kinds``): the
+        client runs it itself, so it has no command or URL of its own."""
+        if not self.builtin_kinds or not isinstance(entry, dict):
+            return False
+        key, values = self.builtin_kinds
+        return isinstance(entry.get(key), str) and entry[key] in values
 
     def placeholder_for(self, var: str) -> str | None:
         return self.placeholder.replace("NAME", var) if self.placeholder else None
@@ -144,8 +178,10 @@ class ClientSpec:
             "placeholder": self.placeholder,
             "windows_cmd_wrap": self.windows_cmd_wrap,
             "max_servers": self.max_servers,
+            "deployable": self.deployable,
             "limits": self.limits,
             "source": self.source,
+            "verified_by": self.verified_by,
         }
 
 
@@ -185,23 +221,28 @@ def to_native(
             out[r.type_key] = r.type_value
         out[r.url] = neutral["url"]
         if neutral.get("headers"):
-            out[r.headers] = dict(neutral["headers"])
+            _set_path(out, r.headers, dict(neutral["headers"]))
     for key, value in spec.static_fields.items():
         out.setdefault(key, value)
     return out
 
 
 def from_native(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
-    """Read ``spec``'s entry back into the neutral shape (unknown fields are dropped)."""
+    """Read ``spec``'s entry back into the neutral shape (unknown fields are dropped). Header
+    values the client reads from the environment (Codex ``env_http_headers`` and
+    ``bearer_token_env_var``, Goose ``${NAME}``, Mistral Vibe ``api_key_env``) come back as
+    ``${env:NAME}`` references, and so do the variables a client passes through by name."""
     s = spec.stdio
     for transport, r in spec.remote.items():
-        if r.url in entry and (
-            r.type_key is None or not r.type_value or entry.get(r.type_key) == r.type_value
-        ):
+        url_key = _remote_url_key(r, entry)
+        if url_key is not None:
+            headers = _get_path(entry, r.headers)
             return {
                 "transport": transport,
-                "url": entry[r.url],
-                "headers": dict(entry.get(r.headers) or {}),
+                "url": entry[url_key],
+                "headers": _headers_from_env_forms(
+                    spec, entry, dict(headers) if isinstance(headers, dict) else {}
+                ),
             }
     if s.command_array:
         cmd = list(entry.get(s.command) or [""])
@@ -210,12 +251,193 @@ def from_native(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
         command, args = entry.get(s.command, ""), list(entry.get(s.args) or [])
     if command == "cmd" and args[:1] in (["/c"], ["/C"]) and len(args) >= 2:
         command, args = args[1], args[2:]
-    return {
-        "transport": "stdio",
-        "command": command,
-        "args": args,
-        "env": dict(entry.get(s.env) or {}),
-    }
+    env = dict(entry.get(s.env) or {})
+    passed = entry.get(spec.env_passthrough) if spec.env_passthrough else None
+    for name in passed if isinstance(passed, list) else []:
+        if isinstance(name, str):
+            env.setdefault(name, "${env:" + name + "}")
+    return {"transport": "stdio", "command": command, "args": args, "env": env}
+
+
+def _remote_url_key(r: RemoteShape, entry: dict[str, Any]) -> str | None:
+    """The field holding the URL when ``entry`` is a remote entry of shape ``r``, else None."""
+    typed = r.type_key is None or not r.type_value or entry.get(r.type_key) == r.type_value
+    if r.untyped and r.type_key and r.type_key not in entry:
+        typed = True
+    for key in r.alt_urls:  # an old or alternative URL field: its own transport, any type
+        if key in entry and (typed or not r.type_key or r.type_key not in entry):
+            return key
+    return r.url if r.url in entry and typed else None
+
+
+def _get_path(entry: dict[str, Any], path: str) -> Any:
+    node: Any = entry
+    for key in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _set_path(entry: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = entry
+    for key in parents:
+        child = node.get(key)
+        node[key] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    node[last] = value
+
+
+def _pop_path(entry: dict[str, Any], path: str) -> None:
+    *parents, last = path.split(".")
+    node: Any = entry
+    for key in parents:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
+    if parents and isinstance(entry.get(parents[0]), dict) and not entry[parents[0]]:
+        del entry[parents[0]]  # an emptied requestOptions goes too
+
+
+_BARE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _headers_from_env_forms(
+    spec: ClientSpec, entry: dict[str, Any], headers: dict[str, Any]
+) -> dict[str, Any]:
+    """``headers`` plus the headers ``entry`` takes from the environment, as references."""
+    if spec.header_placeholder:
+        head, _, tail = spec.header_placeholder.partition("NAME")
+        pattern = re.compile(re.escape(head) + r"([A-Za-z_][A-Za-z0-9_]*)" + re.escape(tail))
+        headers = {
+            k: pattern.sub(lambda m: "${env:" + m.group(1) + "}", v) if isinstance(v, str) else v
+            for k, v in headers.items()
+        }
+    named = entry.get(spec.header_env_field) if spec.header_env_field else None
+    for name, var in (named or {}).items() if isinstance(named, dict) else ():
+        headers.setdefault(str(name), "${env:" + str(var) + "}")
+    bearer = entry.get(spec.bearer_env_field) if spec.bearer_env_field else None
+    if isinstance(bearer, str) and bearer:
+        headers.setdefault("Authorization", "Bearer ${env:" + bearer + "}")
+    if spec.api_key_fields and isinstance(entry.get(spec.api_key_fields[0]), str):
+        var_key, header_key, format_key = spec.api_key_fields
+        header = str(entry.get(header_key) or "Authorization")
+        fmt = str(entry.get(format_key) or "Bearer {token}")
+        value = fmt.replace("{token}", "${env:" + entry[var_key] + "}")
+        headers.setdefault(header, value.replace("{{", "{").replace("}}", "}"))
+    return headers
+
+
+def _placeholders(form: str, value: Any) -> Any:
+    """``value`` with each ``${env:NAME}`` written in the placeholder ``form``."""
+    if not isinstance(value, str):
+        return value
+    return _REF.sub(lambda m: form.replace("NAME", m.group(1)), value)
+
+
+def header_env_forms(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """Move the ``${env:NAME}`` references in a remote entry's headers into the form ``spec``
+    reads them from the environment in, so the secret is never written into the file:
+    Codex ``env_http_headers`` (a whole-value reference) and ``bearer_token_env_var``
+    (``Bearer ${env:NAME}``), Goose ``${NAME}`` in the header with NAME in ``env_keys``, Mistral
+    Vibe ``api_key_env`` (one header). References left over are resolved at deploy time."""
+    entry = copy.deepcopy(entry)
+    for shape in spec.remote.values():
+        headers = _get_path(entry, shape.headers)
+        if not isinstance(headers, dict) or _remote_url_key(shape, entry) is None:
+            continue
+        headers = dict(headers)
+        if spec.header_placeholder:
+            names = [n for v in headers.values() for n in _REF.findall(str(v))]
+            headers = {k: _placeholders(spec.header_placeholder, v) for k, v in headers.items()}
+            if names and spec.env_passthrough:
+                listed = entry.get(spec.env_passthrough)
+                known = list(listed) if isinstance(listed, list) else []
+                entry[spec.env_passthrough] = list(dict.fromkeys([*known, *names]))
+        if spec.bearer_env_field:
+            m = re.fullmatch(
+                r"Bearer \$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", str(headers.get("Authorization", ""))
+            )
+            if m:
+                del headers["Authorization"]
+                entry[spec.bearer_env_field] = m.group(1)
+        if spec.header_env_field:
+            moved = {k: m.group(1) for k, v in headers.items() if (m := _REF.fullmatch(str(v)))}
+            if moved:
+                known_map = entry.get(spec.header_env_field)
+                entry[spec.header_env_field] = {
+                    **(known_map if isinstance(known_map, dict) else {}),
+                    **moved,
+                }
+                headers = {k: v for k, v in headers.items() if k not in moved}
+        if spec.api_key_fields:
+            var_key, header_key, format_key = spec.api_key_fields
+            for name, value in list(headers.items()):
+                refs = _REF.findall(str(value))
+                if len(refs) != 1 or var_key in entry:
+                    continue
+                m = _REF.search(str(value))
+                assert m is not None
+                text = str(value)
+                fmt = (
+                    text[: m.start()].replace("{", "{{").replace("}", "}}")
+                    + "{token}"
+                    + text[m.end() :].replace("{", "{{").replace("}", "}}")
+                )
+                entry[var_key] = refs[0]
+                if name != "Authorization":
+                    entry[header_key] = name
+                if fmt != "Bearer {token}":
+                    entry[format_key] = fmt
+                del headers[name]
+                break  # the client names one header's variable
+        if headers:
+            _set_path(entry, shape.headers, headers)
+        else:
+            _pop_path(entry, shape.headers)
+        break
+    return entry
+
+
+def bridge_env_forms(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """For a client that passes variables through by name (``env_passthrough``: Codex
+    ``env_vars``, Goose ``env_keys``): an ``mcp-remote`` bridge's header variable whose value
+    holds references (``AUTH_HEADER = Bearer ${env:TOKEN}``) is dropped, the argument names the
+    variables themselves (``Authorization:Bearer ${TOKEN}``, which mcp-remote expands) and they
+    are passed through, so no secret is written. Under ``cmd /c`` (Windows) a value with a space
+    is left alone: cmd would split the argument."""
+    s = spec.stdio
+    env, args = entry.get(s.env), entry.get(s.args)
+    if (
+        not spec.env_passthrough
+        or not isinstance(env, dict)
+        or not isinstance(args, list)
+        or "mcp-remote" not in args
+    ):
+        return entry
+    windows = entry.get(s.command) == "cmd"
+    entry = copy.deepcopy(entry)
+    env, args = entry[s.env], entry[s.args]
+    names: list[str] = []
+    for key, value in list(env.items()):
+        text = str(value)
+        refs = _REF.findall(text)
+        slot = "${" + key + "}"
+        if not refs or text == "${env:" + key + "}" or (windows and " " in text):
+            continue
+        holders = [i for i, a in enumerate(args) if isinstance(a, str) and slot in a]
+        if not holders:
+            continue
+        for i in holders:
+            args[i] = args[i].replace(slot, _REF.sub(lambda m: "${" + m.group(1) + "}", text))
+        del env[key]
+        names += refs
+    if names:
+        listed = entry.get(spec.env_passthrough)
+        known = list(listed) if isinstance(listed, list) else []
+        entry[spec.env_passthrough] = list(dict.fromkeys([*known, *names]))
+    return entry
 
 
 def header_env_name(header: str) -> str:
@@ -260,7 +482,12 @@ def unwrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
         if rest[i] == "--header" and i + 1 < len(rest):
             name, _, value = rest[i + 1].partition(":")
             m = re.fullmatch(r"\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}\s*", value)
-            headers[name.strip()] = env.get(m.group(1), value) if m else value.strip()
+            if m and m.group(1) in env:
+                headers[name.strip()] = env[m.group(1)]
+            else:  # mcp-remote expands ${VAR} from its environment (passed through by name)
+                headers[name.strip()] = _BARE.sub(
+                    lambda v: str(env.get(v.group(1), "${env:" + v.group(1) + "}")), value.strip()
+                )
             i += 2
         elif rest[i] == "--transport" and i + 1 < len(rest):
             transport = "sse" if rest[i + 1].startswith("sse") else "streamable-http"
@@ -421,8 +648,18 @@ def check_servers(spec: ClientSpec, data: Any, name: str = "the file") -> None:
         )
 
 
+def with_named_fields(spec: ClientSpec, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` with each of ``spec.named_fields`` it lacks set to the server's name (Goose
+    skips an extension without a description)."""
+    missing = [f for f in spec.named_fields if f not in entry]
+    if not missing or spec.is_builtin(entry):
+        return entry
+    return {**entry, **dict.fromkeys(missing, name)}
+
+
 def build_payload(spec: ClientSpec, servers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The client-native config holding ``servers`` (name -> native entry) at the client's key."""
+    servers = {name: with_named_fields(spec, name, e) for name, e in servers.items()}
     node: Any
     if spec.layout == "map":
         named = spec.name_in_entry

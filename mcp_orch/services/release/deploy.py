@@ -13,7 +13,6 @@ is refused and left untouched. The previous file is copied to ``backups/`` first
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import stat
 from pathlib import Path
@@ -21,10 +20,19 @@ from typing import Any
 
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.errors import ConflictError, FileChanged, FileError, MissingSecret, UsageError
-from mcp_orch.core.fs import read_limited, read_text_file
+from mcp_orch.core.fs import decode_config, read_limited
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.core.text import mask
-from mcp_orch.domain.clients import ClientSpec, config_path, env_refs, server_map, substitute_refs
+from mcp_orch.domain.clients import (
+    ClientSpec,
+    bridge_env_forms,
+    config_path,
+    env_refs,
+    header_env_forms,
+    server_map,
+    substitute_refs,
+    with_named_fields,
+)
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
 from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
@@ -41,7 +49,15 @@ def render_secrets(
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Turn ``${env:NAME}`` into the client's placeholder, or into the value from the
     environment for clients that cannot expand variables. Returns (entries, resolved values).
-    Every missing variable is reported at once, before anything is written."""
+    Every missing variable is reported at once, before anything is written. A client that no
+    longer reads its file (``deployable`` is False: 5ire) is refused here, before any write."""
+    if not spec.deployable:
+        raise UsageError(
+            f"{spec.name} no longer reads servers from its config file ({spec.limits}); "
+            "nothing was written",
+            f"add the servers in {spec.name} itself; `check` and import still read the file",
+        )
+    entries = {n: with_named_fields(spec, n, e) for n, e in entries.items()}
     if spec.placeholder is not None:
         return (
             {
@@ -69,11 +85,10 @@ def render_secrets(
 
 def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
     """For clients that name variables instead of expanding them (Codex ``env_vars``,
-    ``bearer_token_env_var``): move whole-value references into those fields, so the secret
-    stays in the environment instead of being written into the file."""
-    import re
-
-    entry = dict(entry)
+    ``bearer_token_env_var``, ``env_http_headers``; Goose ``env_keys``; Mistral Vibe
+    ``api_key_env``): move references into those fields, so the secret stays in the environment
+    instead of being written into the file (see ``header_env_forms``, ``bridge_env_forms``)."""
+    entry = bridge_env_forms(spec, dict(entry))
     if spec.env_passthrough and isinstance(entry.get(spec.stdio.env), dict):
         env = dict(entry[spec.stdio.env])
         names = list(entry.get(spec.env_passthrough) or [])
@@ -87,22 +102,7 @@ def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
             entry[spec.stdio.env] = env
         else:
             entry.pop(spec.stdio.env)
-    if spec.bearer_env_field:
-        for shape in spec.remote.values():
-            headers = entry.get(shape.headers)
-            if not isinstance(headers, dict):
-                continue
-            m = re.fullmatch(
-                r"Bearer \$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", str(headers.get("Authorization", ""))
-            )
-            if m:
-                headers = {k: v for k, v in headers.items() if k != "Authorization"}
-                entry[spec.bearer_env_field] = m.group(1)
-                if headers:
-                    entry[shape.headers] = headers
-                else:
-                    entry.pop(shape.headers)
-    return entry
+    return header_env_forms(spec, entry)
 
 
 def entry_digest(entry: Any) -> str:
@@ -151,17 +151,14 @@ def _masked_pairs(value: Any, masked: Any, out: dict[str, str]) -> None:
 
 
 def _read_target(target: Path) -> tuple[str, str | None]:
-    """The client file's text and the digest of its bytes, from one read (so the digest
+    """The client file's exact text (CRLF newlines and a byte order mark kept, so the merged
+    text is written back with them) and the digest of its bytes, from one read (so the digest
     checked just before the rename is the one of the text that was merged)."""
     try:
         raw = read_limited(target, what="client config file")
     except FileNotFoundError:
         return "", None
-    try:
-        text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
-    except UnicodeDecodeError:
-        text = read_text_file(target)  # raises the typed error naming the file
-    return text, sha256_id(raw)
+    return decode_config(raw, target), sha256_id(raw)
 
 
 def _check_writable(target: Path, force: bool) -> None:

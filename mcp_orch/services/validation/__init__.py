@@ -54,7 +54,8 @@ def check_payload(
     spec = get_client(client)
     subjects = []
     for name, entry in server_map(spec, payload).items():
-        neutral = from_native(spec, entry) if isinstance(entry, dict) else {}
+        runs = isinstance(entry, dict) and not spec.is_builtin(entry)  # builtins: no command
+        neutral = from_native(spec, entry) if runs else {}
         native = entry if isinstance(entry, dict) else {}
         subjects.append(Subject(name.rstrip(" "), native, neutral))  # " ": a repeated list name
     return check_subjects(spec, subjects, payload, target=target, select=select, ignore=ignore)

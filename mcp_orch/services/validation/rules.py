@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.resources import client_schema_name, data_dir, validator
 from mcp_orch.domain.clients import ClientSpec, all_servers_keys, all_url_fields, env_refs
-from mcp_orch.domain.secrets import is_reference, scan_entry, without_references
+from mcp_orch.domain.secrets import is_placeholder, is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
 from mcp_orch.services.validation.report import Finding, Severity
 
@@ -49,6 +49,7 @@ class Context:
     subjects: list[Subject]
     payload: dict[str, Any]
     check_path: bool = True
+    in_file: bool = False  # a client's own file (hints are in its syntax), not a draft
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,50 @@ def _literal_secret(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, s
             )
     # known token formats anywhere; long random values in env and headers
     for hit in scan_entry(s.neutral, server=s.name):
-        if hit.field not in flagged:
-            yield s.name, hit.message, hit.field, hit.suggestion
+        if hit.field in flagged or is_placeholder(_value_at(s.neutral, hit.field)):
+            continue  # a whole ${input:ID} or ${NAME} stands for a value the client asks for
+        native = _native_secret_hint(ctx, hit.field, hit.env_name, hit.replacement)
+        yield s.name, hit.message, hit.field, native or hit.suggestion
+
+
+def _value_at(neutral: dict[str, Any], where: str) -> str:
+    """The string of a neutral entry at ``env.X``, ``headers.X``, ``args[i]``, ``url``."""
+    group, _, key = where.partition(".")
+    if key and isinstance(neutral.get(group), dict):
+        return str(neutral[group].get(key, ""))
+    if where.startswith("args[") and where.endswith("]") and where[5:-1].isdigit():
+        args = neutral.get("args") or []
+        i = int(where[5:-1])
+        return str(args[i]) if i < len(args) else ""
+    return str(neutral.get(where, ""))
+
+
+def _native_secret_hint(ctx: Context, where: str, var: str, replacement: str) -> str | None:
+    """How to move a secret out of a client's own file in a way the client still reads (a
+    draft's ``${env:NAME}`` written into a file the client does not expand would break it);
+    ``None`` for a draft, where ``${env:NAME}`` is right."""
+    if not ctx.in_file:
+        return None
+    spec = ctx.client
+    group, _, key = where.partition(".")
+    if group == "env" and spec.env_passthrough:
+        return (
+            f"remove {where} from the file, list {var} in {spec.env_passthrough} and export "
+            f"{var}=<the value> where {spec.name} runs"
+        )
+    if group == "headers" and key.lower() == "authorization" and spec.bearer_env_field:
+        return (
+            f"remove the header, set {spec.bearer_env_field} = {var!r} and export "
+            f"{var}=<the value> where {spec.name} runs"
+        )
+    native = spec.placeholder_for(var)
+    if native:
+        written = replacement.replace("${env:" + var + "}", native)
+        return f"write {written} in {where} and export {var}=<the value> where {spec.name} runs"
+    return (
+        f"{spec.name} does not expand variables in its file: import the file into a draft (the "
+        f"secret becomes ${{env:{var}}}), export {var}=<the value> and deploy, which writes it"
+    )
 
 
 def _header_template(s: Subject, header: str) -> str | None:
@@ -291,7 +334,7 @@ def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
     "insecure-remote-url",
     "warning",
     "A remote server reached over plain http on a non-local host",
-    "use https:// (plain http is only safe on localhost)",
+    "use https:// if the server offers it (plain http is only safe on localhost)",
 )
 def _insecure(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     urls = [s.neutral.get("url")] if s.neutral.get("transport") != "stdio" else []
@@ -323,6 +366,8 @@ def _is_local(host: str) -> bool:
     "remove it, or check the field name against the client's documentation",
 )
 def _unknown(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
+    if ctx.client.is_builtin(s.native):
+        return  # the client's own extension: its fields are the client's business
     known = ctx.client.known_fields()
     for key in s.native:
         if key not in known:
@@ -413,7 +458,10 @@ def _intended_branch(spec: ClientSpec, instance: Any) -> int:
 def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
     for name in dict.fromkeys(env_refs(s.neutral)):
         if name not in os.environ:
-            needed = "deploy" if ctx.client.placeholder is None else "the client"
+            # a client's own file is read by the client (Codex env_vars, Goose env_keys)
+            needed = (
+                "deploy" if ctx.client.placeholder is None and not ctx.in_file else "the client"
+            )
             yield (
                 s.name,
                 f"${{env:{name}}} is referenced but {name} is not set in this environment",

@@ -34,6 +34,9 @@ from mcp_orch.services.validation.targets import (
 #: The node of findings about a whole file rather than one server.
 CONFIG_NODE = "(config)"
 
+#: The note on a target with no servers: a client's file without an MCP section is valid.
+NO_SERVERS = "no MCP servers configured here"
+
 
 def level_of(finding: Finding) -> str:
     """The level a finding belongs to: its rule's (static, environment), or live (the probe)."""
@@ -67,6 +70,7 @@ class Outcome:
     error: MCPOrchError | None = None
     levels: tuple[str, ...] = ()
     servers: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # information, never a failure
 
     @property
     def ok(self) -> bool:
@@ -78,6 +82,7 @@ class Outcome:
             data |= {"kind": self.target.kind, "client": self.target.client.id}
             data["client_from"] = self.target.detected
         data["servers"] = self.servers
+        data["notes"] = self.notes
         if self.report is not None:
             rep = self.report.to_dict()
             data |= {k: rep[k] for k in ("errors", "warnings", "suggestions")}
@@ -135,6 +140,7 @@ def run_checks(
             outcome.target = target
             outcome.label = target.label
             outcome.servers = list(target.servers)
+            outcome.notes = notes_for(target)
             report = check_target(target, select=select, ignore=ignore, levels=levels)
             if "live" in levels and wanted(PROBE_CODE, PROBE_RULE, select, ignore):
                 outcome.probe = probe_set(target, jobs=jobs, timeout=timeout, progress=progress)
@@ -148,6 +154,22 @@ def run_checks(
             outcome.error = exc
         outcomes.append(outcome)
     return outcomes
+
+
+def notes_for(target: Target) -> list[str]:
+    """What a check says about a target besides its findings: that it has no servers, and
+    which entries are the client's own extensions (valid without a command)."""
+    servers = target.servers
+    if not servers:
+        return [NO_SERVERS]
+    spec = target.client
+    builtin = [name for name, entry in servers.items() if spec.is_builtin(entry)]
+    if not builtin:
+        return []
+    return [
+        f"{len(builtin)} extension(s) that {spec.name} runs itself (not imported or probed): "
+        + ", ".join(builtin)
+    ]
 
 
 def exit_code(outcomes: list[Outcome]) -> int:
@@ -180,6 +202,7 @@ def render_text(
             f"{o.label} ({o.target.client.id}{how}; {len(o.servers)} server(s)): "
             f"{o.report.summary()}"
         )
+        lines += [f"{'info':<10} {note}" for note in o.notes]
         lines += [str(f) for f in o.report.findings]
         if o.probe is not None:
             for r in o.probe.results:

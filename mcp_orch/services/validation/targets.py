@@ -191,7 +191,8 @@ def subjects_of(target: Target) -> list[Subject]:
     out = []
     for name, entry in server_map(spec, target.payload).items():
         native = entry if isinstance(entry, dict) else {}
-        neutral = refs_from_placeholders(spec, from_native(spec, native)) if native else {}
+        runs = native and not spec.is_builtin(native)  # a builtin extension has no command
+        neutral = refs_from_placeholders(spec, from_native(spec, native)) if runs else {}
         out.append(Subject(name.rstrip(" "), native, neutral))
     return out
 
@@ -222,7 +223,8 @@ def check_target(
         by_code = rule_levels()
         findings = [f for f in report.findings if by_code.get(f.code, "static") in rule_lv]
         return ValidationReport(findings, client=report.client, target=target.label)
-    ctx = Context(target.client, subjects_of(target), target.payload, check_path=True)
+    in_file = target.kind == "file"
+    ctx = Context(target.client, subjects_of(target), target.payload, True, in_file)
     findings = run_rules(ctx, select, ignore, rule_lv)
     return ValidationReport(findings, client=target.client.id, target=target.label)
 
