@@ -53,7 +53,10 @@ fi
 # (written to <cache>/pypi.skipped, which their tests report as the reason they skip).
 pypi_python() {
     local candidate
-    for candidate in ${MCP_ORCH_PYPI_PYTHON:-} python3.13 python3.12 python3; do
+    local pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+    # (a pyenv shim on PATH fails unless its version is selected: try the installs directly)
+    for candidate in ${MCP_ORCH_PYPI_PYTHON:-} python3.13 python3.12 \
+        $(ls -d "$pyenv_root"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV) python3; do
         if command -v "$candidate" >/dev/null 2>&1 &&
             "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
             command -v "$candidate"
