@@ -295,9 +295,10 @@ CLIENTS: tuple[ClientSpec, ...] = (
         "env_keys.",
         source="block.github.io/goose/docs/getting-started/using-extensions (config.yaml); "
         "block/goose crates/goose/src/agents/extension.rs (ExtensionConfig serde types)",
-        verified_by="issue 12 report (goose serde types in crates/goose/src/agents/extension.rs: "
-        "description has no default, SSE no longer supported, $VAR in headers from envs/env_keys; "
-        "no installable build here)",
+        verified_by="source: block/goose crates/goose/src/agents/extension.rs @ 01cad15fdcd6 "
+        "(ExtensionConfig: streamable_http description has no serde default, so it is required; "
+        "sse 'no longer supported'; stdio cmd and args required, envs/env_keys optional; builtin "
+        "and platform carry display_name); no installable build here",
     ),
     ClientSpec(
         id="lm-studio",
