@@ -66,12 +66,13 @@ def _subject(client: str, name: str, native: dict[str, Any], **kw: Any) -> Subje
 
 def test_rule_table() -> None:
     codes = [r.code for r in RULES]
-    assert codes == [f"MCP{i:03d}" for i in range(1, 12)]
+    assert codes == [f"MCP{i:03d}" for i in range(1, 13)]
     assert len({r.name for r in RULES}) == len(RULES)
     for r in RULES:
         assert r.severity in ("error", "warning", "suggestion")
         assert r.title and r.hint
-        assert r.scope in ("server", "config")
+        assert r.scope in ("server", "config", "probe")
+        assert (r.scope == "probe") == (r.level == "live")  # MCP012 reads a probed manifest
 
 
 # -- MCP001 required-input-missing ---------------------------------------------------------------

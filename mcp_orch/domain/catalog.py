@@ -7,8 +7,8 @@
     >>> reg.search("database", transport="stdio").frame()      # polars.DataFrame
     >>> reg.import_server_json("server.json")                  # one doc, a list, or an API page
 
-Our own extras live under ``_meta["io.github.mcp-orch/catalog"]`` (id, tags, category, display),
-so every bundled document is still a valid official ``server.json`` and anything the official
+Our own extras live under ``_meta["io.github.mcp-orch/catalog"]`` (id, tags, category, display,
+and ``oauth``: true for a remote that signs you in with OAuth when no token header is given), so every bundled document is still a valid official ``server.json`` and anything the official
 registry publishes can be imported as is.
 """
 
@@ -100,6 +100,12 @@ class Server:
     @property
     def category(self) -> str:
         return str(self.meta.get("category") or "")
+
+    @property
+    def oauth(self) -> bool:
+        """Its remote signs you in with OAuth (in the client) when no token header is given:
+        a probe reports it as "needs sign-in (OAuth)". From our extras (``"oauth": true``)."""
+        return self.meta.get("oauth") is True
 
     @property
     def packages(self) -> list[dict[str, Any]]:
@@ -227,6 +233,7 @@ class Server:
             "tags": self.tags,
             "category": self.category,
             "source": self.source,
+            "oauth": self.oauth,
             "inputs": self.inputs(),
             "server_json": self.doc,
         }
@@ -291,7 +298,7 @@ class CatalogView(list[Server]):
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [
-            {k: v for k, v in s.to_dict().items() if k not in ("server_json", "inputs")}
+            {k: v for k, v in s.to_dict().items() if k not in ("server_json", "inputs", "oauth")}
             for s in self
         ]
 

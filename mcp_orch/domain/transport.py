@@ -7,11 +7,14 @@
 
 ``{placeholders}`` in arguments, URLs and header values are filled from ``params``, then from
 the catalog's defaults; one left unfilled stays in the entry and the validation rule MCP002
-reports it. Secret inputs without a value become ``${env:NAME}`` references, never literals.
+reports it. Required secret inputs without a value become ``${env:NAME}`` references, never
+literals; an optional input without a value (secret or not) is left out of the entry. A param
+the chosen package or remote does not take is refused (``did you mean ...?``), never dropped.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -146,8 +149,8 @@ def _package_entry(
         value = env.get(name)
         if value is None:
             value = _input_value(var, None, params)
-        if value is None and var.get("isSecret"):
-            value = env_ref(name)
+        if value is None and var.get("isSecret") and var.get("isRequired"):
+            value = env_ref(name)  # an optional secret without a value is left out
         if value is None:
             if var.get("isRequired"):
                 missing.append(name)
@@ -227,6 +230,69 @@ def choose(doc: dict[str, Any], transport: str | None = None) -> tuple[str, int]
     )
 
 
+def _item_names(item: dict[str, Any]) -> list[str]:
+    """The param names one argument, env var or header takes: its key (and a named flag's
+    aliases), its ``{variables}`` and the placeholders of its value."""
+    names: list[str] = []
+    if item.get("type") == "named" and item.get("name"):
+        flag = str(item["name"]).lstrip("-")
+        names += [item.get("valueHint") or flag, flag, flag.replace("-", "_")]
+    elif item.get("type") == "positional" and item.get("valueHint"):
+        names.append(str(item["valueHint"]))
+    names += list(item.get("variables") or {})
+    names += unfilled(item.get("value"))
+    return names
+
+
+def param_names(doc: dict[str, Any], kind: str, index: int) -> list[str]:
+    """Every param name the chosen package or remote of ``doc`` takes, in document order."""
+    names: list[str] = []
+    if kind == "package":
+        pkg = doc["packages"][index]
+        for item in (
+            (pkg.get("runtimeArguments") or [])
+            + (pkg.get("packageArguments") or [])
+            + (pkg.get("environmentVariables") or [])
+        ):
+            names += _item_names(item)
+    else:
+        remote = doc["remotes"][index]
+        names += unfilled(remote.get("url")) + list(remote.get("variables") or {})
+        for h in remote.get("headers") or []:
+            names += _item_names(h)
+    return list(dict.fromkeys(names))
+
+
+def check_params(doc: dict[str, Any], kind: str, index: int, params: dict[str, Any]) -> None:
+    """Refuse a param the chosen package or remote does not take (it would do nothing)."""
+    valid = param_names(doc, kind, index)
+    unknown = [k for k in params if k not in valid]
+    if not unknown:
+        return
+    first = unknown[0]
+    close = difflib.get_close_matches(first, valid, n=1, cutoff=0.4)
+    env_names = {
+        str(v.get("name"))
+        for p in (doc.get("packages") or [])
+        for v in (p.get("environmentVariables") or [])
+    } | {str(h.get("name")) for r in (doc.get("remotes") or []) for h in (r.get("headers") or [])}
+    takes = f"it takes {', '.join(valid)}" if valid else "it takes no params"
+    inputs: tuple[str, ...] = ("params",)
+    if first in env_names:
+        hint = f"{first} is an environment variable or header: pass it as env; {takes}"
+        inputs = ("params", "env")
+    elif close:
+        hint = f"did you mean {close[0]}? {takes}"
+    else:
+        hint = takes
+    names = ", ".join(repr(k) for k in unknown)
+    raise UsageError(
+        f"{doc.get('name')} ({kind}) takes no param{'s' if len(unknown) > 1 else ''} {names}",
+        hint,
+        inputs=inputs,
+    )
+
+
 def render_server(
     doc: dict[str, Any],
     *,
@@ -235,9 +301,11 @@ def render_server(
     headers: dict[str, str] | None = None,
     transport: str | None = None,
 ) -> Rendered:
-    """Render one official server.json document as a neutral entry."""
+    """Render one official server.json document as a neutral entry. A param the chosen package
+    or remote does not take is a :class:`UsageError`."""
     params = dict(params or {})
     kind, index = choose(doc, transport)
+    check_params(doc, kind, index, params)
     if kind == "package":
         entry, missing = _package_entry(doc["packages"][index], params, dict(env or {}))
         return Rendered(entry, kind, index, missing)

@@ -23,6 +23,7 @@ import sys
 
 import click
 
+from mcp_orch.core.ids import short_id
 from mcp_orch.frontends.cli.base import Ctx, common
 from mcp_orch.frontends.render import CLI, spelled_hint, table
 from mcp_orch.services.validation.settings import LEVELS
@@ -114,7 +115,7 @@ def probe_cmd(
         rows = [
             (
                 r.server,
-                "ok" if r.ok else "FAILED",
+                "FAILED" if r in report.failed else r.status,
                 " ".join(x for x in (r.server_name, r.server_version) if x),
                 r.protocol_version,
                 r.tool_count if r.ok else "",
@@ -129,8 +130,13 @@ def probe_cmd(
             f"{report.target} ({report.client}): {report.summary()}",
             table([*headers, "first response", "error"], rows, 80),
         ]
-        for r in report.failed:
+        for r in [*report.failed, *report.sign_in]:
             out.append(f"{r.server}: {r.error}\n  hint: {r.hint}")
+        for r in report:
+            if r.manifest_digest:
+                digest = short_id(r.manifest_digest)
+                out.append(f"{r.server}: manifest {digest}, {r.tool_count} tool(s)")
+        out += report.poisoning_lines()  # the warning section (rule MCP012)
         return "\n".join(out)
 
     ctx.emit(result, text)

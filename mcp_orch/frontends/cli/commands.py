@@ -144,6 +144,8 @@ def describe_server_cmd(
             )
         for r in server.remotes:
             lines.append(f"  remote:      {r.get('type')} {r.get('url')}")
+        if server.oauth:
+            lines.append("  sign-in:     OAuth, in the client (when no token header is given)")
         inputs = server.inputs()
         if inputs:
             lines.append("  inputs:")

@@ -8,7 +8,9 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import NotFound
+from mcp_orch.core.ids import short_id
 from mcp_orch.core.markup import STYLE, html_table, safe_html
+from mcp_orch.services.probe.poisoning import PoisonHit, scan_manifest
 
 if TYPE_CHECKING:
     import polars as pl
@@ -22,6 +24,9 @@ class ServerProbe:
     transport: str
     target: str  # the command line or URL, secrets masked
     ok: bool = False
+    # a remote that answered 401 with OAuth metadata (RFC 9728): it needs a sign-in in the
+    # client, not other credentials; not a failure of the config
+    needs_sign_in: bool = False
     protocol_version: str | None = None
     server_name: str | None = None
     server_version: str | None = None
@@ -36,14 +41,29 @@ class ServerProbe:
     exit_code: int | None = None
     stderr: str = ""
     warnings: list[str] = field(default_factory=list)
+    # what the server offers (see services/probe/manifest.py) and its digest; None until listed
+    manifest: dict[str, Any] | None = None
+    manifest_digest: str | None = None
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``needs sign-in (OAuth)`` or ``failed``."""
+        return "ok" if self.ok else NEEDS_SIGN_IN if self.needs_sign_in else "failed"
 
     @property
     def tool_count(self) -> int:
         return len(self.tools)
 
+    @property
+    def poisoning(self) -> list[PoisonHit]:
+        """Poisoning patterns in the manifest's descriptions (rule MCP012)."""
+        return scan_manifest(self.manifest)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tool_count"] = self.tool_count
+        data["status"] = self.status
+        data["poisoning"] = [h.to_dict() for h in self.poisoning]
         return data
 
     def __str__(self) -> str:
@@ -54,11 +74,16 @@ class ServerProbe:
                 f"{self.tool_count} tool(s), {len(self.resources)} resource(s), "
                 f"{len(self.prompts)} prompt(s); start-up {_ms(self.startup_ms)}, "
                 f"first response {_ms(self.first_response_ms)}"
+                + (f"; manifest {short_id(self.manifest_digest)}" if self.manifest_digest else "")
             )
-        out = f"FAILED  {self.server}: {self.error}"
+        out = f"{'sign-in' if self.needs_sign_in else 'FAILED':<7} {self.server}: {self.error}"
         if self.hint:
             out += f"\n        hint: {self.hint}"
         return out
+
+
+#: The status of a remote that needs an OAuth sign-in (:attr:`ServerProbe.needs_sign_in`).
+NEEDS_SIGN_IN = "needs sign-in (OAuth)"
 
 
 def _ms(value: float | None) -> str:
@@ -83,11 +108,17 @@ class ProbeReport:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        """True when no server failed (one that needs an OAuth sign-in has not failed)."""
+        return not self.failed
 
     @property
     def failed(self) -> list[ServerProbe]:
-        return [r for r in self.results if not r.ok]
+        return [r for r in self.results if not r.ok and not r.needs_sign_in]
+
+    @property
+    def sign_in(self) -> list[ServerProbe]:
+        """The remotes that need an OAuth sign-in in the client."""
+        return [r for r in self.results if r.needs_sign_in and not r.ok]
 
     def __iter__(self) -> Iterator[ServerProbe]:
         return iter(self.results)
@@ -108,10 +139,11 @@ class ProbeReport:
         )
 
     def summary(self) -> str:
-        good = len(self.results) - len(self.failed)
+        good = sum(1 for r in self.results if r.ok)
         verdict = "ok" if self.ok else "FAILED"
         off = f" ({len(self.skipped)} disabled, not started)" if self.skipped else ""
-        return f"{verdict}: {good} of {len(self.results)} server(s) answered{off}"
+        oauth = f", {len(self.sign_in)} {NEEDS_SIGN_IN}" if self.sign_in else ""
+        return f"{verdict}: {good} of {len(self.results)} server(s) answered{oauth}{off}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,9 +196,17 @@ class ProbeReport:
         ]
         return pl.DataFrame(rows, schema=schema)
 
+    def poisoning_lines(self) -> list[str]:
+        """The warning section: each poisoning pattern found, one line per description."""
+        lines = []
+        for r in self.results:
+            for h in r.poisoning:
+                lines.append(f"{h.severity:<8} {r.server}: {h.message} [{h.where}]")
+        return ["poisoning (MCP012):", *lines] if lines else []
+
     def __str__(self) -> str:
         head = f"{self.target or self.client}: {self.summary()}"
-        return "\n".join([head, *(str(r) for r in self.results)])
+        return "\n".join([head, *(str(r) for r in self.results), *self.poisoning_lines()])
 
     def __repr__(self) -> str:
         return f"<ProbeReport {self.target or self.client}: {self.summary()}>"
@@ -177,7 +217,7 @@ class ProbeReport:
             rows = [
                 (
                     r.server,
-                    "ok" if r.ok else "FAILED",
+                    "ok" if r.ok else NEEDS_SIGN_IN if r.needs_sign_in else "FAILED",
                     " ".join(x for x in (r.server_name, r.server_version) if x),
                     r.protocol_version,
                     r.tool_count,

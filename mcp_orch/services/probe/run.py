@@ -18,6 +18,7 @@ from mcp_orch.core import __version__
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.secrets import redact
 from mcp_orch.services.probe.launch import Launch
+from mcp_orch.services.probe.manifest import build_manifest, manifest_digest
 from mcp_orch.services.probe.report import ServerProbe
 
 if TYPE_CHECKING:
@@ -54,10 +55,13 @@ class _Run:
     garbage: list[str] = field(default_factory=list)
     stderr: IO[bytes] | None = None
     http_status: int | None = None  # the first HTTP error status a remote server answered
+    oauth: bool = False  # a 401 named OAuth metadata (RFC 9728 resource_metadata)
 
     async def on_response(self, response: Any) -> None:
         if response.status_code >= 400 and self.http_status is None:
             self.http_status = response.status_code
+            challenge = response.headers.get("www-authenticate", "")
+            self.oauth = response.status_code == 401 and "resource_metadata" in challenge.lower()
 
 
 def _signal_group(pgid: int, sig: int) -> bool:
@@ -306,6 +310,7 @@ async def _attempt(
                     raise
                 result.ok = False
                 result.error, result.hint = _describe(leaf, launch, run)
+                result.needs_sign_in = _sign_in(launch, run)
         if scope.cancelled_caught:
             result.ok = False
             result.error, result.hint = _timeout_message(launch, run, timeout, result)
@@ -348,12 +353,16 @@ async def _session(
             result.server_name, result.server_version = info.name, info.version or None
         caps = c.server_capabilities
         first: float | None = None
+        tools: list[Any] = []  # the SDK's Tool, Resource and Prompt objects, for the manifest
+        resource_list: list[Any] = []
+        prompt_list: list[Any] = []
         if caps.tools is not None:
             cursor: str | None = None
             for _ in range(50):
                 t = time.perf_counter()
                 page = await c.list_tools(cursor=cursor)
                 first = first if first is not None else (time.perf_counter() - t) * 1000
+                tools += page.tools
                 result.tools += [tool.name for tool in page.tools]
                 cursor = page.next_cursor
                 if not cursor:
@@ -365,6 +374,7 @@ async def _session(
             t = time.perf_counter()
             try:
                 resources = await c.list_resources()
+                resource_list = list(resources.resources)
                 result.resources = [str(r.uri) for r in resources.resources]
                 first = first if first is not None else (time.perf_counter() - t) * 1000
             except Exception as exc:
@@ -373,12 +383,17 @@ async def _session(
             t = time.perf_counter()
             try:
                 prompts = await c.list_prompts()
+                prompt_list = list(prompts.prompts)
                 result.prompts = [p.name for p in prompts.prompts]
                 first = first if first is not None else (time.perf_counter() - t) * 1000
             except Exception as exc:
                 result.warnings.append(f"prompts/list failed: {_text(exc)}")
         result.first_response_ms = first
         result.latency_ms = result.startup_ms + (first or 0.0)
+        result.manifest = build_manifest(
+            info, c.protocol_version, tools, prompt_list, resource_list
+        )
+        result.manifest_digest = manifest_digest(result.manifest)
         result.ok = True
 
 
@@ -400,6 +415,12 @@ def _leaf(exc: BaseException) -> BaseException | None:
 def _text(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def _sign_in(launch: Launch, run: _Run) -> bool:
+    """A remote sent no Authorization header and answered 401 with OAuth metadata."""
+    sent = {k.lower() for k in (launch.headers or {})}
+    return run.oauth and launch.transport != "stdio" and "authorization" not in sent
 
 
 def _describe(exc: BaseException, launch: Launch, run: _Run) -> tuple[str, str]:
@@ -426,6 +447,13 @@ def _describe(exc: BaseException, launch: Launch, run: _Run) -> tuple[str, str]:
             "is the server running, and the URL right?",
         )
     status = getattr(getattr(exc, "response", None), "status_code", None) or run.http_status
+    if _sign_in(launch, run):  # a sign-in, not wrong credentials
+        return (
+            f"needs sign-in (OAuth): {redact(launch.url, secrets)} answered 401 with OAuth "
+            "metadata",
+            "sign in from the client, which runs the OAuth flow (or give the server a token "
+            "in a header, if it takes one)",
+        )
     if status is not None and launch.transport != "stdio":
         hint = (
             "check the credentials in the headers (Authorization)"

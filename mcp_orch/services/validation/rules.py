@@ -5,7 +5,8 @@
     ['MCP001', 'MCP002', 'MCP003']
 
 A rule is a function of one :class:`Subject` (a server entry with what the catalog knows about
-it) or of the whole :class:`Context`; it yields :class:`Finding` objects. docs/reference/rules.md
+it), of the whole :class:`Context`, or (scope ``probe``, level ``live``) of one server's probe
+result; it yields :class:`Finding` objects. docs/reference/rules.md
 lists every rule with a failing example and its fix.
 """
 
@@ -17,7 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from mcp_orch.core.errors import UsageError
@@ -29,6 +30,7 @@ from mcp_orch.services.validation.report import Finding, Severity
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
+    from mcp_orch.services.probe import ServerProbe
 
 
 @dataclass
@@ -59,12 +61,14 @@ class Rule:
     severity: Severity
     title: str
     hint: str
-    scope: str  # "server" or "config"
+    scope: str  # "server", "config" or "probe" (one probed server: live level only)
     level: str  # "static" (schema and rules) or "environment" (this machine); "live" is probe
     func: Callable[..., Iterator[tuple[str, str, str] | tuple[str, str, str, str]]]
 
     def run(self, ctx: Context) -> list[Finding]:
         out: list[Finding] = []
+        if self.scope == "probe":  # needs a probe result: see run_probe
+            return out
         targets: list[Any] = ctx.subjects if self.scope == "server" else [None]
         for subject in targets:
             results = self.func(subject, ctx) if self.scope == "server" else self.func(ctx)
@@ -74,6 +78,17 @@ class Rule:
                 out.append(
                     Finding(self.code, self.name, self.severity, server, message, hint, fieldname)
                 )
+        return out
+
+    def run_probe(self, probe: ServerProbe) -> list[Finding]:
+        """The findings of a ``probe`` rule on one probed server; the function yields
+        (message, field, severity)."""
+        out: list[Finding] = []
+        for res in self.func(probe):
+            message, where, severity = res[0], res[1], cast(Severity, res[2])
+            out.append(
+                Finding(self.code, self.name, severity, probe.server, message, self.hint, where)
+            )
         return out
 
 
@@ -468,6 +483,22 @@ def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]
                 "env",
                 f"export {name}=... ({needed} needs its value)",
             )
+
+
+@rule(
+    "MCP012",
+    "tool-poisoning",
+    "error",
+    "A tool, prompt or resource description carries hidden instructions (or a URL)",
+    "do not use this server until you have read its descriptions (mcp-orch probe --json shows "
+    "them) and trust them; report it to its authors",
+    scope="probe",
+    level="live",
+)
+def _poisoning(probe: ServerProbe) -> Iterator[tuple[str, str, Severity]]:
+    for hit in probe.poisoning:
+        severity: Severity = "warning" if hit.severity == "warning" else "error"
+        yield hit.message, hit.where, severity
 
 
 #: The pseudo rule that carries a failed live probe (select/ignore it like a rule).

@@ -20,12 +20,13 @@ from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.domain.clients.detect import find_config_files
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.validation.report import Finding, ValidationReport
-from mcp_orch.services.validation.rules import PROBE_CODE, PROBE_RULE, wanted
+from mcp_orch.services.validation.rules import PROBE_CODE
 from mcp_orch.services.validation.settings import Settings
 from mcp_orch.services.validation.targets import (
     Target,
     WorkspaceLike,
     check_target,
+    live_wanted,
     probe_findings,
     resolve_target,
     rule_levels,
@@ -142,10 +143,10 @@ def run_checks(
             outcome.servers = list(target.servers)
             outcome.notes = notes_for(target)
             report = check_target(target, select=select, ignore=ignore, levels=levels)
-            if "live" in levels and wanted(PROBE_CODE, PROBE_RULE, select, ignore):
+            if "live" in levels and live_wanted(select, ignore):
                 outcome.probe = probe_set(target, jobs=jobs, timeout=timeout, progress=progress)
                 report = ValidationReport(
-                    report.findings + probe_findings(outcome.probe),
+                    report.findings + probe_findings(outcome.probe, select, ignore),
                     client=report.client,
                     target=report.target,
                 )
@@ -206,7 +207,7 @@ def render_text(
         lines += [str(f) for f in o.report.findings]
         if o.probe is not None:
             for r in o.probe.results:
-                if r.ok:
+                if r.ok or r.needs_sign_in:
                     lines.append(f"live       {r}")
         lines.append("")
     failed = sum(1 for o in outcomes if not o.ok)

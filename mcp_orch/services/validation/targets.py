@@ -41,6 +41,7 @@ from mcp_orch.services.validation.rules import (
     Context,
     Subject,
     run_rules,
+    wanted,
 )
 from mcp_orch.services.validation.settings import DEFAULT_LEVELS, Settings
 
@@ -229,11 +230,26 @@ def check_target(
     return ValidationReport(findings, client=target.client.id, target=target.label)
 
 
-def probe_findings(probe_report: Any) -> list[Finding]:
-    """Failed probes of a :class:`~mcp_orch.services.probe.ProbeReport` as findings (code ``PROBE``)."""
-    out = []
+def live_wanted(select: list[str] | None = None, ignore: list[str] | None = None) -> bool:
+    """Whether anything of the live level runs: the probe's pseudo rule or a live rule."""
+    return wanted(PROBE_CODE, PROBE_RULE, select, ignore) or any(
+        r.level == "live" and wanted(r.code, r.name, select, ignore) for r in RULES
+    )
+
+
+def probe_findings(
+    probe_report: Any, select: list[str] | None = None, ignore: list[str] | None = None
+) -> list[Finding]:
+    """Failed probes of a :class:`~mcp_orch.services.probe.ProbeReport` as findings (code
+    ``PROBE``), and the findings of the live rules (MCP012) on the servers that answered."""
+    out: list[Finding] = []
+    live = [r for r in RULES if r.level == "live" and wanted(r.code, r.name, select, ignore)]
+    failed_wanted = wanted(PROBE_CODE, PROBE_RULE, select, ignore)
     for r in probe_report.results:
-        if not r.ok:
+        if r.ok:
+            for live_rule in live:
+                out += live_rule.run_probe(r)
+        elif failed_wanted and not r.needs_sign_in:  # a needed OAuth sign-in is no failure
             out.append(
                 Finding(
                     PROBE_CODE,
