@@ -216,20 +216,27 @@ def read_json(path: Path) -> Any:
         raise StoreCorrupt(f"{path} is damaged: it is nested far too deep") from None
 
 
-@contextlib.contextmanager
-def locked(path: Path, timeout: float = 30.0) -> Iterator[None]:
+def locked(path: Path, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
     """An inter-process lock on ``path`` (a ``.lock`` file beside it)."""
-    from filelock import FileLock, Timeout  # small, but only writers need it
+    from filelock import FileLock  # small, but only writers need it
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path) + ".lock", timeout=timeout)
+    return holding(FileLock(str(path) + ".lock", timeout=timeout), str(path))
+
+
+@contextlib.contextmanager
+def holding(lock: Any, what: str) -> Iterator[None]:
+    """Hold a ``filelock`` lock; its timeout is a typed ``ConflictError`` naming ``what`` and
+    the lock file, not filelock's own exception."""
+    from filelock import Timeout
+
     try:
         lock.acquire()
     except Timeout:
         raise ConflictError(
-            f"{path} is locked by another mcp-orch process (waited {timeout:.0f} s); nothing "
-            "was changed",
-            f"wait for the other process to finish; if none is running, remove {path}.lock",
+            f"{what} is locked by another mcp-orch process (waited {lock.timeout:.0f} s); "
+            "nothing was changed",
+            f"wait for the other process to finish; if none is running, remove {lock.lock_file}",
         ) from None
     try:
         yield

@@ -20,52 +20,15 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kit import NAMES, TOKEN, TOKEN_VAR, Everything, Sandbox, client_bin
+from kit import NAMES, TOKEN, TOKEN_VAR, Everything, ProcEnv, Sandbox, client_bin
 
 CLIENT = "copilot-cli"
-
-
-# -- helpers (own to this file) -------------------------------------------------------------------
-class ProcEnv:
-    """Watch /proc while a client runs; keep the environment of the first process whose command
-    line holds ``marker`` and whose HOME is the sandbox's (the stdio server the client started)."""
-
-    def __init__(self, marker: str, home: Path) -> None:
-        self.marker, self.home = marker.encode(), f"HOME={home}".encode()
-        self.env: dict[str, str] | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-
-    def _watch(self) -> None:
-        while not self._stop.is_set() and self.env is None:
-            for pid in Path("/proc").iterdir():
-                if not pid.name.isdigit():
-                    continue
-                with contextlib.suppress(OSError):
-                    if self.marker not in (pid / "cmdline").read_bytes():
-                        continue
-                    raw = (pid / "environ").read_bytes().split(b"\0")
-                    if self.home in raw:
-                        pairs = (v.decode(errors="replace").partition("=") for v in raw if v)
-                        self.env = {k: v for k, _, v in pairs}
-                        return
-            time.sleep(0.02)
-
-    def __enter__(self) -> ProcEnv:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 @contextlib.contextmanager

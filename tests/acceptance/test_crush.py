@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 import pytest
-from kit import NAMES, NPM_BIN, TOKEN, Everything, Sandbox
-from test_copilot_cli import ProcEnv, sandbox_for_module, stub_model
+from kit import NAMES, NPM_BIN, TOKEN, Everything, ProcEnv, Sandbox
+from test_copilot_cli import sandbox_for_module, stub_model
 
 from mcp_orch.domain.clients import config_path
 

@@ -9,6 +9,8 @@ folder, ``{SYS}`` the file-system root (system-wide files).
 
 from __future__ import annotations
 
+from typing import Any
+
 from mcp_orch.domain.clients.spec import ClientSpec, RemoteShape, StdioShape
 
 _ALL = {"macos": "~/{p}", "windows": "~/{p}", "linux": "~/{p}"}
@@ -32,6 +34,23 @@ _HTTP_SSE_TYPED = {
     "sse": RemoteShape(type_value="sse"),
 }
 _STDIO_TYPED = StdioShape(type_key="type", type_value="stdio")
+
+
+def _vscode_format() -> dict[str, Any]:
+    """The fields of VS Code's mcp.json format, shared by VS Code and its variants (Insiders,
+    VSCodium, VS Code Server), which differ only in where the file is."""
+    return {
+        "dialect": "jsonc",
+        "servers_key": ("servers",),
+        "stdio": _STDIO_TYPED,
+        "remote": dict(_HTTP_SSE_TYPED),
+        "placeholder": "${env:NAME}",
+        "windows_cmd_wrap": False,
+        "extra_fields": ("envFile", "cwd", "dev", "gallery", "version"),
+        # servers installed from the MCP gallery are named as in the registry: io.github.X/y
+        "name_pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
+    }
+
 
 CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec(
@@ -130,17 +149,9 @@ CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec(
         id="vscode",
         name="Visual Studio Code",
-        dialect="jsonc",
+        **_vscode_format(),
         paths=_vsu("mcp.json"),
         project_path=".vscode/mcp.json",
-        servers_key=("servers",),
-        stdio=_STDIO_TYPED,
-        remote=dict(_HTTP_SSE_TYPED),
-        placeholder="${env:NAME}",
-        windows_cmd_wrap=False,
-        extra_fields=("envFile", "cwd", "dev", "gallery", "version"),
-        # servers installed from the MCP gallery are named as in the registry: io.github.X/y
-        name_pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
         limits="Reads 'servers', not 'mcpServers'; at most 128 tools per request.",
         source="code.visualstudio.com/docs/copilot/customization/mcp-servers (mcp.json reference)",
         verified_by="unverified here: documentation (see source)",
@@ -668,15 +679,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec(
         id="vscode-insiders",
         name="Visual Studio Code - Insiders",
-        dialect="jsonc",
+        **_vscode_format(),
         paths=_app("Code - Insiders/User/mcp.json"),
-        servers_key=("servers",),
-        stdio=_STDIO_TYPED,
-        remote=dict(_HTTP_SSE_TYPED),
-        placeholder="${env:NAME}",
-        windows_cmd_wrap=False,
-        extra_fields=("envFile", "cwd", "dev", "gallery", "version"),
-        name_pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
         limits="VS Code's format in the Insiders user folder; the project's .vscode/mcp.json "
         "is written through the vscode client.",
         source="vendor docs: code.visualstudio.com/docs/copilot/customization/mcp-servers (user "
@@ -687,15 +691,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec(
         id="vscodium",
         name="VSCodium",
-        dialect="jsonc",
+        **_vscode_format(),
         paths=_app("VSCodium/User/mcp.json"),
-        servers_key=("servers",),
-        stdio=_STDIO_TYPED,
-        remote=dict(_HTTP_SSE_TYPED),
-        placeholder="${env:NAME}",
-        windows_cmd_wrap=False,
-        extra_fields=("envFile", "cwd", "dev", "gallery", "version"),
-        name_pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
         limits="VS Code's format in VSCodium's user folder; a chat extension must be installed "
         "to use the servers. The project's .vscode/mcp.json is written through the vscode client.",
         source="vendor docs: VSCodium DOCS.md (user data folder 'VSCodium' instead of 'Code') "
@@ -705,15 +702,8 @@ CLIENTS: tuple[ClientSpec, ...] = (
     ClientSpec(
         id="vscode-server",
         name="VS Code Server (Remote-SSH, WSL, containers)",
-        dialect="jsonc",
+        **_vscode_format(),
         paths=_home(".vscode-server/data/User/mcp.json"),
-        servers_key=("servers",),
-        stdio=_STDIO_TYPED,
-        remote=dict(_HTTP_SSE_TYPED),
-        placeholder="${env:NAME}",
-        windows_cmd_wrap=False,
-        extra_fields=("envFile", "cwd", "dev", "gallery", "version"),
-        name_pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
         limits="The remote user configuration ('MCP: Open Remote User Configuration') on the "
         "remote or WSL machine; servers there start on that machine. Deploy on the remote host.",
         source="vendor docs: code.visualstudio.com/docs/copilot/customization/mcp-servers "

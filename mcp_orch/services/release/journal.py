@@ -44,7 +44,7 @@ from mcp_orch.core.errors import (
     IntegrityError,
     StoreCorrupt,
 )
-from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.fs import atomic_write, holding, locked
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.context import WorkspaceParts
 
@@ -79,27 +79,8 @@ def _file_lock(path: Path, timeout: float = 30.0) -> Any:
     return lock
 
 
-@contextlib.contextmanager
-def _holding(lock: Any, what: str) -> Iterator[None]:
-    """Hold a FileLock; a timeout is a typed error, not filelock's own exception."""
-    from filelock import Timeout
-
-    try:
-        lock.acquire()
-    except Timeout:
-        raise ConflictError(
-            f"{what} is locked by another mcp-orch process (waited {lock.timeout:.0f} s); "
-            "nothing was changed",
-            f"wait for the other process to finish; if none is running, remove {lock.lock_file}",
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def release_lock(ws: WorkspaceParts) -> contextlib.AbstractContextManager[None]:
-    return _holding(_file_lock(ws.path / "locks" / "release.lock"), f"the workspace {ws.path}")
+    return holding(_file_lock(ws.path / "locks" / "release.lock"), f"the workspace {ws.path}")
 
 
 def shared_lock_dir() -> Path:
@@ -129,7 +110,7 @@ def target_lock(target: Path) -> contextlib.AbstractContextManager[None]:
     """The lock on one client file, by its real path (symlinks resolved)."""
     real = os.path.realpath(target)
     lock = _file_lock(shared_lock_dir() / (sha256_id(real.encode())[7:39] + ".lock"))
-    return _holding(lock, str(target))
+    return holding(lock, str(target))
 
 
 @contextlib.contextmanager
