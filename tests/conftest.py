@@ -14,7 +14,13 @@ import mcp_orch as mo
 
 
 @pytest.fixture(autouse=True)
-def _sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # a publish resolves its lock against the package registries: only the `registry` tests,
+    # which start their own on loopback, may do that
+    if request.node.get_closest_marker("registry") is None:
+        monkeypatch.setenv("MCP_ORCH_OFFLINE", "1")
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -65,3 +71,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     acceptance_matrix.summary(terminalreporter)
+
+
+pytest_plugins = ["registry.kit"]  # the loopback registries (tests/registry/kit.py)

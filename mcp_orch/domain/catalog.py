@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them 
             headers: dict[str, str] | None = ...,
             transport: str | None = ...,
             replace: bool = ...,
+            version: str | None = ...,
         ) -> Any: ...
 
     D = TypeVar("D", bound=_Draft, covariant=True)
@@ -207,8 +208,11 @@ class Server:
         headers: dict[str, str] | None = None,
         transport: str | None = None,
         replace: bool = False,
+        version: str | None = None,
     ) -> D:
-        """Add this server to ``profile``'s draft and return the draft (for chaining)."""
+        """Add this server to ``profile``'s draft and return the draft (for chaining); its
+        package is pinned at the catalog's version (or ``version``) as the profile's ``pin``
+        setting says."""
         draft = profile.draft
         draft.add(
             self,
@@ -218,6 +222,7 @@ class Server:
             headers=headers,
             transport=transport,
             replace=replace,
+            version=version,
         )
         return draft
 

@@ -3,7 +3,12 @@
     >>> from mcp_orch.domain.transport import render_server
     >>> rendered = render_server(server_doc, params={"allowed_directory": "/data"})
     >>> rendered.entry
-    {'transport': 'stdio', 'command': 'npx', 'args': ['-y', '@modelcontextprotocol/server-filesystem', '/data'], 'env': {}}
+    {'transport': 'stdio', 'command': 'npx', 'args': ['-y', '@modelcontextprotocol/server-filesystem@2026.8.31', '/data'], 'env': {}}
+
+A package is written at the version its server.json names, at the ``pin`` asked (``exact``, the
+default: ``npx -y pkg@1.2.3``, ``uvx pkg@1.2.3``, ``image:1.2.3``; ``minor``: ``pkg@~1.2.3``,
+``uvx --from 'pkg~=1.2.3' pkg``; ``floating``: the bare name). ``version`` overrides the
+catalog's (``mcp-orch upgrade`` uses it).
 
 ``{placeholders}`` in arguments, URLs and header values are filled from ``params``, then from
 the catalog's defaults; one left unfilled stays in the entry and the validation rule MCP002
@@ -19,6 +24,7 @@ import re
 from typing import Any
 
 from mcp_orch.core.errors import UsageError
+from mcp_orch.domain.pins import image_ref, npm_spec, pypi_args
 
 PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _RUNTIME = {"npm": "npx", "pypi": "uvx", "oci": "docker", "nuget": "dnx"}
@@ -130,7 +136,11 @@ def _arguments(items: list[dict[str, Any]], params: dict[str, Any]) -> list[str]
 
 
 def _package_entry(
-    pkg: dict[str, Any], params: dict[str, Any], env: dict[str, str]
+    pkg: dict[str, Any],
+    params: dict[str, Any],
+    env: dict[str, str],
+    pin: str = "exact",
+    version: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     registry = pkg.get("registryType", "")
     runtime = pkg.get("runtimeHint") or _RUNTIME.get(registry)
@@ -140,6 +150,7 @@ def _package_entry(
             "choose another package or a remote with transport=...",
         )
     ident = pkg["identifier"]
+    version = version or (str(pkg["version"]) if pkg.get("version") else None)
     runtime_args = _arguments(pkg.get("runtimeArguments") or [], params)
     package_args = _arguments(pkg.get("packageArguments") or [], params)
     env_out: dict[str, str] = {}
@@ -163,18 +174,21 @@ def _package_entry(
             runtime_args = ["run", "-i", "--rm"]
             for name in env_out:
                 runtime_args += ["-e", name]
-        args = [*runtime_args, ident, *package_args]
+        args = [*runtime_args, image_ref(ident, version, pin), *package_args]
         command = "docker"
     elif runtime == "npx":
-        args = [*(runtime_args or ["-y"]), ident, *package_args]
+        args = [*(runtime_args or ["-y"]), npm_spec(ident, version, pin), *package_args]
         command = "npx"
     elif runtime == "dnx":
-        version = pkg.get("version")
-        args = [*runtime_args, f"{ident}@{version}" if version else ident, "--yes", *package_args]
+        spec = f"{ident}@{version}" if version and pin != "floating" else ident
+        args = [*runtime_args, spec, "--yes", *package_args]
         command = "dnx"
     else:  # uvx, python, and any other runner that takes the package name first
         command = "uvx" if runtime in ("python", "uvx") else runtime
-        args = [*runtime_args, ident, *package_args]
+        pinned = pypi_args(ident, version, pin) if command == "uvx" else [ident]
+        if any(a in ("--from", "--with") or a.startswith("--from=") for a in runtime_args):
+            pinned = [ident]  # the server.json chose the source itself
+        args = [*runtime_args, *pinned, *package_args]
     entry = {"transport": "stdio", "command": command, "args": args, "env": env_out}
     return entry, missing
 
@@ -300,14 +314,19 @@ def render_server(
     env: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     transport: str | None = None,
+    pin: str = "exact",
+    version: str | None = None,
 ) -> Rendered:
-    """Render one official server.json document as a neutral entry. A param the chosen package
-    or remote does not take is a :class:`UsageError`."""
+    """Render one official server.json document as a neutral entry, its package pinned at
+    ``pin`` (the catalog's version, or ``version``). A param the chosen package or remote does
+    not take is a :class:`UsageError`."""
     params = dict(params or {})
     kind, index = choose(doc, transport)
     check_params(doc, kind, index, params)
     if kind == "package":
-        entry, missing = _package_entry(doc["packages"][index], params, dict(env or {}))
+        entry, missing = _package_entry(
+            doc["packages"][index], params, dict(env or {}), pin, version
+        )
         return Rendered(entry, kind, index, missing)
     entry = _remote_entry(doc["remotes"][index], params, {**(env or {}), **(headers or {})})
     return Rendered(entry, kind, index)

@@ -21,11 +21,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.clock import iso, now_utc
-from mcp_orch.core.errors import AlreadyExists, InvalidConfig, InvalidId, NotFound, StoreCorrupt
+from mcp_orch.core.errors import (
+    AlreadyExists,
+    InvalidConfig,
+    InvalidId,
+    NotFound,
+    StoreCorrupt,
+    UsageError,
+)
 from mcp_orch.core.fs import MAX_DEPTH, locked, nesting_depth, read_limited, write_json
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.domain.catalog import Server
 from mcp_orch.domain.clients import build_payload, from_native, header_env_name, to_native
+from mcp_orch.domain.pins import PIN_MODES
 from mcp_orch.domain.secrets import (
     is_reference,
     mask_secrets,
@@ -34,6 +42,7 @@ from mcp_orch.domain.secrets import (
 )
 from mcp_orch.domain.transport import env_ref, render_server
 from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.pinning import lock_for, repinned_entry, tool_pins
 from mcp_orch.facade.registry import Registry
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.publish import publish_payload
@@ -61,6 +70,13 @@ def _draft_problem(data: Any) -> str | None:
     servers = data["servers"]
     if not isinstance(servers, dict):
         return f"has {_kind(servers)} as its servers, not an object of name -> record"
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        return f"has {_kind(settings)} as its settings, not an object"
+    if settings.get("pin", "exact") not in PIN_MODES:
+        return f"has the pin setting {settings.get('pin')!r}, not one of {', '.join(PIN_MODES)}"
+    if not isinstance(settings.get("pin_tools", False), bool):
+        return f"has {_kind(settings.get('pin_tools'))} as its pin_tools setting, not a boolean"
     for name, record in servers.items():
         if not isinstance(record, dict):
             return f"has {_kind(record)} as the record of {name!r}, not an object"
@@ -144,6 +160,38 @@ class Draft:
     def client_id(self) -> str:
         return self.client.id
 
+    # -- settings ----------------------------------------------------------------------------
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The profile's settings: ``pin`` (``exact``, ``minor`` or ``floating``: how
+        :meth:`add` and ``upgrade`` write package versions) and ``pin_tools`` (whether every
+        publish pins each server's tool manifest, as ``publish(pin_tools=True)`` does)."""
+        raw = self._read().get("settings") or {}
+        return {"pin": raw.get("pin", "exact"), "pin_tools": bool(raw.get("pin_tools", False))}
+
+    def configure(self, *, pin: str | None = None, pin_tools: bool | None = None) -> Draft:
+        """Change the profile's settings (see :attr:`settings`); entries already in the draft
+        keep their pins until they are added again or upgraded."""
+        if pin is not None and pin not in PIN_MODES:
+            raise UsageError(
+                f"pin must be one of {', '.join(PIN_MODES)}, not {pin!r}",
+                "exact writes pkg@1.2.3, minor pkg@~1.2.3, floating the bare name",
+                inputs=("pin",),
+            )
+        if pin_tools is not None and not isinstance(pin_tools, bool):
+            raise UsageError("pin_tools must be true or false", inputs=("pin_tools",))
+
+        def change(data: dict[str, Any]) -> None:
+            settings = dict(data.get("settings") or {})
+            if pin is not None:
+                settings["pin"] = pin
+            if pin_tools is not None:
+                settings["pin_tools"] = pin_tools
+            data["settings"] = settings
+
+        self._update(change)
+        return self
+
     @property
     def label(self) -> str:
         return f"draft {self.profile.ref}"
@@ -185,15 +233,30 @@ class Draft:
         headers: dict[str, str] | None = None,
         transport: str | None = None,
         replace: bool = False,
+        version: str | None = None,
+        pin: str | None = None,
     ) -> Draft:
-        """Render a catalog server for this client and add it. Refuses literal secrets."""
+        """Render a catalog server for this client and add it, its package pinned at ``pin``
+        (default: the profile's setting) at the catalog's version, or ``version``. Refuses
+        literal secrets."""
         name = self._check_name(name or server.id)
         refuse_secret_text(name, "name")  # a name is signed and kept in the audit log
         self._refuse_secret_params(name, server, params or {})
+        pin = pin or self.settings["pin"]
+        if pin not in PIN_MODES:
+            raise UsageError(
+                f"pin must be one of {', '.join(PIN_MODES)}, not {pin!r}", inputs=("pin",)
+            )
         rendered = render_server(
-            server.doc, params=params, env=env, headers=headers, transport=transport
+            server.doc,
+            params=params,
+            env=env,
+            headers=headers,
+            transport=transport,
+            pin=pin,
+            version=version,
         )
-        native = to_native(self.client, rendered.entry, self.profile.target_os)
+        native = to_native(self.client, rendered.entry, self.profile.target_os, pin)
         record = {
             "entry": native,
             "origin": "catalog",
@@ -205,7 +268,11 @@ class Draft:
             "env": dict(env or {}),
             "headers": dict(headers or {}),
             "transport": transport,
+            "pin": pin,
+            "catalog_version": server.version or None,
         }
+        if version:
+            record["version"] = version
         self._guard_secrets(name, record)
         self._put(name, record, replace)
         return self
@@ -374,9 +441,59 @@ class Draft:
         self.check(**kw).raise_for_errors(f"draft {self.profile.ref}")
         return self
 
+    def set_version(self, name: str, version: str, pin: str | None = None) -> Draft:
+        """Run ``name``'s package at ``version`` (written at ``pin``, default the profile's
+        setting): a catalog server is rendered again at that version, any other entry has its
+        package argument rewritten. ``Profile.upgrade`` uses this."""
+        records = self.records
+        if name not in records:
+            raise NotFound(
+                f"no server {name!r} in the draft of {self.profile.ref}",
+                f"servers in the draft: {', '.join(records) or '(none)'}",
+                inputs=("server",),
+            )
+        record = records[name]
+        mode = pin or self.settings["pin"]
+        server = None
+        if record.get("origin") == "catalog" and record.get("kind") == "package":
+            try:
+                server = Registry(self.profile.workspace).get(record["catalog_id"])
+            except (NotFound, KeyError):
+                server = None
+        if server is not None:
+            return self.add(
+                server,
+                params=record.get("params") or {},
+                env=record.get("env") or {},
+                headers=record.get("headers") or {},
+                transport=record.get("transport"),
+                name=name,
+                replace=True,
+                version=version,
+                pin=mode,
+            )
+        native = repinned_entry(self.client, record["entry"], version, mode)
+        if native is None:
+            raise UsageError(
+                f"{name} runs no registry package, so it has no version to set",
+                "only npx, uvx, docker and dnx entries have pins",
+                inputs=("server",),
+            )
+        self._put(name, {**record, "entry": native, "version": version, "pin": mode}, True)
+        return self
+
     # -- release -----------------------------------------------------------------------------
-    def publish(self, changelog: str = "", **kw: Any) -> Artifact:
-        """Validate, sign, store, move ``latest`` and record the event (see publish.py)."""
+    def publish(
+        self,
+        changelog: str = "",
+        *,
+        pin_tools: bool | None = None,
+        resolve: bool = True,
+        **kw: Any,
+    ) -> Artifact:
+        """Validate, resolve the lock (each package against its registry), with ``pin_tools``
+        (default: the profile's setting) probe every server and pin its tool manifest, then
+        sign, store, move ``latest`` and record the event (see publish.py)."""
         if not self.path.exists() and self.profile.latest() is None:
             raise NotFound(
                 f"nothing to publish: {self.profile.ref} has no draft and no releases",
@@ -384,7 +501,13 @@ class Draft:
                 inputs=("profile",),
             )
         self.validate()
-        record = publish_payload(self.profile, self.payload, changelog=changelog, **kw)
+        servers = self.servers
+        lock = lock_for(self.client, servers, resolve_now=resolve)
+        wants_tools = self.settings["pin_tools"] if pin_tools is None else pin_tools
+        tools = tool_pins(self) if wants_tools and servers else None
+        record = publish_payload(
+            self.profile, self.payload, changelog=changelog, lock=lock, tools=tools, **kw
+        )
         return Artifact.adopt(record, self.profile)
 
     def probe(self, **kw: Any) -> ProbeReport:

@@ -19,9 +19,21 @@ from mcp_orch.core.fs import read_text_file
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.domain.clients import ClientSpec, build_payload, current_os, server_map
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.clients.payload import payload_servers
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.draft import Draft
+from mcp_orch.facade.pinning import (
+    OutdatedReport,
+    UpgradeReport,
+    lock_for,
+    outdated,
+    probe_against,
+    tool_drift,
+    tool_pins,
+    upgrade,
+)
 from mcp_orch.facade.sync import ImportResult, SyncResult, import_client, sync_profile
+from mcp_orch.services.probe import ProbeReport
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.backups import backups, restore
@@ -117,10 +129,55 @@ class Profile:
             ids = ids[:limit]
         return History(self, [store.get(i).bind(self) for i in ids])
 
-    def publish(self, changelog: str = "") -> Artifact:
-        return self.draft.publish(changelog=changelog)
+    def publish(
+        self, changelog: str = "", *, pin_tools: bool | None = None, resolve: bool = True
+    ) -> Artifact:
+        return self.draft.publish(changelog=changelog, pin_tools=pin_tools, resolve=resolve)
 
-    def publish_file(self, path: str | os.PathLike[str], changelog: str = "") -> Artifact:
+    # -- settings and pins ---------------------------------------------------------------------
+    @property
+    def settings(self) -> dict[str, Any]:
+        """``pin`` (exact, minor, floating) and ``pin_tools``: see :attr:`Draft.settings`."""
+        return self.draft.settings
+
+    def configure(self, *, pin: str | None = None, pin_tools: bool | None = None) -> Profile:
+        self.draft.configure(pin=pin, pin_tools=pin_tools)
+        return self
+
+    def outdated(self, servers: list[str] | None = None, **kw: Any) -> OutdatedReport:
+        """Managed servers whose registries have newer versions (see facade/pinning.py)."""
+        return outdated(self, servers, **kw)
+
+    def upgrade(self, server: str | None = None, **kw: Any) -> UpgradeReport:
+        """Put the newer pins into the draft (``to=VERSION`` for one server)."""
+        return upgrade(self, server, **kw)
+
+    def probe_against(self, against: str = "latest", **kw: Any) -> ProbeReport:
+        """Probe the servers of the release ``against`` (``latest``, ``deployed`` or an
+        artifact id) and compare each with the tool manifest that release pinned."""
+        art = self._against(against)
+        return probe_against(art, art.tools, f"{art.label} ({against})", **kw)
+
+    def _against(self, against: str) -> Artifact:
+        if against in ("latest", "deployed"):
+            art = self._ref(against)
+            if art is None:
+                raise NotFound(
+                    f"{self.ref} has no {against} release",
+                    "publish (and deploy) first",
+                    inputs=("against",),
+                )
+            return art
+        return self.artifact(against)
+
+    def publish_file(
+        self,
+        path: str | os.PathLike[str],
+        changelog: str = "",
+        *,
+        pin_tools: bool = False,
+        resolve: bool = True,
+    ) -> Artifact:
         """Publish a client-native config file as is (validated like a draft)."""
         file = Path(path)
         try:
@@ -141,7 +198,11 @@ class Profile:
                 inputs=("file", "client"),
             )
         payload = build_payload(self.client, servers)
-        record = publish_payload(self, payload, changelog=changelog, details={"file": str(file)})
+        lock = lock_for(self.client, servers, resolve_now=resolve)
+        tools = tool_pins(payload_servers(self.client, payload)) if pin_tools else None
+        record = publish_payload(
+            self, payload, changelog=changelog, details={"file": str(file)}, lock=lock, tools=tools
+        )
         return Artifact.adopt(record, self)
 
     def deploy(
@@ -149,8 +210,16 @@ class Profile:
     ) -> Deployment:
         return self.artifact(artifact_id).deploy(path=path, **kw)
 
-    def drift(self, path: str | os.PathLike[str] | None = None) -> DriftReport:
-        return drift(self, path)
+    def drift(
+        self, path: str | os.PathLike[str] | None = None, *, tools: bool = False, **kw: Any
+    ) -> DriftReport:
+        """Managed entries edited, removed or added by hand since the last deploy; with
+        ``tools``, each managed server is also probed and compared with the tool manifest the
+        deployed release pinned (``kw``: probe options such as ``timeout``)."""
+        report = drift(self, path)
+        if tools:
+            tool_drift(self, report, **kw)
+        return report
 
     def restore(self, backup: str | None = None) -> dict[str, str]:
         return restore(self, backup)

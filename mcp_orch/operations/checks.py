@@ -9,6 +9,7 @@ from typing import Any
 
 from mcp_orch.core.errors import UsageError
 from mcp_orch.domain.clients import get_client
+from mcp_orch.facade.pinning import probe_against, release_for, target_pins
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
 from mcp_orch.services.probe import ProbeReport, probe_set
@@ -90,16 +91,29 @@ def check(
     if client:
         get_client(client)
     targets = expand(specs)
+    live = "live" in levels
+    opened: list[Workspace] = []
+
+    def pins_for(target: Any) -> Any:
+        # a file is compared with the release deployed there: that needs the workspace
+        if target.kind == "file" and not opened:
+            opened.append(workspace())
+        ws = opened[0] if opened else None
+        return target_pins(ws, target) if ws is not None else None
+
+    if any(_is_stored(t) for t in targets):
+        opened.append(workspace())
     outcomes = run_checks(
         targets,
         client=client,
         select=chosen,
         ignore=skipped,
         levels=levels,
-        workspace=workspace() if any(_is_stored(t) for t in targets) else None,
+        workspace=opened[0] if opened else None,
         settings=settings,
         jobs=jobs,
         timeout=timeout,
+        pins_for=pins_for if live else None,
     )
     if junit:
         out = Path(junit)
@@ -111,10 +125,16 @@ def check(
 @dataclass
 class ProbeResult(Result):
     report: ProbeReport
+    compared: bool = False  # compared with a release's pinned manifests
+
+    @property
+    def changes(self) -> dict[str, list[Any]]:
+        """server -> what changed since the pinned manifest (empty unless compared)."""
+        return {r.server: r.changes for r in self.report.results if r.changes}
 
     @property
     def ok(self) -> bool:
-        return self.report.ok
+        return self.report.ok and not self.changes
 
     def to_dict(self) -> dict[str, Any]:
         return self.report.to_dict()
@@ -130,21 +150,25 @@ def probe(
     timeout: float = 30.0,
     progress: bool | None = None,
     inherit_env: bool = False,
+    against: str | None = None,
 ) -> ProbeResult:
     """Start every server of a config file, ``draft:CLIENT/PROFILE`` or ``artifact:ID``, run
-    the MCP handshake and list its tools."""
-    resolved = resolve_target(
-        target,
-        client=client,
-        workspace=workspace() if _is_stored(target) else None,
-        settings=load_settings(),
-    )
-    report = probe_set(
-        resolved,
-        servers=servers or None,
-        jobs=jobs,
-        timeout=timeout,
-        progress=progress,
-        inherit_env=inherit_env,
-    )
-    return ProbeResult(report)
+    the MCP handshake and list its tools. ``against`` (``latest``, ``deployed`` or an artifact
+    id of the target's profile; a file's profile is the one deployed to it) compares each
+    server with the tool manifest that release pinned (rule MCP014)."""
+    ws = workspace() if _is_stored(target) or against else None
+    resolved = resolve_target(target, client=client, workspace=ws, settings=load_settings())
+    kw: dict[str, Any] = {
+        "servers": servers or None,
+        "jobs": jobs,
+        "timeout": timeout,
+        "progress": progress,
+        "inherit_env": inherit_env,
+    }
+    if against:
+        assert ws is not None
+        art = release_for(ws, resolved, against)
+        assert art is not None
+        report = probe_against(resolved, art.tools, f"{art.label} ({against})", **kw)
+        return ProbeResult(report, compared=True)
+    return ProbeResult(probe_set(resolved, **kw))

@@ -75,8 +75,10 @@ def add_server(
     replace: bool = False,
     target_os: str | None = None,
     registry: Registry | None = None,
+    version: str | None = None,
 ) -> AddResult:
-    """Add a catalog server to a profile's draft."""
+    """Add a catalog server to a profile's draft, its package pinned (at the catalog's
+    version, or ``version``) as the profile's ``pin`` setting says."""
     prof = ws.profile(client, profile, target_os=target_os)
     server = (registry or ws.registry()).find(server_id)
     draft = server.add_to(
@@ -87,6 +89,7 @@ def add_server(
         headers=headers,
         transport=transport,
         replace=replace,
+        version=version,
     )
     return AddResult(draft, name or server.id)
 

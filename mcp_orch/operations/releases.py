@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcp_orch.domain.clients import build_payload, list_clients, server_map
+from mcp_orch.domain.clients.payload import payload_servers
 from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.pinning import lock_for, tool_pins
 from mcp_orch.facade.profile import History, Profile
 from mcp_orch.facade.serversets import diff
 from mcp_orch.facade.workspace import Workspace
@@ -35,7 +37,10 @@ class ArtifactResult(Result):
         return shown
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.artifact.to_dict(), "payload": self.payload}
+        data = {**self.artifact.to_dict(), "payload": self.payload}
+        data["lock"] = self.artifact.lock
+        data["tools"] = self.artifact.tools
+        return data
 
 
 @dataclass
@@ -57,22 +62,36 @@ def publish(
     changelog: str = "",
     file: str | os.PathLike[str] | None = None,
     payload: Payload | None = None,
+    pin_tools: bool | None = None,
+    resolve: bool = True,
 ) -> PublishResult:
-    """Validate, sign and store the draft (or a client config file as is, or a payload given
-    inline) as latest."""
+    """Validate, resolve the lock, sign and store the draft (or a client config file as is, or
+    a payload given inline) as latest; ``pin_tools`` probes each server and pins its tools."""
     prof = ws.profile(client, profile)
     before = prof.ref_id("latest")
     if payload is not None:
         data = read_payload(prof.client, payload)
         # validated like a file: errors refuse the publish, with the report
         check_payload(prof.client, data, target="payload").raise_for_errors("the payload")
-        native = build_payload(prof.client, server_map(prof.client, data))
-        record = publish_payload(prof, native, changelog=changelog, details={"source": "payload"})
+        servers = server_map(prof.client, data)
+        native = build_payload(prof.client, servers)
+        lock = lock_for(prof.client, servers, resolve_now=resolve)
+        tools = tool_pins(payload_servers(prof.client, native)) if pin_tools else None
+        record = publish_payload(
+            prof,
+            native,
+            changelog=changelog,
+            details={"source": "payload"},
+            lock=lock,
+            tools=tools,
+        )
         art = Artifact.adopt(record, prof)
     elif file is not None:
-        art = prof.publish_file(file, changelog=changelog)
+        art = prof.publish_file(
+            file, changelog=changelog, pin_tools=bool(pin_tools), resolve=resolve
+        )
     else:
-        art = prof.draft.publish(changelog=changelog)
+        art = prof.draft.publish(changelog=changelog, pin_tools=pin_tools, resolve=resolve)
     return PublishResult(art, "unchanged" if art.artifact_id == before else "published")
 
 
@@ -158,10 +177,18 @@ class DriftResult(Result):
 
 
 def drift(
-    ws: Workspace, client: str, profile: str, *, path: str | os.PathLike[str] | None = None
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    tools: bool = False,
+    timeout: float = 30.0,
 ) -> DriftResult:
-    """Managed entries edited, removed or added by hand since the last deploy."""
-    return DriftResult(ws.profile(client, profile).drift(path))
+    """Managed entries edited, removed or added by hand since the last deploy; with ``tools``,
+    each managed server probed and compared with the tool manifest its release pinned."""
+    kw: dict[str, Any] = {"timeout": timeout} if tools else {}
+    return DriftResult(ws.profile(client, profile).drift(path, tools=tools, **kw))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mcp_orch.core.errors import ParseError
+from mcp_orch.domain.pins import MCP_REMOTE, MCP_REMOTE_VERSION, npm_spec
 
 Dialect = Literal["json", "jsonc", "toml", "yaml"]
 OSName = Literal["linux", "macos", "windows"]
@@ -94,6 +95,10 @@ class ClientSpec:
     sample_servers: tuple[str, ...] = ()  # catalog ids `init-configs` publishes for this client
     max_servers: int | None = None
     max_name_length: int | None = None
+    # most tools (of every server together) the client gives the model, as its documentation
+    # states (rule MCP015); None: no documented limit. The source cites where it says so.
+    tool_limit: int | None = None
+    tool_limit_source: str = ""
     name_pattern: str = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # JSON Schema (ECMA); use re.fullmatch
     # -- secrets in headers: how the client reads a header's value from the environment ------
     header_env_field: str | None = None  # map header name -> variable (Codex env_http_headers)
@@ -189,13 +194,13 @@ _REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def to_native(
-    spec: ClientSpec, neutral: dict[str, Any], target_os: str = "linux"
+    spec: ClientSpec, neutral: dict[str, Any], target_os: str = "linux", pin: str = "exact"
 ) -> dict[str, Any]:
     """Render a neutral entry as ``spec``'s entry. Remote transports the client cannot run
-    natively are wrapped with ``mcp-remote`` (see :func:`wrap_remote`)."""
+    natively are wrapped with ``mcp-remote``, pinned at ``pin`` (see :func:`wrap_remote`)."""
     transport = neutral.get("transport", "stdio")
     if transport != "stdio" and transport not in spec.remote:
-        neutral = wrap_remote(neutral)
+        neutral = wrap_remote(neutral, pin)
         transport = "stdio"
     out: dict[str, Any] = {}
     if transport == "stdio":
@@ -413,7 +418,7 @@ def bridge_env_forms(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
         not spec.env_passthrough
         or not isinstance(env, dict)
         or not isinstance(args, list)
-        or "mcp-remote" not in args
+        or bridge_index(args) is None
     ):
         return entry
     windows = entry.get(s.command) == "cmd"
@@ -447,13 +452,22 @@ def header_env_name(header: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", header).strip("_").upper() + "_HEADER"
 
 
-def wrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
-    """A remote server as a stdio bridge: ``npx -y mcp-remote <url> --header Name:${VAR}``.
+def bridge_index(args: list[Any]) -> int | None:
+    """The index of the ``mcp-remote`` argument (bare or ``mcp-remote@version``), or None."""
+    for i, a in enumerate(args):
+        if isinstance(a, str) and (a == MCP_REMOTE or a.startswith(MCP_REMOTE + "@")):
+            return i
+    return None
+
+
+def wrap_remote(neutral: dict[str, Any], pin: str = "exact") -> dict[str, Any]:
+    """A remote server as a stdio bridge: ``npx -y mcp-remote@0.15.1 <url> --header
+    Name:${VAR}`` (the bridge pinned at ``pin``: ``exact``, ``minor`` or ``floating``).
 
     The header value goes into ``env`` and the argument holds ``Name:${VAR}`` with no space after
     the colon, because Claude Desktop, Cursor and Codex do not quote arguments on Windows.
     """
-    args = ["-y", "mcp-remote", neutral["url"]]
+    args = ["-y", npm_spec(MCP_REMOTE, MCP_REMOTE_VERSION, pin), neutral["url"]]
     env: dict[str, str] = {}
     for name, value in (neutral.get("headers") or {}).items():
         var = header_env_name(name)
@@ -468,9 +482,10 @@ def unwrap_remote(neutral: dict[str, Any]) -> dict[str, Any]:
     """The remote server behind an ``mcp-remote`` bridge (the inverse of :func:`wrap_remote`);
     any other entry is returned unchanged."""
     args = [str(a) for a in neutral.get("args") or []]
-    if neutral.get("command") not in ("npx", "bunx", "pnpx") or "mcp-remote" not in args:
+    at = bridge_index(args)
+    if neutral.get("command") not in ("npx", "bunx", "pnpx") or at is None:
         return neutral
-    rest = args[args.index("mcp-remote") + 1 :]
+    rest = args[at + 1 :]
     if not rest or not rest[0].startswith(("http://", "https://")):
         return neutral
     url, rest = rest[0], rest[1:]

@@ -49,6 +49,11 @@ def _vscode_format() -> dict[str, Any]:
         "extra_fields": ("envFile", "cwd", "dev", "gallery", "version"),
         # servers installed from the MCP gallery are named as in the registry: io.github.X/y
         "name_pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$",
+        # the limit is VS Code's chat (the variants run the same chat), not a server's
+        "tool_limit": 128,
+        "tool_limit_source": "code.visualstudio.com/docs/copilot/customization/mcp-servers (FAQ "
+        "'Cannot have more than 128 tools per request': a chat request can have a maximum of "
+        "128 tools enabled at a time) and /docs/copilot/agents/agent-tools",
     }
 
 
@@ -104,6 +109,9 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("envFile", "type"),
         max_servers=None,
         limits="Cursor sends at most about 40 tools to the model across all servers.",
+        tool_limit=40,
+        tool_limit_source="docs.cursor.com/context/model-context-protocol (Limitations, Tool "
+        "Quantity: Cursor will only send the first 40 tools to the Agent)",
         sample_servers=("time", "sequential-thinking"),
         source="docs.cursor.com/context/model-context-protocol (url+headers, ${env:NAME})",
         verified_by="unverified here: documentation (see source)",
@@ -141,6 +149,9 @@ CLIENTS: tuple[ClientSpec, ...] = (
         extra_fields=("disabled", "disabledTools"),
         limits="Windsurf exposes at most 100 tools in total. Reads url as well as serverUrl "
         "(serverUrl is written).",
+        tool_limit=100,
+        tool_limit_source="docs.windsurf.com/windsurf/cascade/mcp (Configuring MCP tools: "
+        "Cascade has a limit of 100 total tools that it has access to at any given time)",
         off_switch=("disabled", True),
         source="docs.windsurf.com/windsurf/cascade/mcp (serverUrl or url, ${env:NAME})",
         verified_by="issue 12 report (Windsurf accepts url as well as serverUrl; no installable "
@@ -724,6 +735,10 @@ CLIENTS: tuple[ClientSpec, ...] = (
         off_switch=("disabled", True),
         limits="The Windsurf plugin for JetBrains IDEs: Windsurf's mcp_config.json format in "
         "~/.codeium (the editor's file is ~/.codeium/windsurf). At most 100 tools in total.",
+        # the editor's page states the 100 (same Cascade); the plugin page itself was not seen
+        tool_limit=100,
+        tool_limit_source="docs.windsurf.com/windsurf/cascade/mcp (Cascade: a limit of 100 total "
+        "tools at any given time); docs.windsurf.com/plugins/cascade/mcp not confirmed here",
         source="vendor docs: docs.windsurf.com/plugins/cascade/mcp (~/.codeium/mcp_config.json; "
         "stdio, Streamable HTTP, SSE; serverUrl or url; env interpolation in command, args, env, "
         "serverUrl, url, headers)",

@@ -59,6 +59,9 @@ LAZY_COMMANDS = {
     "install-self": "mcp_orch.frontends.cli.serve:install_self_cmd",
     "check": "mcp_orch.frontends.cli.check:check_cmd",
     "probe": "mcp_orch.frontends.cli.check:probe_cmd",
+    "profile-settings": "mcp_orch.frontends.cli.pin_commands:profile_settings_cmd",
+    "outdated": "mcp_orch.frontends.cli.pin_commands:outdated_cmd",
+    "upgrade": "mcp_orch.frontends.cli.pin_commands:upgrade_cmd",
 }
 
 #: The order ``--help`` lists the commands in (lazy ones included).
@@ -75,6 +78,9 @@ ORDER = [
     "remove-server",
     "show-draft",
     "validate-draft",
+    "profile-settings",
+    "outdated",
+    "upgrade",
     "publish-config",
     "deploy-config",
     "get-config",

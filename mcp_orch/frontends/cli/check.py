@@ -20,6 +20,7 @@ Loaded lazily by the main CLI (``LAZY_COMMANDS``), so ``mcp`` is imported only w
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -85,6 +86,11 @@ def check_cmd(
 @click.option(
     "--inherit-env", is_flag=True, help="Pass this whole environment (not the SDK's short list)."
 )
+@click.option(
+    "--against",
+    help="Compare each server with the tools this release pinned: latest, deployed or an "
+    "artifact id (exit 1 on any change).",
+)
 @common
 def probe_cmd(
     ctx: Ctx,
@@ -94,9 +100,11 @@ def probe_cmd(
     jobs: int,
     timeout: float,
     inherit_env: bool,
+    against: str | None,
 ) -> None:
     """Start every server of a config file, draft:CLIENT/PROFILE or artifact:ID, run the MCP
-    handshake and list its tools; exit 1 if any server fails."""
+    handshake and list its tools; with --against, compare them with a release's pinned tools.
+    Exit 1 if any server fails (or changed)."""
     from mcp_orch.operations import checks
 
     result = checks.probe(
@@ -108,6 +116,7 @@ def probe_cmd(
         timeout=timeout,
         progress=None if not ctx.as_json else False,
         inherit_env=inherit_env,
+        against=against,
     )
     report = result.report
 
@@ -137,7 +146,27 @@ def probe_cmd(
                 digest = short_id(r.manifest_digest)
                 out.append(f"{r.server}: manifest {digest}, {r.tool_count} tool(s)")
         out += report.poisoning_lines()  # the warning section (rule MCP012)
+        if result.compared:
+            out.append(changes_text(report))
         return "\n".join(out)
 
     ctx.emit(result, text)
     sys.exit(0 if result.ok else 1)
+
+
+def changes_text(report: Any) -> str:
+    """Every change since the pinned manifests (rule MCP014), with its field diff."""
+    lines = []
+    for r in report:
+        if r.pinned is None:
+            if r.ok:
+                lines.append(f"{r.server}: not pinned in {report.against}")
+            continue
+        if not r.changes:
+            lines.append(f"{r.server}: same tools as {report.against}")
+            continue
+        lines.append(f"{r.server}: {len(r.changes)} change(s) since {report.against} (MCP014)")
+        for c in r.changes:
+            lines.append(f"  {c.kind}: {c.message}")
+            lines += [f"    {d}" for d in c.diff.splitlines()[:40]]
+    return "\n".join(lines)

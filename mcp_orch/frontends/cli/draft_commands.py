@@ -25,6 +25,12 @@ from mcp_orch.frontends.cli.base import Ctx, client_profile, common, pairs
 @click.option("--transport", help="stdio, remote, streamable-http or sse.")
 @click.option("--replace", is_flag=True, help="Replace an entry with the same name.")
 @click.option(
+    "--version",
+    "version",
+    help="Run this version of the package (default: the catalog's), pinned as the profile's "
+    "pin setting says.",
+)
+@click.option(
     "--target-os",
     type=click.Choice(["linux", "macos", "windows"]),
     help="Render for this OS (default: this machine's), e.g. cmd /c wrapping on Windows.",
@@ -42,8 +48,9 @@ def add_server_cmd(
     transport: str | None,
     replace: bool,
     target_os: str | None,
+    version: str | None,
 ) -> None:
-    """Add a catalog server to a profile's draft."""
+    """Add a catalog server to a profile's draft (its package pinned: see profile-settings)."""
     from mcp_orch.operations import drafts
 
     result = drafts.add_server(
@@ -58,6 +65,7 @@ def add_server_cmd(
         transport=transport,
         replace=replace,
         target_os=target_os,
+        version=version,
     )
     draft = result.draft
     ctx.emit(

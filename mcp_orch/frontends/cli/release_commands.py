@@ -20,22 +20,67 @@ from mcp_orch.frontends.render import table
 @client_profile
 @click.option("--file", "file", type=click.Path(dir_okay=False), help="Publish this file as is.")
 @click.option("--changelog", "-m", default="", help="What changed and why.")
+@click.option(
+    "--pin-tools/--no-pin-tools",
+    default=None,
+    help="Probe every server and sign its tool manifest into the release (default: the "
+    "profile's pin_tools setting).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Do not ask the package registries: the lock is recorded as unresolved.",
+)
 @common
 def publish_config_cmd(
-    ctx: Ctx, client: str, profile: str, file: str | None, changelog: str
+    ctx: Ctx,
+    client: str,
+    profile: str,
+    file: str | None,
+    changelog: str,
+    pin_tools: bool | None,
+    offline: bool,
 ) -> None:
-    """Validate, sign and store the draft (or a file) as the profile's latest artifact."""
+    """Validate, resolve the lock, sign and store the draft (or a file) as the profile's
+    latest artifact."""
     from mcp_orch.operations import releases
 
-    result = releases.publish(ctx.ws, client, profile, changelog=changelog, file=file)
+    result = releases.publish(
+        ctx.ws,
+        client,
+        profile,
+        changelog=changelog,
+        file=file,
+        pin_tools=pin_tools,
+        resolve=not offline,
+    )
     art = result.artifact
     ctx.emit(
         result,
         lambda: (
-            f"published {art.artifact_id}\n  {art.client}/{art.profile}, "
+            f"{'published' if result.status == 'published' else 'unchanged (already latest):'} "
+            f"{art.artifact_id}\n  {art.client}/{art.profile}, "
             f"{len(art.servers)} server(s), signed by {art.key_id}\n  changelog: {art.changelog}"
+            f"\n  {pins_summary(art)}"
         ),
     )
+
+
+def pins_summary(art: Any) -> str:
+    """One line on what a release pins: its lock and its tool manifests."""
+    lock = art.lock or {}
+    resolved = [n for n, r in lock.items() if r.get("status") == "resolved"]
+    parts = [
+        f"lock: {len(resolved)} of {len(lock)} package(s) resolved"
+        if lock
+        else "lock: no registry packages"
+    ]
+    if len(resolved) < len(lock):
+        first = next(r for r in lock.values() if r.get("status") != "resolved")
+        parts[0] += f" ({first.get('reason')})"
+    if art.tools is not None:
+        parts.append(f"tools pinned for {len(art.tools)} server(s)")
+    return "; ".join(parts)
 
 
 def deployment_text(dep: Any) -> str:
@@ -109,16 +154,30 @@ def deploy_config_cmd(
 @common
 def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None) -> None:
     """Show a published artifact (default: latest), verified."""
+    from mcp_orch.facade.pinning import lock_text
     from mcp_orch.operations import releases
 
     result = releases.get_config(ctx.ws, client, profile, artifact_id=artifact_id)
     art = result.artifact
+
+    def tools_text() -> str:
+        if art.tools is None:
+            return "tools: not pinned (publish with --pin-tools)"
+        lines = ["tools:"]
+        for name, pin in art.tools.items():
+            manifest = pin.get("manifest") or {}
+            count = len(manifest.get("tools") or [])
+            digest = short_id(pin["digest"]) if pin.get("digest") else pin.get("status", "-")
+            lines.append(f"  {name}: {digest}, {count} tool(s)")
+        return "\n".join(lines)
+
     ctx.emit(
         result,
         lambda: (
             f"artifact {art.artifact_id} (signature ok, key {art.key_id})\n"
             f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
             + json.dumps(result.payload, indent=2)
+            + f"\n{lock_text(art.lock)}\n{tools_text()}"
         ),
     )
 
@@ -144,12 +203,21 @@ def diff_config_cmd(
 @click.command("drift")
 @client_profile
 @click.option("--path", type=click.Path(dir_okay=False), help="The deployed file (default: last).")
+@click.option(
+    "--tools",
+    is_flag=True,
+    help="Also probe each managed server and compare its tools with the release's pins.",
+)
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per server.")
 @common
-def drift_cmd(ctx: Ctx, client: str, profile: str, path: str | None) -> None:
-    """Managed entries edited, removed or added by hand since the last deploy (exit 1 if any)."""
+def drift_cmd(
+    ctx: Ctx, client: str, profile: str, path: str | None, tools: bool, timeout: float
+) -> None:
+    """Managed entries edited, removed or added by hand since the last deploy, and with
+    --tools every tool change since the release (exit 1 if any)."""
     from mcp_orch.operations import releases
 
-    result = releases.drift(ctx.ws, client, profile, path=path)
+    result = releases.drift(ctx.ws, client, profile, path=path, tools=tools, timeout=timeout)
     ctx.emit(result, lambda: str(result.report))
     sys.exit(0 if result.ok else 1)
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from mcp_orch.core.errors import NotFound
 from mcp_orch.core.ids import short_id
 from mcp_orch.core.markup import STYLE, html_table, safe_html
+from mcp_orch.services.probe.compare import ManifestChange, diff_manifests, manifest_of, summary
+from mcp_orch.services.probe.manifest import manifest_digest as digest_of
 from mcp_orch.services.probe.poisoning import PoisonHit, scan_manifest
 
 if TYPE_CHECKING:
@@ -44,6 +46,9 @@ class ServerProbe:
     # what the server offers (see services/probe/manifest.py) and its digest; None until listed
     manifest: dict[str, Any] | None = None
     manifest_digest: str | None = None
+    # the manifest a release pinned for this server (set by whoever has the release): the live
+    # one is compared with it (``changes``, rule MCP014); None compares nothing
+    pinned: dict[str, Any] | None = None
 
     @property
     def status(self) -> str:
@@ -59,23 +64,39 @@ class ServerProbe:
         """Poisoning patterns in the manifest's descriptions (rule MCP012)."""
         return scan_manifest(self.manifest)
 
+    @property
+    def changes(self) -> list[ManifestChange]:
+        """What differs between the pinned manifest and the live one (rule MCP014); empty
+        without a pin or without a live manifest."""
+        pinned = manifest_of(self.pinned)
+        if pinned is None or self.manifest is None:
+            return []
+        return diff_manifests(pinned, self.manifest)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tool_count"] = self.tool_count
         data["status"] = self.status
         data["poisoning"] = [h.to_dict() for h in self.poisoning]
+        pinned = data.pop("pinned")  # the digest names it; the manifest is the release's
+        data["pinned_digest"] = digest_of(manifest_of(pinned) or {}) if pinned else None
+        data["changes"] = [c.to_dict() for c in self.changes]
         return data
 
     def __str__(self) -> str:
         if self.ok:
             who = " ".join(x for x in (self.server_name, self.server_version) if x)
-            return (
+            line = (
                 f"ok      {self.server}: {who or '?'} (protocol {self.protocol_version}), "
                 f"{self.tool_count} tool(s), {len(self.resources)} resource(s), "
                 f"{len(self.prompts)} prompt(s); start-up {_ms(self.startup_ms)}, "
                 f"first response {_ms(self.first_response_ms)}"
                 + (f"; manifest {short_id(self.manifest_digest)}" if self.manifest_digest else "")
             )
+            if self.pinned is not None and self.manifest is not None:
+                changes = self.changes
+                line += f"\n        {summary(changes)}" if changes else " (as pinned)"
+            return line
         out = f"{'sign-in' if self.needs_sign_in else 'FAILED':<7} {self.server}: {self.error}"
         if self.hint:
             out += f"\n        hint: {self.hint}"
@@ -100,11 +121,14 @@ class ProbeReport:
         target: str = "",
         client: str = "",
         skipped: list[str] | None = None,
+        against: str = "",
     ) -> None:
         self.results = results
         self.target = target
         self.client = client
         self.skipped = list(skipped or [])  # servers the client has switched off
+        # the release whose pinned manifests the servers are compared with (ServerProbe.pinned)
+        self.against = against
 
     @property
     def ok(self) -> bool:
@@ -152,6 +176,7 @@ class ProbeReport:
             "client": self.client,
             "servers": [r.to_dict() for r in self.results],
             "skipped": self.skipped,
+            **({"against": self.against} if self.against else {}),
         }
 
     def frame(self) -> pl.DataFrame:
@@ -204,9 +229,27 @@ class ProbeReport:
                 lines.append(f"{h.severity:<8} {r.server}: {h.message} [{h.where}]")
         return ["poisoning (MCP012):", *lines] if lines else []
 
+    def change_lines(self) -> list[str]:
+        """The section of manifest changes since the release (rule MCP014): each change with
+        its field diff; empty when no server has a pin that differs."""
+        lines = []
+        for r in self.results:
+            for c in r.changes:
+                lines.append(f"{c.severity:<8} {r.server}: {c.message} [{c.where}]")
+                lines += [f"           {d}" for d in c.diff.splitlines()]
+        since = f" since {self.against}" if self.against else ""
+        return [f"manifest changes{since} (MCP014):", *lines] if lines else []
+
     def __str__(self) -> str:
         head = f"{self.target or self.client}: {self.summary()}"
-        return "\n".join([head, *(str(r) for r in self.results), *self.poisoning_lines()])
+        return "\n".join(
+            [
+                head,
+                *(str(r) for r in self.results),
+                *self.poisoning_lines(),
+                *self.change_lines(),
+            ]
+        )
 
     def __repr__(self) -> str:
         return f"<ProbeReport {self.target or self.client}: {self.summary()}>"
@@ -232,19 +275,45 @@ class ProbeReport:
                 f"{STYLE}<div class='mco'><b style='color:{colour}'>{escape(self.summary())}</b>"
                 f" <i>{escape(self.target or self.client)}</i></div>"
             )
-            return head + html_table(
-                [
-                    "server",
-                    "status",
-                    "server info",
-                    "protocol",
-                    "tools",
-                    "tool names",
-                    "start-up",
-                    "first response",
-                    "error",
-                ],
-                rows,
+            return (
+                head
+                + html_table(
+                    [
+                        "server",
+                        "status",
+                        "server info",
+                        "protocol",
+                        "tools",
+                        "tool names",
+                        "start-up",
+                        "first response",
+                        "error",
+                    ],
+                    rows,
+                )
+                + self._changes_html()
             )
 
         return safe_html(render, self)
+
+    def _changes_html(self) -> str:
+        """Under the table: each server whose manifest changed since the release, with the
+        first few changes (empty when none did)."""
+        out = []
+        for r in self.results:
+            changes = r.changes
+            if not changes:
+                continue
+            items = "".join(
+                f"<li class='{'warn' if c.severity == 'warning' else 'err'}'>{escape(c.message)}"
+                f" <code>[{escape(c.where)}]</code>"
+                + (f"<pre>{escape(c.diff)}</pre>" if c.diff else "")
+                + "</li>"
+                for c in changes[:5]
+            )
+            more = f"<li>… {len(changes) - 5} more</li>" if len(changes) > 5 else ""
+            out.append(
+                f"<div class='mco'><b>{escape(r.server)}</b>: manifest changed since the "
+                f"release: {len(changes)} change(s)<ul>{items}{more}</ul></div>"
+            )
+        return "".join(out)

@@ -4,8 +4,9 @@
     >>> record.envelope()             # exactly the signed fields
     >>> record.servers                # name -> client-native entry
 
-The envelope (type, client, profile, payload, payload digest, parent, changelog, created, key id)
-is serialised as RFC 8785 canonical JSON; the Ed25519 signature covers those exact bytes and the
+The envelope (type, client, profile, payload, payload digest, parent, changelog, created, key id,
+and, when the release has them, the package ``lock`` and the pinned ``tools``) is serialised as
+RFC 8785 canonical JSON; the Ed25519 signature covers those exact bytes and the
 artifact id is their SHA-256. :data:`ENVELOPE_FIELDS` is the one list of signed fields: building,
 storing, loading and verifying an artifact all read it. Checking a record is
 :func:`mcp_orch.services.release.verify.verify_artifact`; the fluent object with ``deploy()``,
@@ -37,6 +38,12 @@ ENVELOPE_FIELDS = (
     "created",
     "key_id",
 )
+#: Signed fields a release has only when publish recorded them (an envelope without them is
+#: byte-identical to one written before they existed, so older artifacts keep their ids):
+#: ``lock`` (server -> the package it runs, resolved against its registry: see
+#: services/pinning) and ``tools`` (server -> {"digest", "manifest"}: what it offered when
+#: published with ``--pin-tools``).
+OPTIONAL_FIELDS = ("lock", "tools")
 
 
 class ArtifactRecord(BaseModel):
@@ -54,6 +61,8 @@ class ArtifactRecord(BaseModel):
     created: str
     key_id: str
     signature: str
+    lock: dict[str, Any] | None = None
+    tools: dict[str, Any] | None = None
 
     @field_validator("key_id", mode="before")
     @classmethod
@@ -74,6 +83,8 @@ class ArtifactRecord(BaseModel):
         changelog: str,
         created: str,
         key_id: str,
+        lock: dict[str, Any] | None = None,
+        tools: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         values = {
             "type": ENVELOPE_TYPE,
@@ -86,10 +97,18 @@ class ArtifactRecord(BaseModel):
             "created": created,
             "key_id": key_id,
         }
-        return {k: values[k] for k in ENVELOPE_FIELDS}
+        out = {k: values[k] for k in ENVELOPE_FIELDS}
+        for k, v in (("lock", lock), ("tools", tools)):
+            if v is not None:
+                out[k] = v
+        return out
 
     def envelope(self) -> dict[str, Any]:
-        return {k: ENVELOPE_TYPE if k == "type" else getattr(self, k) for k in ENVELOPE_FIELDS}
+        out = {k: ENVELOPE_TYPE if k == "type" else getattr(self, k) for k in ENVELOPE_FIELDS}
+        for k in OPTIONAL_FIELDS:
+            if getattr(self, k) is not None:
+                out[k] = getattr(self, k)
+        return out
 
     def canonical_bytes(self) -> bytes:
         return canonical(self.envelope())
@@ -102,6 +121,7 @@ class ArtifactRecord(BaseModel):
     def from_stored(cls, data: dict[str, Any]) -> Self:
         env = data["envelope"]
         fields = {k: env.get(k) for k in ENVELOPE_FIELDS if k != "type"}
+        fields.update({k: env[k] for k in OPTIONAL_FIELDS if env.get(k) is not None})
         fields["changelog"] = fields.get("changelog") or ""
         if not is_key_id(fields["key_id"]):  # one plain sentence, not a pydantic report
             raise ValueError(f"its {bad_key_id(fields['key_id'])}")

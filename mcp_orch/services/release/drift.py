@@ -2,6 +2,7 @@
 
 >>> report = drift(profile)           # the file deployed last, or drift(profile, path)
 >>> report.status, report.edited      # 'drifted', {'github': [{'field': 'env.TOKEN', ...}]}
+>>> profile.drift(tools=True).tool_changes   # live probe vs the deployed release's tool pins
 """
 
 from __future__ import annotations
@@ -35,10 +36,16 @@ class DriftReport:
     edited: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    # with tools=True: each managed server probed live and compared with the manifest the
+    # deployed release pinned (server -> the changes, as dicts; see services/probe/compare.py)
+    tools_checked: bool = False
+    tool_changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tool_errors: dict[str, str] = field(default_factory=dict)  # servers the probe could not run
+    unpinned: list[str] = field(default_factory=list)  # managed servers without a tool pin
 
     @property
     def drifted(self) -> bool:
-        return bool(self.edited or self.removed or self.added)
+        return bool(self.edited or self.removed or self.added or self.tool_changes)
 
     @property
     def status(self) -> str:
@@ -54,6 +61,10 @@ class DriftReport:
             "edited": self.edited,
             "removed": self.removed,
             "added": self.added,
+            "tools_checked": self.tools_checked,
+            "tool_changes": self.tool_changes,
+            "tool_errors": self.tool_errors,
+            "unpinned": self.unpinned,
         }
 
     def __str__(self) -> str:
@@ -62,6 +73,17 @@ class DriftReport:
             lines.append(f"  edited   {name}: " + ", ".join(c["field"] for c in changes))
         lines += [f"  removed  {n}" for n in self.removed]
         lines += [f"  added    {n} (by hand, not managed)" for n in self.added]
+        for name, changes in self.tool_changes.items():
+            lines.append(f"  tools    {name}: {len(changes)} change(s) since the release")
+            for c in changes:
+                lines.append(f"    {c.get('kind')}: {c.get('message')}")
+                lines += [f"      {d}" for d in str(c.get("diff") or "").splitlines()[:20]]
+        lines += [f"  tools    {n}: not probed ({why})" for n, why in self.tool_errors.items()]
+        if self.tools_checked and self.unpinned:
+            lines.append(
+                f"  tools    not pinned in the release: {', '.join(self.unpinned)} "
+                "(publish with --pin-tools)"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -75,6 +97,10 @@ class DriftReport:
             ]
             rows += [(n, "removed", "") for n in self.removed]
             rows += [(n, "added by hand", "") for n in self.added]
+            rows += [
+                (n, "tools changed", "; ".join(str(c.get("message")) for c in ch))
+                for n, ch in self.tool_changes.items()
+            ]
             return (
                 f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
                 + html_table(["server", "change", "fields"], rows)

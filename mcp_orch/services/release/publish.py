@@ -7,7 +7,8 @@ Under the workspace's release lock: read ``latest`` (the parent), build and sign
 then one journaled transaction (:mod:`.journal`) writes the object, appends it to the profile's
 index, moves ``latest`` and appends the audit event; a crash in between is finished by the next
 change or ``verify``. Publishing a payload identical to ``latest`` returns that artifact and
-records nothing.
+records nothing, unless the new release pins more: a lock that resolved where latest's did not
+(or to another version or integrity), or tool manifests latest does not hold.
 """
 
 from __future__ import annotations
@@ -37,6 +38,35 @@ def _still_valid(artifact: ArtifactRecord, keys: Keyring) -> bool:
     return True
 
 
+def _resolved(lock: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:
+    return {
+        n: (row.get("version"), row.get("integrity"))
+        for n, row in (lock or {}).items()
+        if isinstance(row, dict) and row.get("status") == "resolved"
+    }
+
+
+def _pins_more(
+    latest: ArtifactRecord, lock: dict[str, Any] | None, tools: dict[str, Any] | None
+) -> bool:
+    """Whether a new release of the same payload would pin something ``latest`` does not."""
+    new, old = _resolved(lock), _resolved(latest.lock)
+    if any(old.get(n) != v for n, v in new.items()):
+        return True
+    return tools is not None and tools != latest.tools
+
+
+def _pin_details(lock: dict[str, Any] | None, tools: dict[str, Any] | None) -> dict[str, Any]:
+    """What the audit event says about the pins (counts; the envelope has the rest)."""
+    out: dict[str, Any] = {}
+    if lock is not None:
+        out["locked"] = len(_resolved(lock))
+        out["unresolved"] = sorted(n for n in lock if n not in _resolved(lock))
+    if tools is not None:
+        out["pinned_tools"] = sorted(tools)
+    return out
+
+
 def publish_payload(
     profile: ProfileParts,
     payload: dict[str, Any],
@@ -44,6 +74,8 @@ def publish_payload(
     changelog: str = "",
     actor: str | None = None,
     details: dict[str, Any] | None = None,
+    lock: dict[str, Any] | None = None,
+    tools: dict[str, Any] | None = None,
 ) -> ArtifactRecord:
     ws = profile.workspace
     store = ws.store
@@ -61,7 +93,11 @@ def publish_payload(
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:
             latest = store.get(parent)
-            if latest.payload_digest == digest and _still_valid(latest, keys):
+            if (
+                latest.payload_digest == digest
+                and not _pins_more(latest, lock, tools)
+                and _still_valid(latest, keys)
+            ):
                 return latest
         envelope = ArtifactRecord.make_envelope(
             client=client,
@@ -71,6 +107,8 @@ def publish_payload(
             changelog=changelog,
             created=iso(now_utc()),
             key_id=keys.signing_key_id(),
+            lock=lock,
+            tools=tools,
         )
         data = canonical(envelope)
         key_id, signature = keys.sign(data)
@@ -88,7 +126,12 @@ def publish_payload(
             artifact_id=aid,
             changelog=changelog,
             actor=actor or default_actor(),
-            details={"parent": parent, "servers": len(artifact.servers), **(details or {})},
+            details={
+                "parent": parent,
+                "servers": len(artifact.servers),
+                **_pin_details(lock, tools),
+                **(details or {}),
+            },
         )
         run(ws, plan)
     return artifact

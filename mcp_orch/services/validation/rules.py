@@ -16,14 +16,21 @@ import difflib
 import ipaddress
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.resources import client_schema_name, data_dir, validator
-from mcp_orch.domain.clients import ClientSpec, all_servers_keys, all_url_fields, env_refs
+from mcp_orch.domain.clients import (
+    ClientSpec,
+    all_servers_keys,
+    all_url_fields,
+    bridge_index,
+    env_refs,
+)
+from mcp_orch.domain.pins import package_of, pinned
 from mcp_orch.domain.secrets import is_placeholder, is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
 from mcp_orch.services.validation.report import Finding, Severity
@@ -339,7 +346,7 @@ def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
                 s.name,
                 f"{spec.name} cannot run remote servers from its config file ({key} is ignored)",
                 key,
-                "bridge it: command npx, args [-y, mcp-remote, URL] (adding the server with the "
+                "bridge it: command npx, args [-y, mcp-remote@VERSION, URL] (adding the server with the "
                 "remote transport does this for you)",
             )
 
@@ -354,7 +361,7 @@ def _limits(ctx: Context) -> Iterator[tuple[str, ...]]:
 def _insecure(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str]]:
     urls = [s.neutral.get("url")] if s.neutral.get("transport") != "stdio" else []
     args = s.neutral.get("args") or []
-    if "mcp-remote" in args:
+    if bridge_index(args) is not None:
         urls += [a for a in args if isinstance(a, str) and a.startswith("http")]
     for url in urls:
         if not isinstance(url, str) or unfilled(url):
@@ -499,6 +506,86 @@ def _poisoning(probe: ServerProbe) -> Iterator[tuple[str, str, Severity]]:
     for hit in probe.poisoning:
         severity: Severity = "warning" if hit.severity == "warning" else "error"
         yield hit.message, hit.where, severity
+
+
+@rule(
+    "MCP013",
+    "floating-package",
+    "warning",
+    "A package runs without a version: the runner takes whatever is newest or cached",
+    "pin it to one version (npx -y pkg@1.2.3, uvx pkg@1.2.3, image:1.2.3); mcp-orch "
+    "add-server pins by default (profile setting pin = exact)",
+)
+def _floating(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    ref = package_of(s.neutral)
+    if ref is None or ref.pin != "floating":
+        return
+    moving = f" (the moving tag {ref.spec!r})" if ref.spec else ""
+    what = {"npm": "npm package", "pypi": "PyPI package", "oci": "image", "nuget": "NuGet tool"}
+    example = pinned(ref.registry, ref.name, "1.2.3")
+    yield (
+        s.name,
+        f"{ref.runner} runs the {what[ref.registry]} {ref.name} unpinned{moving}: each start "
+        "may run another version",
+        f"args[{ref.arg}]" if ref.arg >= 0 else "command",
+        f"pin it: {example} with the version you checked (mcp-orch outdated lists them)",
+    )
+
+
+@rule(
+    "MCP014",
+    "tool-manifest-changed",
+    "error",
+    "A server's tools, prompts or resources differ from the manifest its release pinned",
+    "re-read the server's tools (mcp-orch probe --against latest shows the diff), then publish "
+    "again with --pin-tools to accept them",
+    scope="probe",
+    level="live",
+)
+def _manifest_changed(probe: ServerProbe) -> Iterator[tuple[str, str, Severity]]:
+    for change in probe.changes:  # empty without a pin (ServerProbe.pinned)
+        severity: Severity = "warning" if change.severity == "warning" else "error"
+        diff = "".join(f"\n           {line}" for line in change.diff.splitlines())
+        yield change.message + diff, change.where, severity
+
+
+#: The code of the tool budget: it reads the whole profile, see :func:`budget_findings`.
+TOOL_BUDGET_CODE = "MCP015"
+
+
+@rule(
+    TOOL_BUDGET_CODE,
+    "tool-budget",
+    "warning",
+    "The profile's servers offer more tools than the client gives the model",
+    "disable servers or tools in the client, or split the profile",
+    scope="probe",
+    level="live",
+)
+def _tool_budget(probe: ServerProbe) -> Iterator[tuple[str, str, Severity]]:
+    """Nothing for one server: the budget is of the whole profile (:func:`budget_findings`)."""
+    return iter(())
+
+
+def budget_findings(client: ClientSpec, counts: Mapping[str, int]) -> list[Finding]:
+    """Rule MCP015 on the tool counts of a whole profile (server -> tools, from a probe or from
+    the manifests a release pinned): one finding when they add up to more than the client's
+    documented ``tool_limit``; none for a client without one."""
+    limit = client.tool_limit
+    total = sum(max(0, int(n)) for n in counts.values())
+    if limit is None or total <= limit:
+        return []
+    spec = next(r for r in RULES if r.code == TOOL_BUDGET_CODE)
+    biggest = sorted(((n, s) for s, n in counts.items() if n > 0), key=lambda x: (-x[0], x[1]))
+    shown = ", ".join(f"{s} {n}" for n, s in biggest[:3])
+    more = f" and {len(biggest) - 3} more server(s)" if len(biggest) > 3 else ""
+    message = (
+        f"{client.name} gives the model at most {limit} tools; the {len(biggest)} server(s) of "
+        f"this profile offer {total} ({total - limit} too many); the biggest: {shown}{more}"
+    )
+    source = client.tool_limit_source
+    hint = spec.hint + (f" ({client.name}'s limit: {source})" if source else "")
+    return [Finding(spec.code, spec.name, spec.severity, "", message, hint, "tools")]
 
 
 #: The pseudo rule that carries a failed live probe (select/ignore it like a rule).

@@ -11,7 +11,7 @@ text report and the pytest plugin's items all read that one grouping.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,8 +131,11 @@ def run_checks(
     jobs: int = 4,
     timeout: float = 30.0,
     progress: bool | None = None,
+    pins_for: Callable[[Target], Mapping[str, dict[str, Any]] | None] | None = None,
 ) -> list[Outcome]:
-    """Check every target; a target that cannot be loaded becomes an outcome with its error."""
+    """Check every target; a target that cannot be loaded becomes an outcome with its error.
+    At the live level, ``pins_for(target)`` names the tool manifests a release pinned for
+    its servers (rule MCP014 reports every change since)."""
     outcomes = []
     for spec in specs:
         outcome = Outcome(spec, levels=levels)
@@ -146,7 +149,14 @@ def run_checks(
             if "live" in levels and live_wanted(select, ignore):
                 outcome.probe = probe_set(target, jobs=jobs, timeout=timeout, progress=progress)
                 report = ValidationReport(
-                    report.findings + probe_findings(outcome.probe, select, ignore),
+                    report.findings
+                    + probe_findings(
+                        outcome.probe,
+                        select,
+                        ignore,
+                        pins=pins_for(target) if pins_for else None,
+                        client=target.client,
+                    ),
                     client=report.client,
                     target=report.target,
                 )

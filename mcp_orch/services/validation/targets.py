@@ -13,6 +13,7 @@ folders, matched against every client's config paths; the file's top-level key b
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from mcp_orch.domain.clients import (
 )
 from mcp_orch.domain.clients.detect import detect_candidates, detect_client
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.services.probe.compare import manifest_of
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.signing import Keyring
 from mcp_orch.services.release.store import Store
@@ -38,8 +40,10 @@ from mcp_orch.services.validation.rules import (
     PROBE_CODE,
     PROBE_RULE,
     RULES,
+    TOOL_BUDGET_CODE,
     Context,
     Subject,
+    budget_findings,
     run_rules,
     wanted,
 )
@@ -238,14 +242,28 @@ def live_wanted(select: list[str] | None = None, ignore: list[str] | None = None
 
 
 def probe_findings(
-    probe_report: Any, select: list[str] | None = None, ignore: list[str] | None = None
+    probe_report: Any,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    *,
+    pins: Mapping[str, Any] | None = None,
+    client: ClientSpec | str | None = None,
 ) -> list[Finding]:
     """Failed probes of a :class:`~mcp_orch.services.probe.ProbeReport` as findings (code
-    ``PROBE``), and the findings of the live rules (MCP012) on the servers that answered."""
+    ``PROBE``), the findings of the live rules on the servers that answered (MCP012 poisoning,
+    MCP014 changes since the pinned manifest) and the client's tool budget over the whole
+    profile (MCP015).
+
+    ``pins``: server -> the manifest its release pinned (or the release's ``{"digest",
+    "manifest"}`` entry); each is set on the server's ``ServerProbe.pinned`` (when not already
+    set) before the rules run. ``client``: whose tool limit to check; by default the probe
+    report's own client."""
     out: list[Finding] = []
     live = [r for r in RULES if r.level == "live" and wanted(r.code, r.name, select, ignore)]
     failed_wanted = wanted(PROBE_CODE, PROBE_RULE, select, ignore)
     for r in probe_report.results:
+        if pins and r.server in pins and getattr(r, "pinned", None) is None:
+            r.pinned = manifest_of(pins[r.server])
         if r.ok:
             for live_rule in live:
                 out += live_rule.run_probe(r)
@@ -261,4 +279,22 @@ def probe_findings(
                     "",
                 )
             )
+    if any(r.code == TOOL_BUDGET_CODE for r in live):
+        own = getattr(probe_report, "client", None)
+        spec = _budget_client(client if client is not None else own)
+        if spec is not None:
+            counts = {r.server: r.tool_count for r in probe_report.results if r.ok}
+            out += budget_findings(spec, counts)
     return out
+
+
+def _budget_client(client: ClientSpec | str | None) -> ClientSpec | None:
+    """The client whose tool budget a probe is checked against; None when unknown."""
+    if isinstance(client, ClientSpec):
+        return client
+    if not client:
+        return None
+    try:
+        return get_client(client)
+    except NotFound:
+        return None

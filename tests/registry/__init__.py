@@ -1,0 +1,1 @@
+"""Real package registries on loopback for the ``registry`` tests (fixtures in :mod:`.kit`)."""
