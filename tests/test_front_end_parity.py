@@ -254,6 +254,19 @@ CASES: list[tuple[str, list[str], str, dict[str, Any]]] = [
     ),
     ("audit-log", ["audit-log", "--limit", "5"], "get_audit_log", {"limit": 5}),
     (
+        "profile-settings",
+        ["profile-settings", "-c", "cursor", "--pin", "minor"],
+        "profile_settings",
+        {"client_id": "cursor", "pin": "minor"},
+    ),
+    ("outdated", ["outdated", "-c", "cursor"], "list_outdated_servers", {"client_id": "cursor"}),
+    (
+        "upgrade-unknown",
+        ["upgrade", "nosuch", "-c", "cursor"],
+        "upgrade_servers",
+        {"client_id": "cursor", "server_name": "nosuch"},
+    ),
+    (
         "audit-log-by-artifact",
         ["audit-log", "--artifact-id", "{ONE_PREFIX}"],
         "get_audit_log",

@@ -36,7 +36,7 @@ from mcp_orch.core.errors import ParseError, UsageError
 from mcp_orch.domain.pins import PackageRef, package_of
 from mcp_orch.services.pinning import Lock, public_url, pypi_index_url, resolve
 
-EXTRA_NPM = "@mcp-orch-test/pin-extra"  # 2.0.0 (latest) and 2.1.0-rc.1 (tag next)
+EXTRA_NPM = "@mcp-orch-test/pin-extra"  # 1.0.0, 1.0.1, 2.0.0 (latest), 2.1.0-rc.1 (tag next)
 EXTRA_PYPI = "mcp-orch-pin-extra"  # 0.9.0 (sdist only), 1.0.0 (wheel + sdist), 1.1.0rc1 (wheel)
 CLOSED = "http://127.0.0.1:9/"  # the discard port: nothing listens on loopback
 
@@ -72,7 +72,8 @@ def without(env: dict[str, str], *names: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def npm_extra(verdaccio: Verdaccio, tmp_path_factory: pytest.TempPathFactory) -> None:
     build = tmp_path_factory.mktemp("npm-extra")
-    verdaccio.publish(build_npm_server(build, EXTRA_NPM, "2.0.0"))
+    for version in ("1.0.0", "1.0.1", "2.0.0"):
+        verdaccio.publish(build_npm_server(build, EXTRA_NPM, version))
     verdaccio.publish(build_npm_server(build, EXTRA_NPM, "2.1.0-rc.1"), tag="next")
 
 
@@ -97,6 +98,7 @@ NPM_SPECS = {
     "no-version": f"{PROBE}@9.9.9",
     "no-package": "mcp-orch-no-such-package",
     "scoped-caret": f"{EXTRA_NPM}@^2.0.0",
+    "scoped-tilde": f"{EXTRA_NPM}@~1.0.0",
     "scoped-next": f"{EXTRA_NPM}@next",
 }
 
@@ -163,7 +165,9 @@ class TestNpm:
         # a prerelease published later does not satisfy ^2.0.0
         scoped = npm_locks["scoped-caret"]
         assert (scoped.name, scoped.version, scoped.latest) == (EXTRA_NPM, "2.0.0", "2.0.0")
-        assert scoped.versions == ("2.0.0", "2.1.0-rc.1")
+        assert scoped.versions == ("1.0.0", "1.0.1", "2.0.0", "2.1.0-rc.1")
+        # a range that `latest` does not satisfy: the newest version it does
+        assert npm_locks["scoped-tilde"].version == "1.0.1"
 
     def test_floating_and_dist_tags_resolve_to_what_the_tag_names(
         self, npm_locks: dict[str, Lock]

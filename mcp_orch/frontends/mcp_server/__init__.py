@@ -104,7 +104,8 @@ Codex, ...) as signed releases. To set a server up for a client:
 5. deploy_config with dry_run=true shows the change to the client's file; deploy_config writes it
    (backed up, atomic; other entries and comments are kept).
 check_drift, diff_config, get_config_history, get_audit_log and rollback_config look after what
-is deployed. Client ids (client_id) come from list_clients; profile_id defaults to "default".
+is deployed. profile_settings (pin = exact, minor or floating; pin_tools), list_outdated_servers
+and upgrade_servers keep the pinned versions current. Client ids (client_id) come from list_clients; profile_id defaults to "default".
 Paths (project_dir, import_servers' path) are taken only inside the folders the server was
 started with (serve --allow-root DIR).
 """
@@ -128,6 +129,9 @@ TOOLS = [
     "rollback_config",
     "check_drift",
     "import_servers",
+    "profile_settings",
+    "list_outdated_servers",
+    "upgrade_servers",
 ]
 RESOURCES = [
     "capabilities://server",

@@ -245,7 +245,8 @@ _ARTIFACT = _obj(
         "created": _S,
         "key_id": _S,
         "signature": _S,
-    }
+    },
+    {"lock": {"type": ["object", "null"]}, "tools": {"type": ["object", "null"]}},
 )
 _DEPLOYMENT = _obj(
     {
@@ -358,6 +359,34 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
             "modified": _O,
         }
     ),
+    "profile_settings": _obj(
+        {
+            "client": _S,
+            "profile": _S,
+            "pin": {"type": "string", "enum": ["exact", "minor", "floating"]},
+            "pin_tools": _B,
+        }
+    ),
+    "list_outdated_servers": _obj(
+        {
+            "profile": _S,
+            "outdated": _STRS,
+            "servers": _list(
+                _obj(
+                    {
+                        "server": _S,
+                        "registry": _S,
+                        "package": _S,
+                        "pin": _S,
+                        "newer": _B,
+                        "status": {"type": "string", "enum": ["outdated", "current", "unresolved"]},
+                    },
+                    {"spec": _S0, "current": _S0, "latest": _S0, "reason": _S0},
+                )
+            ),
+        }
+    ),
+    "upgrade_servers": _obj({"profile": _S, "changed": _O, "unchanged": _STRS, "unresolved": _O}),
     "check_drift": _obj(
         {
             "client": _S,

@@ -1,4 +1,4 @@
-"""The bundled MCP server's 17 tools, built by :func:`build_tools`: the catalog and the
+"""The bundled MCP server's 20 tools, built by :func:`build_tools`: the catalog and the
 clients (list_clients, list_available_servers, describe_server, import_servers, ...), a profile's
 draft (add_server_to_config, validate_draft, ...) and releases (publish_config, deploy_config,
 rollback_config, check_drift, ...). Each tool is one call of :mod:`mcp_orch.operations` returning
@@ -12,7 +12,7 @@ taken only inside the roots the server was started with (:meth:`~.state._State.a
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
@@ -40,7 +40,7 @@ from mcp_orch.frontends.mcp_server.results import (
     unknown_arguments,
 )
 from mcp_orch.frontends.mcp_server.state import _State
-from mcp_orch.operations import catalog, drafts, releases
+from mcp_orch.operations import catalog, drafts, pins, releases
 
 
 class _StrictTool(Tool):
@@ -215,6 +215,54 @@ def build_tools(state: _State) -> list[Tool]:
             registry=state.registry(),
         ).to_dict()
 
+    @tool(read_only=False, idempotent=True)
+    def profile_settings(
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
+        pin: Annotated[
+            Literal["exact", "minor", "floating"] | None,
+            Field(
+                description="How versions are written: exact pkg@1.2.3, minor pkg@~1.2.3, "
+                "floating the bare name (unchanged when omitted)."
+            ),
+        ] = None,
+        pin_tools: Annotated[
+            bool | None,
+            Field(description="Whether every publish pins the servers' tool manifests."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """A profile's settings (pin, pin_tools), changed first when given."""
+        return pins.settings(
+            state.ws, client_id, profile_id, pin=pin, pin_tools=pin_tools
+        ).to_dict()
+
+    @tool(read_only=True)
+    def list_outdated_servers(
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
+        servers: Annotated[
+            list[str] | None, Field(description="Only these servers of the draft.")
+        ] = None,
+    ) -> dict[str, Any]:
+        """The draft's servers whose package registry has a newer version than the pinned
+        one, and whether the catalog's entry changed since they were added."""
+        return pins.outdated(state.ws, client_id, profile_id, servers).to_dict()
+
+    @tool(read_only=False, idempotent=True)
+    def upgrade_servers(
+        client_id: ClientId,
+        profile_id: ProfileId = "default",
+        server_name: Annotated[
+            str | None, Field(description="Only this server (default: every outdated one).")
+        ] = None,
+        to: Annotated[
+            str | None, Field(description="This version (needs server_name).")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Put the newer pins into the draft (nothing is published): validate_draft and
+        publish_config release them."""
+        return pins.upgrade(state.ws, client_id, profile_id, server_name, to=to).to_dict()
+
     @tool(read_only=False, destructive=True, idempotent=False)
     def remove_server_from_config(
         client_id: ClientId, server_name: ServerName, profile_id: ProfileId = "default"
@@ -254,14 +302,27 @@ def build_tools(state: _State) -> list[Tool]:
         profile_id: ProfileId = "default",
         changelog: Annotated[str, Field(description="What changed and why.")] = "",
         payload: Payload = None,
+        pin_tools: Annotated[
+            bool | None,
+            Field(
+                description="Probe every server and sign its tool manifest into the release "
+                "(default: the profile's pin_tools setting)."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Validate the draft (or, with `payload`, that config instead) and publish it as a
-        signed, content-addressed artifact (the profile's new latest); errors refuse it.
-        Returns the artifact with `status` published, or unchanged when the content already
-        is the latest (nothing is recorded). Nothing is written to the client's file: call
-        deploy_config next."""
+        signed, content-addressed artifact (the profile's new latest); errors refuse it. The
+        release holds the lock: each package resolved against its registry (version,
+        integrity hash, publish time). Returns the artifact with `status` published, or
+        unchanged when the content already is the latest (nothing is recorded). Nothing is
+        written to the client's file: call deploy_config next."""
         return releases.publish(
-            state.ws, client_id, profile_id, changelog=changelog, payload=payload
+            state.ws,
+            client_id,
+            profile_id,
+            changelog=changelog,
+            payload=payload,
+            pin_tools=pin_tools,
         ).to_dict()
 
     @tool(read_only=False, destructive=True, idempotent=True)
