@@ -365,8 +365,8 @@ def _is_newer(lock: Lock, current: str | None) -> bool:
 
 
 def _catalog_state(profile: Profile, record: dict[str, Any]) -> tuple[str | None, bool]:
-    """(the catalog's version of the record's server now, whether it would render another
-    entry now than the one in the draft)."""
+    """(the catalog's version of the record's server now, whether the catalog's entry changed
+    since the server was added: another version, or another entry at the same version)."""
     from mcp_orch.domain.transport import render_server
     from mcp_orch.facade.registry import Registry
 
@@ -385,13 +385,16 @@ def _catalog_state(profile: Profile, record: dict[str, Any]) -> tuple[str | None
             headers=record.get("headers") or {},
             transport=record.get("transport"),
             pin=record.get("pin", "exact"),
+            version=record.get("version") or record.get("catalog_version"),
         )
         native = to_native(
             profile.client, rendered.entry, profile.target_os, record.get("pin", "exact")
         )
     except Exception:
         return server.version or None, True
-    return server.version or None, native != record.get("entry")
+    added_at = record.get("catalog_version")
+    moved = bool(added_at and server.version and added_at != server.version)
+    return server.version or None, moved or native != record.get("entry")
 
 
 def outdated(
@@ -625,4 +628,6 @@ def tool_drift(profile: Profile, report: DriftReport, **kw: Any) -> DriftReport:
             report.tool_errors[r.server] = r.error or r.status
         elif r.changes:
             report.tool_changes[r.server] = [c.to_dict() for c in r.changes]
+        else:
+            report.tools_same.append(r.server)
     return report

@@ -42,6 +42,7 @@ class DriftReport:
     tool_changes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tool_errors: dict[str, str] = field(default_factory=dict)  # servers the probe could not run
     unpinned: list[str] = field(default_factory=list)  # managed servers without a tool pin
+    tools_same: list[str] = field(default_factory=list)  # probed: the same as pinned
 
     @property
     def drifted(self) -> bool:
@@ -65,6 +66,7 @@ class DriftReport:
             "tool_changes": self.tool_changes,
             "tool_errors": self.tool_errors,
             "unpinned": self.unpinned,
+            "tools_same": self.tools_same,
         }
 
     def __str__(self) -> str:
@@ -79,6 +81,8 @@ class DriftReport:
                 lines.append(f"    {c.get('kind')}: {c.get('message')}")
                 lines += [f"      {d}" for d in str(c.get("diff") or "").splitlines()[:20]]
         lines += [f"  tools    {n}: not probed ({why})" for n, why in self.tool_errors.items()]
+        if self.tools_same:
+            lines.append(f"  tools    as pinned: {', '.join(self.tools_same)}")
         if self.tools_checked and self.unpinned:
             lines.append(
                 f"  tools    not pinned in the release: {', '.join(self.unpinned)} "

@@ -1,0 +1,381 @@
+"""Pins of a 20-server profile: resolving the lock, publishing with it, probing, outdated.
+
+    .venv/bin/python bench/pinning.py              # 3 runs of each figure (~2-3 min)
+    .venv/bin/python bench/pinning.py --runs 5
+    .venv/bin/python bench/pinning.py --runs 1 --probe-jobs 8
+
+Everything runs against real registries on loopback, started with the helpers of
+``tests/registry/kit.py``: verdaccio (npm) and pypiserver (PyPI), holding 20 tiny MCP stdio
+servers, ``bench-probe-01`` .. ``-10`` on npm and ``bench-probe-11`` .. ``-20`` as wheels, each at
+1.0.0 and 1.1.0 (latest). One cursor profile pins all 20 at 1.0.0 (``npx -y NAME@1.0.0``,
+``uvx NAME@1.0.0``). Figures, each the median (and min) of ``--runs``:
+
+* ``resolve``: ``lock_for`` of the 20 servers (npm via ``npm view``, PyPI via the simple index),
+  and ``services.pinning.resolve`` at ``jobs=1`` against the default: the parallel speed-up.
+* ``publish offline`` (``resolve=False``) against ``publish (resolving)``: what the lock costs.
+  Every publish follows a change to the draft (an env var of one entry), so each is a release.
+* ``probe 20``: ``mo.probe(draft, jobs=4, inherit_env=True)``; the first run (npx and uvx
+  install into their caches) is reported apart as cold.
+* ``publish --pin-tools``: resolve + probe + sign, warm.
+* ``outdated``: ``profile.outdated()``, all 20 outdated since 1.1.0 exists.
+
+Variants that are compared run interleaved (one run of each in turn), so machine noise hits them
+alike: read the ratios. Nothing leaves loopback; everything (workspace, client root, HOME, npm
+and uv caches, registry storage) is in one temporary folder, removed at the end, and every
+process started is stopped (its process group) even when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from registry.kit import (
+    _VERDACCIO_CONFIG,
+    PypiServer,
+    Verdaccio,
+    _adduser,
+    _base_env,
+    build_npm_server,
+    build_pypi_server,
+    free_port,
+    serving,
+    tool_bin,
+)
+
+import mcp_orch as mo
+from mcp_orch.facade.pinning import lock_for, packages
+from mcp_orch.services.pinning import DEFAULT_JOBS, resolve
+
+N_NPM = 10
+N_PYPI = 10
+VERSIONS = ("1.0.0", "1.1.0")  # published in this order: 1.1.0 is latest
+PINNED = VERSIONS[0]
+BIN = Path(sys.executable).parent
+
+
+def npm_names() -> list[str]:
+    return [f"bench-probe-{i:02d}" for i in range(1, N_NPM + 1)]
+
+
+def pypi_names() -> list[str]:
+    return [f"bench-probe-{i:02d}" for i in range(N_NPM + 1, N_NPM + N_PYPI + 1)]
+
+
+# ---- the registries (the session fixtures of tests/registry/kit.py, as plain functions) -----
+
+
+@contextlib.contextmanager
+def start_verdaccio(root: Path) -> Iterator[Verdaccio]:
+    binary = tool_bin("verdaccio")
+    if binary is None:
+        raise SystemExit("verdaccio is not installed: run scripts/ci-clients.sh")
+    root.mkdir(parents=True)
+    config = root / "config.yaml"
+    config.write_text(
+        _VERDACCIO_CONFIG.format(storage=root / "storage", htpasswd=root / "htpasswd"),
+        encoding="utf-8",
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = _base_env(root / "home")
+    argv = [binary, "--config", str(config), "--listen", f"127.0.0.1:{port}"]
+    with serving(argv, url + "-/ping", root / "verdaccio.log", env):
+        token = _adduser(url, "mcp-orch-bench", "mcp-orch-bench-pass")
+        npmrc = root / "npmrc"
+        npmrc.write_text(
+            f"registry={url}\n//127.0.0.1:{port}/:_authToken={token}\n"
+            "update-notifier=false\nfund=false\naudit=false\n",
+            encoding="utf-8",
+        )
+        env.update(
+            npm_config_registry=url,
+            npm_config_userconfig=str(npmrc),
+            npm_config_cache=str(root / "npm-cache"),
+            npm_config_update_notifier="false",
+        )
+        yield Verdaccio(url=url, root=root, npmrc=npmrc, token=token, env=env)
+
+
+@contextlib.contextmanager
+def start_pypiserver(root: Path) -> Iterator[PypiServer]:
+    binary = tool_bin("pypi-server")
+    if binary is None:
+        raise SystemExit("pypi-server is not installed: install the test extra (pypiserver)")
+    packages_dir = root / "packages"
+    packages_dir.mkdir(parents=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _base_env(root / "home")
+    argv = [
+        binary,
+        "run",
+        "-p",
+        str(port),
+        "-i",
+        "127.0.0.1",
+        "--disable-fallback",
+        "-a",
+        ".",
+        "-P",
+        ".",
+        "--backend",
+        "simple-dir",
+        str(packages_dir),
+    ]
+    with serving(argv, base + "/health", root / "pypiserver.log", env):
+        url = base + "/simple/"
+        env.update(
+            PIP_INDEX_URL=url,
+            UV_DEFAULT_INDEX=url,
+            UV_CACHE_DIR=str(root / "uv-cache"),
+            UV_PYTHON=sys.executable,
+            UV_PYTHON_DOWNLOADS="never",
+            UV_NO_CONFIG="1",
+            PIP_CONFIG_FILE=os.devnull,
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+        )
+        yield PypiServer(url=url, dir=packages_dir, env=env)
+
+
+def publish_packages(npm: Verdaccio, pypi: PypiServer, build: Path) -> None:
+    """The 20 packages at both versions; npm publishes run 4 at a time, one version after
+    the other (so 1.1.0 is the ``latest`` tag)."""
+    with ThreadPoolExecutor(4) as pool:
+        for version in VERSIONS:
+            dirs = [build_npm_server(build / "npm", n, version) for n in npm_names()]
+            list(pool.map(npm.publish, dirs))
+    for version in VERSIONS:
+        for name in pypi_names():
+            pypi.add(build_pypi_server(build / "pypi", name, version))
+
+
+def point_at(npm: Verdaccio, pypi: PypiServer, home: Path) -> None:
+    """This process's environment as the kit's ``env`` dicts have it (npm at verdaccio, uv and
+    pip at pypiserver, no foreign ``npm_config_*``/``pip_*``/``uv_*``), HOME in the temporary
+    folder, the venv's bin (``uvx``) first on PATH, ``MCP_ORCH_OFFLINE`` unset."""
+    env = _base_env(home)
+    for key, value in {**npm.env, **pypi.env}.items():
+        if key not in ("HOME", "USERPROFILE"):
+            env[key] = value
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
+    env.pop("MCP_ORCH_OFFLINE", None)
+    os.environ.clear()
+    os.environ.update(env)
+
+
+# ---- measuring -------------------------------------------------------------------------------
+
+
+class Figures:
+    def __init__(self) -> None:
+        self.runs: dict[str, list[float]] = {}
+
+    def time(self, name: str, fn: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        out = fn()
+        self.runs.setdefault(name, []).append((time.perf_counter() - start) * 1000)
+        return out
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.runs[name])
+
+
+def check_lock(lock: dict[str, Any] | None, what: str) -> None:
+    rows = lock or {}
+    bad = {n: r.get("reason") for n, r in rows.items() if r.get("status") != "resolved"}
+    if len(rows) != N_NPM + N_PYPI or bad or {r.get("version") for r in rows.values()} != {PINNED}:
+        raise SystemExit(f"{what}: not 20 rows resolved at {PINNED}: {bad or rows}")
+
+
+def check_probe(report: Any) -> None:
+    versions = {r.server: r.server_version for r in report.results}
+    if not report.ok or set(versions.values()) != {PINNED} or len(versions) != N_NPM + N_PYPI:
+        raise SystemExit(f"a probe failed:\n{report}")
+
+
+def tool_versions() -> dict[str, str]:
+    out = {}
+    for name, argv in {
+        "node": ["node", "--version"],
+        "npm": ["npm", "--version"],
+        "uv": [tool_bin("uv") or "uv", "--version"],
+        "verdaccio": [tool_bin("verdaccio") or "verdaccio", "--version"],
+    }.items():
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            out[name] = (done.stdout or done.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            out[name] = "?"
+    return out
+
+
+def leftovers(marker: str) -> list[str]:
+    """Processes (other than this one) whose command line or environment names ``marker``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline or marker.encode() in environ:
+            argv = cmdline.replace(b"\0", b" ").decode(errors="replace")
+            found.append(f"{proc.name}: {argv}")
+    return found
+
+
+def bench(base: Path, runs: int, probe_jobs: int) -> None:
+    figures = Figures()
+    with contextlib.ExitStack() as stack:
+        start = time.perf_counter()
+        npm = stack.enter_context(start_verdaccio(base / "verdaccio"))
+        pypi = stack.enter_context(start_pypiserver(base / "pypiserver"))
+        publish_packages(npm, pypi, base / "build")
+        point_at(npm, pypi, base / "home")
+        os.environ["MCP_ORCH_CLIENT_ROOT"] = str(base / "root")
+        (base / "root").mkdir()
+        print(f"registries up, 40 package versions published ({time.perf_counter() - start:.1f} s)")
+
+        ws = mo.Workspace(base / "ws", client_root=base / "root")
+        profile = ws.profile("cursor")
+        entries: dict[str, dict[str, Any]] = {}
+        for name in npm_names():
+            entries[name] = {"command": "npx", "args": ["-y", f"{name}@{PINNED}"]}
+        for name in pypi_names():
+            entries[name] = {"command": "uvx", "args": [f"{name}@{PINNED}"]}
+        for name, entry in entries.items():
+            profile.draft.add_entry(name, entry)
+        first = npm_names()[0]
+        rounds = iter(range(1, 1_000_000))
+
+        def change() -> None:
+            """A real change before each publish: the env var of one entry."""
+            entry = {**entries[first], "env": {"BENCH_ROUND": str(next(rounds))}}
+            profile.draft.add_entry(first, entry, replace=True)
+
+        spec = profile.client
+        servers = profile.draft.servers
+        refs = list(packages(spec, servers).values())
+        n = len(refs)
+        check_lock(lock_for(spec, servers), "lock_for (untimed warm-up)")
+
+        # resolve: lock_for, then resolve() at jobs=1 and at the default, interleaved
+        for _ in range(runs):
+            check_lock(figures.time("resolve", lambda: lock_for(spec, servers)), "lock_for")
+            for key, jobs in (
+                ("resolve jobs=1", 1),
+                (f"resolve jobs={DEFAULT_JOBS}", DEFAULT_JOBS),
+            ):
+                locks = figures.time(key, lambda jobs=jobs: resolve(refs, jobs=jobs))
+                if not all(lock.resolved for lock in locks):
+                    raise SystemExit(f"{key}: unresolved: {[x.reason for x in locks]}")
+
+        # probe: cold (npx and uvx install into their caches), then warm
+        def probe() -> Any:
+            return mo.probe(
+                profile.draft, jobs=probe_jobs, timeout=120, inherit_env=True, progress=False
+            )
+
+        check_probe(figures.time("probe 20, cold", probe))
+        for _ in range(runs):
+            check_probe(figures.time("probe 20, warm", probe))
+
+        # publish: offline, resolving, with tool pins; interleaved, each after a change
+        for _ in range(runs):
+            change()
+            art = figures.time("publish offline", lambda: profile.publish("bench", resolve=False))
+            if any(r.get("status") != "unresolved" for r in (art.lock or {}).values()):
+                raise SystemExit("publish(resolve=False) resolved something")
+            change()
+            art = figures.time("publish (resolving)", lambda: profile.publish("bench"))
+            check_lock(art.lock, "publish (resolving)")
+            change()
+            art = figures.time(
+                "publish --pin-tools", lambda: profile.publish("bench", pin_tools=True)
+            )
+            check_lock(art.lock, "publish --pin-tools")
+            if len(art.tools or {}) != n:
+                raise SystemExit(f"publish --pin-tools pinned {len(art.tools or {})} of {n}")
+
+        for _ in range(runs):
+            report = figures.time("outdated", profile.outdated)
+            if len(report.outdated) != n or {r.latest for r in report.outdated} != {VERSIONS[1]}:
+                raise SystemExit(f"outdated: expected {n} servers outdated:\n{report}")
+
+    print_table(figures, n, runs)
+
+
+def print_table(figures: Figures, n: int, runs: int) -> None:
+    print(f"\n{n} servers ({N_NPM} npm, {N_PYPI} PyPI), median and min of {runs} runs")
+    print(f"{'figure':<24}{'runs':>5}{'median ms':>11}{'min ms':>10}{'per server ms':>15}")
+    for name, values in figures.runs.items():
+        med = statistics.median(values)
+        print(f"{name:<24}{len(values):>5}{med:>11.1f}{min(values):>10.1f}{med / n:>15.1f}")
+    m = figures.median
+    default = f"resolve jobs={DEFAULT_JOBS}"
+    print("\nratios (medians of the same run)")
+    for label, value in (
+        ("publish (resolving) / publish offline", m("publish (resolving)") / m("publish offline")),
+        (
+            f"resolve jobs=1 / jobs={DEFAULT_JOBS} (parallel speed-up)",
+            m("resolve jobs=1") / m(default),
+        ),
+        (
+            "publish --pin-tools / publish (resolving)",
+            m("publish --pin-tools") / m("publish (resolving)"),
+        ),
+        ("probe 20 cold / warm", m("probe 20, cold") / m("probe 20, warm")),
+    ):
+        print(f"  {label:<50}{value:>7.2f}x")
+    lock_cost = m("publish (resolving)") - m("publish offline")
+    print(f"  the lock's cost in a publish: {lock_cost:.0f} ms ({lock_cost / n:.1f} ms a server)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each figure (median, min)")
+    parser.add_argument("--probe-jobs", type=int, default=4, help="servers probed at a time")
+    args = parser.parse_args()
+    versions = tool_versions()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"cores: {os.cpu_count()}, load average: {load}, Python {platform.python_version()}, "
+        f"mcp-orch {mo.__version__}"
+    )
+    print(", ".join(f"{k} {v}" for k, v in versions.items()))
+    saved = dict(os.environ)
+    base = Path(tempfile.mkdtemp(prefix="mco-bench-pinning-"))
+    start = time.perf_counter()
+    try:
+        bench(base, max(1, args.runs), args.probe_jobs)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        left = leftovers(str(base))
+        shutil.rmtree(base, ignore_errors=True)
+        print(f"\nprocesses left running: {len(left)}")
+        for line in left:
+            print("  " + line[:200])
+        print(f"({time.perf_counter() - start:.1f} s)")
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
