@@ -58,6 +58,7 @@ from registry.kit import (
 )
 
 import mcp_orch as mo
+from mcp_orch.core.errors import MCPOrchError
 from mcp_orch.facade.pinning import lock_for, packages
 from mcp_orch.services.pinning import DEFAULT_JOBS, resolve
 
@@ -182,8 +183,14 @@ def point_at(npm: Verdaccio, pypi: PypiServer, home: Path) -> None:
 
 
 class Figures:
+    """Times (ms) of each figure's runs, and the lock rows that came back unresolved (a lookup
+    that timed out counts its whole timeout into the figure: they are shown, not hidden)."""
+
     def __init__(self) -> None:
         self.runs: dict[str, list[float]] = {}
+        self.unresolved: dict[str, int] = {}
+        self.reasons: dict[str, set[str]] = {}
+        self.errors: dict[str, str] = {}
 
     def time(self, name: str, fn: Callable[[], Any]) -> Any:
         start = time.perf_counter()
@@ -194,12 +201,21 @@ class Figures:
     def median(self, name: str) -> float:
         return statistics.median(self.runs[name])
 
+    def count(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Check the rows of one run of ``name`` (every server, each resolved one at the pinned
+        version) and count the unresolved ones."""
+        if len(rows) != N_NPM + N_PYPI:
+            raise SystemExit(f"{name}: {len(rows)} lock rows, not {N_NPM + N_PYPI}")
+        wrong = [r for r in rows if r.get("status") == "resolved" and r.get("version") != PINNED]
+        if wrong:
+            raise SystemExit(f"{name}: resolved to another version than {PINNED}: {wrong[0]}")
+        bad = [r for r in rows if r.get("status") != "resolved"]
+        self.unresolved[name] = self.unresolved.get(name, 0) + len(bad)
+        self.reasons.setdefault(name, set()).update(str(r.get("reason")) for r in bad)
 
-def check_lock(lock: dict[str, Any] | None, what: str) -> None:
-    rows = lock or {}
-    bad = {n: r.get("reason") for n, r in rows.items() if r.get("status") != "resolved"}
-    if len(rows) != N_NPM + N_PYPI or bad or {r.get("version") for r in rows.values()} != {PINNED}:
-        raise SystemExit(f"{what}: not 20 rows resolved at {PINNED}: {bad or rows}")
+
+def lock_rows(lock: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((lock or {}).values())
 
 
 def check_probe(report: Any) -> None:
@@ -274,18 +290,19 @@ def bench(base: Path, runs: int, probe_jobs: int) -> None:
         servers = profile.draft.servers
         refs = list(packages(spec, servers).values())
         n = len(refs)
-        check_lock(lock_for(spec, servers), "lock_for (untimed warm-up)")
+        figures.count("warm-up", lock_rows(lock_for(spec, servers)))  # untimed
 
         # resolve: lock_for, then resolve() at jobs=1 and at the default, interleaved
         for _ in range(runs):
-            check_lock(figures.time("resolve", lambda: lock_for(spec, servers)), "lock_for")
+            figures.count(
+                "resolve", lock_rows(figures.time("resolve", lambda: lock_for(spec, servers)))
+            )
             for key, jobs in (
                 ("resolve jobs=1", 1),
                 (f"resolve jobs={DEFAULT_JOBS}", DEFAULT_JOBS),
             ):
                 locks = figures.time(key, lambda jobs=jobs: resolve(refs, jobs=jobs))
-                if not all(lock.resolved for lock in locks):
-                    raise SystemExit(f"{key}: unresolved: {[x.reason for x in locks]}")
+                figures.count(key, [lock.to_dict() for lock in locks])
 
         # probe: cold (npx and uvx install into their caches), then warm
         def probe() -> Any:
@@ -305,47 +322,67 @@ def bench(base: Path, runs: int, probe_jobs: int) -> None:
                 raise SystemExit("publish(resolve=False) resolved something")
             change()
             art = figures.time("publish (resolving)", lambda: profile.publish("bench"))
-            check_lock(art.lock, "publish (resolving)")
+            figures.count("publish (resolving)", lock_rows(art.lock))
+            if "publish --pin-tools" in figures.errors:
+                continue
             change()
-            art = figures.time(
-                "publish --pin-tools", lambda: profile.publish("bench", pin_tools=True)
-            )
-            check_lock(art.lock, "publish --pin-tools")
+            try:
+                art = figures.time(
+                    "publish --pin-tools", lambda: profile.publish("bench", pin_tools=True)
+                )
+            except MCPOrchError as exc:  # reported, and not tried again
+                figures.errors["publish --pin-tools"] = f"{type(exc).__name__}: {exc}"
+                continue
+            figures.count("publish --pin-tools", lock_rows(art.lock))
             if len(art.tools or {}) != n:
                 raise SystemExit(f"publish --pin-tools pinned {len(art.tools or {})} of {n}")
 
         for _ in range(runs):
             report = figures.time("outdated", profile.outdated)
-            if len(report.outdated) != n or {r.latest for r in report.outdated} != {VERSIONS[1]}:
-                raise SystemExit(f"outdated: expected {n} servers outdated:\n{report}")
+            rows = [{**r.to_dict(), "version": r.current} for r in report.rows]
+            figures.count("outdated", rows)
+            resolved = [r for r in report.rows if r.status != "unresolved"]
+            if any(not r.newer or r.latest != VERSIONS[1] for r in resolved):
+                raise SystemExit(f"outdated: expected every server outdated:\n{report}")
 
     print_table(figures, n, runs)
 
 
 def print_table(figures: Figures, n: int, runs: int) -> None:
     print(f"\n{n} servers ({N_NPM} npm, {N_PYPI} PyPI), median and min of {runs} runs")
-    print(f"{'figure':<24}{'runs':>5}{'median ms':>11}{'min ms':>10}{'per server ms':>15}")
+    print(
+        f"{'figure':<24}{'runs':>5}{'median ms':>11}{'min ms':>10}{'per server ms':>15}"
+        f"{'unresolved':>12}"
+    )
     for name, values in figures.runs.items():
         med = statistics.median(values)
-        print(f"{name:<24}{len(values):>5}{med:>11.1f}{min(values):>10.1f}{med / n:>15.1f}")
-    m = figures.median
-    default = f"resolve jobs={DEFAULT_JOBS}"
+        bad = f"{figures.unresolved[name]}/{n * len(values)}" if name in figures.unresolved else "-"
+        print(
+            f"{name:<24}{len(values):>5}{med:>11.1f}{min(values):>10.1f}{med / n:>15.1f}{bad:>12}"
+        )
+    for name, error in figures.errors.items():
+        print(f"{name:<24} FAILED: {error}")
+    m = figures.runs
     print("\nratios (medians of the same run)")
-    for label, value in (
-        ("publish (resolving) / publish offline", m("publish (resolving)") / m("publish offline")),
-        (
-            f"resolve jobs=1 / jobs={DEFAULT_JOBS} (parallel speed-up)",
-            m("resolve jobs=1") / m(default),
-        ),
-        (
-            "publish --pin-tools / publish (resolving)",
-            m("publish --pin-tools") / m("publish (resolving)"),
-        ),
-        ("probe 20 cold / warm", m("probe 20, cold") / m("probe 20, warm")),
+    default = f"resolve jobs={DEFAULT_JOBS}"
+    for label, top, bottom in (
+        ("publish (resolving) / publish offline", "publish (resolving)", "publish offline"),
+        (f"resolve jobs=1 / jobs={DEFAULT_JOBS} (parallel speed-up)", "resolve jobs=1", default),
+        ("publish --pin-tools / publish (resolving)", "publish --pin-tools", "publish (resolving)"),
+        ("probe 20 cold / warm", "probe 20, cold", "probe 20, warm"),
     ):
-        print(f"  {label:<50}{value:>7.2f}x")
-    lock_cost = m("publish (resolving)") - m("publish offline")
-    print(f"  the lock's cost in a publish: {lock_cost:.0f} ms ({lock_cost / n:.1f} ms a server)")
+        if top in m and bottom in m:
+            ratio = figures.median(top) / figures.median(bottom)
+            print(f"  {label:<52}{ratio:>7.2f}x")
+    if "publish (resolving)" in m and "publish offline" in m:
+        cost = figures.median("publish (resolving)") - figures.median("publish offline")
+        print(f"  the lock's cost in a publish: {cost:.0f} ms ({cost / n:.1f} ms a server)")
+    reasons = {r for name, rs in figures.reasons.items() for r in rs}
+    if reasons:
+        print("\nunresolved lock rows (they count their timeout into the figure):")
+        for reason in sorted(reasons):
+            where = [k for k, rs in figures.reasons.items() if reason in rs]
+            print(f"  {reason} ({', '.join(where)})")
 
 
 def main() -> int:

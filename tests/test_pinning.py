@@ -239,6 +239,8 @@ def test_an_offline_publish_keeps_the_pins_and_says_the_lock_is_unresolved(
     assert "time: pypi mcp-server-time" in shown.output and "unresolved (offline" in shown.output
     data = json.loads(_cli("get-config", "-c", "cursor", "--json").output)
     assert data["lock"]["time"]["status"] == "unresolved" and data["tools"] is None
+    html = art._repr_html_()  # the notebook display shows the lock
+    assert "<b>Lock</b>" in html and "mcp-server-time" in html and "offline" in html
 
 
 def test_a_release_without_packages_has_the_old_envelope(

@@ -84,9 +84,41 @@ class Artifact(ArtifactRecord):
             )
             shown = mask_entries(self.servers)  # the signed payload keeps the real values
             rows = [(n, json.dumps(e, ensure_ascii=False)) for n, e in shown.items()]
-            return head + html_table(["server", "entry"], rows)
+            return head + html_table(["server", "entry"], rows) + self._pins_html()
 
         return safe_html(render, self)
+
+    def _pins_html(self) -> str:
+        """The lock and the tool pins, as tables (empty when the release has neither)."""
+        out = ""
+        if self.lock:
+            rows = [
+                (
+                    name,
+                    f"{row.get('registry')} {row.get('name')}",
+                    row.get("version") or "-",
+                    row.get("status"),
+                    row.get("integrity") or row.get("reason") or "-",
+                    row.get("published") or "-",
+                )
+                for name, row in self.lock.items()
+            ]
+            out += "<div class='mco'><b>Lock</b></div>" + html_table(
+                ["server", "package", "version", "status", "integrity / reason", "published"], rows
+            )
+        if self.tools:
+            pins = [
+                (
+                    name,
+                    pin.get("digest") or pin.get("status") or "-",
+                    len((pin.get("manifest") or {}).get("tools") or []),
+                )
+                for name, pin in self.tools.items()
+            ]
+            out += "<div class='mco'><b>Tool pins</b></div>" + html_table(
+                ["server", "manifest digest", "tools"], pins
+            )
+        return out
 
 
 def artifact_store(root: Path) -> Store[Artifact]:

@@ -20,14 +20,17 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.errors import InvalidConfig, MCPOrchError, NotFound
+from mcp_orch.core.errors import InvalidConfig, MCPOrchError, NotFound, UsageError
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.domain.clients import ClientSpec, from_native, to_native
-from mcp_orch.domain.clients.payload import ServerSet
+from mcp_orch.domain.clients.payload import ServerSet, read_server_file
 from mcp_orch.domain.pins import PackageRef, package_of, repin
+from mcp_orch.domain.transport import render_server
 from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.registry import Registry
 from mcp_orch.services.pinning import Lock, resolve
 from mcp_orch.services.probe import ProbeReport, probe_set
+from mcp_orch.services.release.records import load_records
 from mcp_orch.services.validation import ValidationReport
 from mcp_orch.services.validation.targets import probe_findings
 
@@ -165,25 +168,6 @@ def lock_text(lock: dict[str, Any] | None) -> str:
             pinned = f" {row['version']}" if row.get("version") else ""
             out.append(f"  {name}: {what}{pinned} unresolved ({row.get('reason')})")
     return "\n".join(out)
-
-
-def lock_html(lock: dict[str, Any] | None) -> str:
-    if not lock:
-        return ""
-    rows = [
-        (
-            n,
-            f"{r.get('registry')} {r.get('name')}",
-            r.get("version") or "-",
-            r.get("status"),
-            r.get("integrity") or r.get("reason") or "-",
-            r.get("published") or "-",
-        )
-        for n, r in lock.items()
-    ]
-    return "<div class='mco'><b>Lock</b></div>" + html_table(
-        ["server", "package", "version", "status", "integrity / reason", "published"], rows
-    )
 
 
 # ---- tool pins -------------------------------------------------------------------------------
@@ -367,8 +351,6 @@ def _is_newer(lock: Lock, current: str | None) -> bool:
 def _catalog_state(profile: Profile, record: dict[str, Any]) -> tuple[str | None, bool]:
     """(the catalog's version of the record's server now, whether the catalog's entry changed
     since the server was added: another version, or another entry at the same version)."""
-    from mcp_orch.domain.transport import render_server
-    from mcp_orch.facade.registry import Registry
 
     cid = record.get("catalog_id")
     if not cid or record.get("origin") != "catalog":
@@ -485,8 +467,6 @@ def upgrade(
 ) -> UpgradeReport:
     """Put the newest version (or ``to``, for one ``server``) of each managed package into the
     draft, written at the profile's ``pin`` setting. Nothing is published."""
-    from mcp_orch.core.errors import UsageError
-
     if to is not None and server is None:
         raise UsageError(
             "one version was named for every server: say which server it is for",
@@ -550,8 +530,6 @@ def _repin_args(
 
 def deployed_profile(ws: Workspace, target: Target) -> Profile | None:
     """The profile of ``ws`` whose last deploy wrote the file ``target`` is (None: none)."""
-    from mcp_orch.services.release.records import load_records
-
     if target.path is None:
         return None
     key = str(Path(target.path).expanduser().absolute())
@@ -607,8 +585,6 @@ def target_pins(ws: Workspace, target: Target) -> dict[str, dict[str, Any]] | No
 def tool_drift(profile: Profile, report: DriftReport, **kw: Any) -> DriftReport:
     """Fill ``report``'s tool fields: probe the managed servers as the deployed file has them
     and compare each with the tool manifest of the release deployed there."""
-    from mcp_orch.domain.clients.payload import read_server_file
-
     report.tools_checked = True
     if report.artifact_id is None:
         return report

@@ -255,9 +255,7 @@ def build_tools(state: _State) -> list[Tool]:
         server_name: Annotated[
             str | None, Field(description="Only this server (default: every outdated one).")
         ] = None,
-        to: Annotated[
-            str | None, Field(description="This version (needs server_name).")
-        ] = None,
+        to: Annotated[str | None, Field(description="This version (needs server_name).")] = None,
     ) -> dict[str, Any]:
         """Put the newer pins into the draft (nothing is published): validate_draft and
         publish_config release them."""
