@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from kit import NAMES, TOKEN, TOKEN_VAR, Everything, Sandbox, client_bin, sandbox_open
 
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
+
 CLIENT = "codex"
 
 
@@ -137,7 +139,8 @@ def test_sse_bridged(codex: Reading, everything: Everything, verdict) -> None:
     assert t["type"] == "stdio"  # Codex has no SSE: mcp-orch bridges it with mcp-remote
     assert t["command"] == "npx"
     args = t["args"]
-    assert args[args.index("mcp-remote") + 1] == everything.sse_url
+    bridge = f"mcp-remote@{MCP_REMOTE_VERSION}"  # the bridge is pinned
+    assert args[args.index(bridge) + 1] == everything.sse_url
     assert args[args.index("--transport") + 1] == "sse-only"
     header = args[args.index("--header") + 1]
     assert header.startswith("Authorization:"), header

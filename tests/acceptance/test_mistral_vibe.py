@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from kit import PYPI_BIN, TOKEN, Everything, Sandbox, client_bin, sandbox_open
 
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
+
 CLIENT = "mistral-vibe"
 
 READ = r"""
@@ -98,7 +100,8 @@ def test_http(vibe: Reading, everything: Everything, verdict) -> None:
 def test_sse(vibe: Reading, everything: Everything, verdict) -> None:
     verdict.cell(CLIENT, "sse")
     srv = vibe.servers["everything-sse"]
-    assert srv["transport"] == "stdio" and "mcp-remote" in srv["argv"], srv  # the bridge
+    bridge = f"mcp-remote@{MCP_REMOTE_VERSION}"  # the bridge, pinned
+    assert srv["transport"] == "stdio" and bridge in srv["argv"], srv
     assert everything.sse_url in srv["argv"], srv
     assert srv["failed"] is None and "echo" in srv["tools"], srv
     sent = everything.headers_for("/message", vibe.since)
