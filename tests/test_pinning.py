@@ -159,6 +159,7 @@ def test_package_of(entry: dict[str, Any], expected: tuple[str, str, str]) -> No
         {"command": "npx", "args": ["-y", "./local"]},
         {"command": "uvx", "args": ["--from", "git+https://example.com/x", "x"]},
         {"command": "node", "args": ["server.js"]},
+        {"command": "npx", "args": ["-y", "{missing}"]},
     ],
 )
 def test_what_is_no_registry_package(entry: dict[str, Any]) -> None:

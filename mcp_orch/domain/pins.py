@@ -273,6 +273,8 @@ def package_of(entry: dict[str, Any]) -> PackageRef | None:
     if base == "cmd" and len(args) >= 2 and args[0].lower() in ("/c", "/k"):
         base, args, offset = _base(args[1]), args[2:], 2
     ref = _package(base, args)
+    if ref is not None and ("{" in ref.name or "}" in ref.name):
+        return None  # an unfilled {placeholder}: rule MCP002's business, not a package
     if ref is None or not offset:
         return ref
     return PackageRef(**{**ref.__dict__, "arg": ref.arg + offset if ref.arg >= 0 else -1})
