@@ -45,6 +45,7 @@ schemas: setup
 bench: setup
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_release.py
+	$(BIN)/python bench/pinning.py
 
 clean:
 	rm -rf $(VENV) .cache .sandbox .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

@@ -1,6 +1,6 @@
 """Pins of a 20-server profile: resolving the lock, publishing with it, probing, outdated.
 
-    .venv/bin/python bench/pinning.py              # 3 runs of each figure (~2-3 min)
+    .venv/bin/python bench/pinning.py              # 3 runs of each figure (~4-5 min on 2 busy cores)
     .venv/bin/python bench/pinning.py --runs 5
     .venv/bin/python bench/pinning.py --runs 1 --probe-jobs 8
 
@@ -10,14 +10,21 @@ servers, ``bench-probe-01`` .. ``-10`` on npm and ``bench-probe-11`` .. ``-20`` 
 1.0.0 and 1.1.0 (latest). One cursor profile pins all 20 at 1.0.0 (``npx -y NAME@1.0.0``,
 ``uvx NAME@1.0.0``). Figures, each the median (and min) of ``--runs``:
 
-* ``resolve``: ``lock_for`` of the 20 servers (npm via ``npm view``, PyPI via the simple index),
-  and ``services.pinning.resolve`` at ``jobs=1`` against the default: the parallel speed-up.
+* ``resolve``: ``lock_for`` of the 20 servers (npm via ``npm view``, PyPI via the simple index;
+  it calls ``services.pinning.resolve`` at its default ``jobs``) against ``resolve(refs,
+  jobs=1)``: the parallel speed-up; and the 10 PyPI packages alone (HTTP, no npm process).
 * ``publish offline`` (``resolve=False``) against ``publish (resolving)``: what the lock costs.
   Every publish follows a change to the draft (an env var of one entry), so each is a release.
 * ``probe 20``: ``mo.probe(draft, jobs=4, inherit_env=True)``; the first run (npx and uvx
   install into their caches) is reported apart as cold.
-* ``publish --pin-tools``: resolve + probe + sign, warm.
+* ``publish --pin-tools``: resolve + probe + sign, warm. Its probe runs the servers with the
+  MCP SDK's default environment (HOME, PATH, ...), not this process's: so the registry settings
+  are also written where npm and uv look by default (``~/.npmrc``, ``~/.config/uv/uv.toml``,
+  HOME's default caches linked to the caches above).
 * ``outdated``: ``profile.outdated()``, all 20 outdated since 1.1.0 exists.
+
+A lookup the registry does not answer within the resolver's timeout (10 s) makes an unresolved
+lock row, not an error: the table counts them (such a run includes the whole timeout).
 
 Variants that are compared run interleaved (one run of each in turn), so machine noise hits them
 alike: read the ratios. Nothing leaves loopback; everything (workspace, client root, HOME, npm
@@ -31,6 +38,7 @@ import argparse
 import contextlib
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,6 +75,8 @@ N_PYPI = 10
 VERSIONS = ("1.0.0", "1.1.0")  # published in this order: 1.1.0 is latest
 PINNED = VERSIONS[0]
 BIN = Path(sys.executable).parent
+RESOLVE = f"resolve (jobs={DEFAULT_JOBS})"  # lock_for: resolve() at its default jobs
+PYPI_ONLY = f"resolve PyPI only ({N_PYPI})"
 
 
 def npm_names() -> list[str]:
@@ -177,9 +187,29 @@ def point_at(npm: Verdaccio, pypi: PypiServer, home: Path) -> None:
     env.pop("MCP_ORCH_OFFLINE", None)
     os.environ.clear()
     os.environ.update(env)
+    # publish(pin_tools=True) probes with the MCP SDK's default environment (HOME, PATH, USER,
+    # ...), not this one: the same settings as files under HOME, where npm and uv look by
+    # default, with HOME's default caches being the caches above (so they are as warm)
+    shutil.copyfile(npm.npmrc, home / ".npmrc")
+    (home / ".npm").symlink_to(env["npm_config_cache"], target_is_directory=True)
+    (home / ".cache").mkdir()
+    (home / ".cache" / "uv").symlink_to(env["UV_CACHE_DIR"], target_is_directory=True)
+    (home / ".config" / "uv").mkdir(parents=True)
+    (home / ".config" / "uv" / "uv.toml").write_text(
+        f'python-downloads = "never"\n\n[[index]]\nurl = "{pypi.url}"\ndefault = true\n',
+        encoding="utf-8",
+    )
 
 
 # ---- measuring -------------------------------------------------------------------------------
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of the children it has waited for (and
+    theirs): npm, npx, uvx and the servers; not the registries, which run until the end."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 class Figures:
@@ -191,21 +221,25 @@ class Figures:
         self.unresolved: dict[str, int] = {}
         self.reasons: dict[str, set[str]] = {}
         self.errors: dict[str, str] = {}
+        self.servers: dict[str, int] = {}  # how many servers one run of the figure handles
+        self.cpu: dict[str, list[float]] = {}  # CPU ms of this process and its children
 
-    def time(self, name: str, fn: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+    def time(self, name: str, fn: Callable[[], Any], servers: int = N_NPM + N_PYPI) -> Any:
+        self.servers[name] = servers
+        cpu, start = cpu_seconds(), time.perf_counter()
         out = fn()
         self.runs.setdefault(name, []).append((time.perf_counter() - start) * 1000)
+        self.cpu.setdefault(name, []).append((cpu_seconds() - cpu) * 1000)
         return out
 
     def median(self, name: str) -> float:
         return statistics.median(self.runs[name])
 
-    def count(self, name: str, rows: list[dict[str, Any]]) -> None:
-        """Check the rows of one run of ``name`` (every server, each resolved one at the pinned
+    def count(self, name: str, rows: list[dict[str, Any]], expected: int = N_NPM + N_PYPI) -> None:
+        """Check the rows of one run of ``name`` (one a server, each resolved one at the pinned
         version) and count the unresolved ones."""
-        if len(rows) != N_NPM + N_PYPI:
-            raise SystemExit(f"{name}: {len(rows)} lock rows, not {N_NPM + N_PYPI}")
+        if len(rows) != expected:
+            raise SystemExit(f"{name}: {len(rows)} lock rows, not {expected}")
         wrong = [r for r in rows if r.get("status") == "resolved" and r.get("version") != PINNED]
         if wrong:
             raise SystemExit(f"{name}: resolved to another version than {PINNED}: {wrong[0]}")
@@ -291,18 +325,20 @@ def bench(base: Path, runs: int, probe_jobs: int) -> None:
         refs = list(packages(spec, servers).values())
         n = len(refs)
         figures.count("warm-up", lock_rows(lock_for(spec, servers)))  # untimed
+        change()
+        profile.publish("warm-up", resolve=False)  # untimed: creates the key, loads schemas
 
-        # resolve: lock_for, then resolve() at jobs=1 and at the default, interleaved
+        # resolve: lock_for (resolve() at its default jobs) against resolve() at jobs=1, and
+        # the 10 PyPI packages alone (HTTP only, no npm process); interleaved
+        pypi_refs = [r for r in refs if r.registry == "pypi"]
         for _ in range(runs):
             figures.count(
-                "resolve", lock_rows(figures.time("resolve", lambda: lock_for(spec, servers)))
+                RESOLVE, lock_rows(figures.time(RESOLVE, lambda: lock_for(spec, servers)))
             )
-            for key, jobs in (
-                ("resolve jobs=1", 1),
-                (f"resolve jobs={DEFAULT_JOBS}", DEFAULT_JOBS),
-            ):
-                locks = figures.time(key, lambda jobs=jobs: resolve(refs, jobs=jobs))
-                figures.count(key, [lock.to_dict() for lock in locks])
+            locks = figures.time("resolve jobs=1", lambda: resolve(refs, jobs=1))
+            figures.count("resolve jobs=1", [x.to_dict() for x in locks])
+            locks = figures.time(PYPI_ONLY, lambda: resolve(pypi_refs), servers=len(pypi_refs))
+            figures.count(PYPI_ONLY, [x.to_dict() for x in locks], len(pypi_refs))
 
         # probe: cold (npx and uvx install into their caches), then warm
         def probe() -> Any:
@@ -339,7 +375,14 @@ def bench(base: Path, runs: int, probe_jobs: int) -> None:
 
         for _ in range(runs):
             report = figures.time("outdated", profile.outdated)
-            rows = [{**r.to_dict(), "version": r.current} for r in report.rows]
+            rows = [
+                {
+                    "status": "unresolved" if r.status == "unresolved" else "resolved",
+                    "version": r.current,
+                    "reason": r.reason,
+                }
+                for r in report.rows
+            ]
             figures.count("outdated", rows)
             resolved = [r for r in report.rows if r.status != "unresolved"]
             if any(not r.newer or r.latest != VERSIONS[1] for r in resolved):
@@ -352,22 +395,32 @@ def print_table(figures: Figures, n: int, runs: int) -> None:
     print(f"\n{n} servers ({N_NPM} npm, {N_PYPI} PyPI), median and min of {runs} runs")
     print(
         f"{'figure':<24}{'runs':>5}{'median ms':>11}{'min ms':>10}{'per server ms':>15}"
-        f"{'unresolved':>12}"
+        f"{'CPU ms':>9}{'CPU/wall':>10}{'unresolved':>12}"
     )
     for name, values in figures.runs.items():
-        med = statistics.median(values)
-        bad = f"{figures.unresolved[name]}/{n * len(values)}" if name in figures.unresolved else "-"
+        med, size = statistics.median(values), figures.servers[name]
+        bad = (
+            f"{figures.unresolved[name]}/{size * len(values)}"
+            if name in figures.unresolved
+            else "-"
+        )
+        cpu = statistics.median(figures.cpu[name])
         print(
-            f"{name:<24}{len(values):>5}{med:>11.1f}{min(values):>10.1f}{med / n:>15.1f}{bad:>12}"
+            f"{name:<24}{len(values):>5}{med:>11.1f}{min(values):>10.1f}{med / size:>15.1f}"
+            f"{cpu:>9.0f}{cpu / med:>10.2f}{bad:>12}"
         )
     for name, error in figures.errors.items():
         print(f"{name:<24} FAILED: {error}")
+    print(
+        "(CPU ms: this process and the child processes it waited for, with theirs: npm, npx,\n"
+        f" uvx, the servers; not the registries. {os.cpu_count()} cores: CPU/wall <= "
+        f"{os.cpu_count()}, less when other jobs share them)"
+    )
     m = figures.runs
     print("\nratios (medians of the same run)")
-    default = f"resolve jobs={DEFAULT_JOBS}"
     for label, top, bottom in (
         ("publish (resolving) / publish offline", "publish (resolving)", "publish offline"),
-        (f"resolve jobs=1 / jobs={DEFAULT_JOBS} (parallel speed-up)", "resolve jobs=1", default),
+        (f"resolve jobs=1 / jobs={DEFAULT_JOBS} (parallel speed-up)", "resolve jobs=1", RESOLVE),
         ("publish --pin-tools / publish (resolving)", "publish --pin-tools", "publish (resolving)"),
         ("probe 20 cold / warm", "probe 20, cold", "probe 20, warm"),
     ):

@@ -28,7 +28,7 @@ from mcp_orch.domain.pins import PackageRef, package_of, repin
 from mcp_orch.domain.transport import render_server
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.registry import Registry
-from mcp_orch.services.pinning import Lock, resolve
+from mcp_orch.services.pinning import DEFAULT_TIMEOUT, Lock, resolve
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.records import load_records
 from mcp_orch.services.validation import ValidationReport
@@ -96,7 +96,7 @@ def _unresolved(ref: PackageRef, reason: str) -> Lock:
 
 
 def resolve_refs(
-    refs: dict[str, PackageRef], *, resolve_now: bool = True, timeout: float = 10.0
+    refs: dict[str, PackageRef], *, resolve_now: bool = True, timeout: float = DEFAULT_TIMEOUT
 ) -> dict[str, Lock]:
     """server -> the lock of its package; unresolved rows (with the reason) when offline."""
     if not refs:
@@ -123,7 +123,7 @@ def lock_for(
     servers: dict[str, dict[str, Any]],
     *,
     resolve_now: bool = True,
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> dict[str, Any] | None:
     """The lock a publish signs: server -> its package resolved (see :data:`SIGNED_LOCK_FIELDS`),
     or None when no entry runs a registry package."""
@@ -380,7 +380,7 @@ def _catalog_state(profile: Profile, record: dict[str, Any]) -> tuple[str | None
 
 
 def outdated(
-    profile: Profile, servers: list[str] | None = None, *, timeout: float = 10.0
+    profile: Profile, servers: list[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> OutdatedReport:
     """Each managed server of the draft that runs a registry package, with the registry's
     newest version (and whether the catalog's entry changed since it was added)."""
@@ -463,7 +463,7 @@ def upgrade(
     server: str | None = None,
     *,
     to: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> UpgradeReport:
     """Put the newest version (or ``to``, for one ``server``) of each managed package into the
     draft, written at the profile's ``pin`` setting. Nothing is published."""

@@ -61,7 +61,7 @@ def outdated(
     profile: str,
     servers: list[str] | None = None,
     *,
-    timeout: float = 10.0,
+    timeout: float = 20.0,
 ) -> OutdatedResult:
     """Managed servers whose registry has newer versions (and whether the catalog's entry
     changed since they were added)."""
@@ -83,7 +83,7 @@ def upgrade(
     server: str | None = None,
     *,
     to: str | None = None,
-    timeout: float = 10.0,
+    timeout: float = 20.0,
 ) -> UpgradeResult:
     """Put the newer pins (or ``to`` for one server) into the draft; publish to release them."""
     return UpgradeResult(ws.profile(client, profile).upgrade(server, to=to, timeout=timeout))

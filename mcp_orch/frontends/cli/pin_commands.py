@@ -43,7 +43,7 @@ def profile_settings_cmd(
 @click.argument("servers", nargs=-1)
 @client_profile
 @click.option(
-    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per registry."
+    "--timeout", type=float, default=20.0, show_default=True, help="Seconds per registry."
 )
 @common
 def outdated_cmd(
@@ -63,7 +63,7 @@ def outdated_cmd(
 @client_profile
 @click.option("--to", "to", help="This version (for the one SERVER named).")
 @click.option(
-    "--timeout", type=float, default=10.0, show_default=True, help="Seconds per registry."
+    "--timeout", type=float, default=20.0, show_default=True, help="Seconds per registry."
 )
 @common
 def upgrade_cmd(

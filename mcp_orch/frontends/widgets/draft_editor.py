@@ -10,21 +10,31 @@ shows its result; errors are drawn by ``frontends.render.error_html`` with hints
 Below, ``...`` stands for the draft's ``ws, client, profile``.
 
 ===============  =====================================================  ===========================
-button           operation                                              CLI
+control          operation                                              CLI
 ===============  =====================================================  ===========================
 Save (a server)  ``drafts.add_server(..., name=, replace=True)``        ``add-server --replace``
 Remove           ``drafts.remove_server(..., name)``                    ``remove-server``
 Validate         ``drafts.validate_draft(...)``                         ``validate-draft``
-Publish          ``releases.publish(..., changelog=)``                  ``publish-config``
+pin, pin tools   ``pins.settings(..., pin=, pin_tools=)``               ``profile-settings``
+Outdated         ``pins.outdated(...)``                                 ``outdated``
+Upgrade          ``pins.upgrade(...)`` (every outdated server)          ``upgrade``
+Publish          ``releases.publish(..., changelog=, pin_tools=)``      ``publish-config``
 Preview deploy   ``releases.deploy(..., path=, adopt=, dry_run=True)``  ``deploy-config --dry-run``
 Deploy           ``releases.deploy(..., artifact_id=, path=, adopt=)``  ``deploy-config``
-Reload           reads ``Draft.records`` and the refs (display)         ``show-draft``
+Reload           reads ``Draft.records``, ``settings`` and the refs     ``show-draft``
 ===============  =====================================================  ===========================
 
 Deploy is enabled only after a preview, and only for the artifact, path and adopt setting that
 were previewed: you always see the diff against the real file before anything is written. Like
 ``deploy-config``, it notes the managed entries whose hand edits it replaced. The server rows and
 the title (the draft's records, ``latest`` and ``deployed``) are read from the draft itself.
+
+The *pin* dropdown and the *pin tools* checkbox show the profile's settings; changing one stores
+it (servers added afterwards are written at the new mode; entries already in the draft keep their
+pins until they are added again or upgraded). *Outdated* shows the registries' newest versions as
+a table, *Upgrade* puts them into the draft (the rows then show the new pins; publish to release
+them). *Publish* passes the *pin tools* box as ``pin_tools=`` and shows the lock's summary (how
+many packages it resolved, and why the first unresolved one is not) with the artifact.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import ipywidgets as w
 
 from mcp_orch.core.errors import NotFound, UsageError
 from mcp_orch.core.ids import short_id
+from mcp_orch.domain.pins import PIN_MODES
 from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.frontends.widgets._common import (
     InputForm,
@@ -43,10 +54,11 @@ from mcp_orch.frontends.widgets._common import (
     deployment_note,
     failure_html,
     json_html,
+    note_html,
     ok_html,
     style,
 )
-from mcp_orch.operations import drafts, releases
+from mcp_orch.operations import drafts, pins, releases
 
 if TYPE_CHECKING:
     from mcp_orch.domain.catalog import Server
@@ -54,6 +66,30 @@ if TYPE_CHECKING:
     from mcp_orch.facade.draft import Draft
     from mcp_orch.facade.workspace import Workspace
     from mcp_orch.services.release.artifact import Deployment
+
+
+def lock_summary(art: Artifact) -> str:
+    """One line on what a release pins, as ``publish-config`` says it: the lock's resolved and
+    unresolved packages (with the first unresolved one's reason) and the tool pins."""
+    lock = art.lock or {}
+    if not lock:
+        text = "lock: no registry packages"
+    else:
+        unresolved = [(n, r) for n, r in lock.items() if r.get("status") != "resolved"]
+        text = f"lock: {len(lock) - len(unresolved)} resolved, {len(unresolved)} unresolved"
+        if unresolved:
+            name, row = unresolved[0]
+            text += f" ({name}: {row.get('reason') or 'no reason given'})"
+    if art.tools is not None:
+        text += f"; tools pinned for {len(art.tools)} server(s)"
+    return text
+
+
+def lines_html(text: str, ok: bool = True) -> str:
+    """A report of several lines (``str()`` of an operation's report) in one message box."""
+    colour = "#1e8449" if ok else "#b7950b"
+    body = "<br>".join(escape(line) for line in text.splitlines())
+    return f"<div style='border-left:4px solid {colour};padding:4px 8px'>{body}</div>"
 
 
 class ServerRow:
@@ -122,6 +158,24 @@ class DraftEditor(w.VBox):
         self.servers_box = w.VBox(layout=w.Layout(width="100%"))
         self.reload_button = w.Button(description="Reload", icon="refresh")
         self.validate_button = w.Button(description="Validate", icon="stethoscope")
+        self.pin = w.Dropdown(
+            options=list(PIN_MODES),
+            value="exact",
+            description="pin",
+            tooltip="how new servers and upgrades write versions: pkg@1.2.3, pkg@~1.2.3, pkg",
+            layout=w.Layout(width="auto"),
+        )
+        self.pin_tools = w.Checkbox(
+            value=False,
+            description="pin tools",
+            tooltip="every publish probes the servers and pins their tool manifests",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.outdated_button = w.Button(description="Outdated", icon="search")
+        self.upgrade_button = w.Button(description="Upgrade", icon="arrow-up")
+        self._syncing = False  # True while refresh() shows the stored settings
+        self._settings: dict[str, Any] = {"pin": "exact", "pin_tools": False}  # as last read
         self.report = w.HTML()
         self.report.add_class("mco-report")
         self.changelog = w.Text(placeholder="what changed and why", description="changelog")
@@ -156,6 +210,7 @@ class DraftEditor(w.VBox):
                 self.title,
                 self.servers_box,
                 w.HBox([self.reload_button, self.validate_button]),
+                w.HBox([self.pin, self.pin_tools, self.outdated_button, self.upgrade_button]),
                 self.report,
                 w.HBox([self.changelog, self.publish_button]),
                 w.HBox([self.path, self.adopt]),
@@ -168,6 +223,10 @@ class DraftEditor(w.VBox):
         self.add_class("mco-draft-editor")
         self.reload_button.on_click(lambda _b: self.refresh())
         self.validate_button.on_click(self.validate)
+        self.pin.observe(lambda c: self._setting_changed(pin=c["new"]), names="value")
+        self.pin_tools.observe(lambda c: self._setting_changed(pin_tools=c["new"]), names="value")
+        self.outdated_button.on_click(self.outdated)
+        self.upgrade_button.on_click(self.upgrade)
         self.publish_button.on_click(self.publish)
         self.preview_button.on_click(self.preview_deploy)
         self.deploy_button.on_click(self.deploy)
@@ -193,6 +252,7 @@ class DraftEditor(w.VBox):
         self.servers_box.children = tuple(r.box for r in self.rows.values()) or (
             w.HTML("<i>the draft is empty: add servers with the CatalogBrowser</i>"),
         )
+        self._show_settings()
         refs = []
         for ref in ("latest", "deployed"):
             try:
@@ -204,6 +264,20 @@ class DraftEditor(w.VBox):
             f"<b>Draft</b> {escape(self.profile.ref)} · {len(records)} server(s) · "
             + " · ".join(refs)
         )
+
+    def _show_settings(self) -> None:
+        """Put the profile's stored settings into the pin controls (without storing them); if
+        they cannot be read, the last ones shown."""
+        try:
+            self._settings = dict(self.draft.settings)
+        except Exception:
+            pass  # a damaged draft: the message says why
+        self._syncing = True
+        try:
+            self.pin.value = self._settings["pin"]
+            self.pin_tools.value = self._settings["pin_tools"]
+        finally:
+            self._syncing = False
 
     def _forget_preview(self) -> None:
         self._previewed = None
@@ -266,15 +340,82 @@ class DraftEditor(w.VBox):
 
         return self.message.run(action)
 
-    def publish(self, _button: Any = None) -> bool:
-        """``releases.publish(..., changelog=)``: validate, sign, store, move ``latest``."""
+    def change_settings(self, *, pin: str | None = None, pin_tools: bool | None = None) -> bool:
+        """``pins.settings(..., pin=, pin_tools=)``: store the profile's settings (what the pin
+        controls call when they change) and show them as ``profile-settings`` does."""
+
+        def action() -> str:
+            result = pins.settings(*self._where, pin=pin, pin_tools=pin_tools)
+            values = result.values
+            line = (
+                f"{result.client}/{result.profile}: pin = {values['pin']}, "
+                f"pin_tools = {str(values['pin_tools']).lower()}"
+            )
+            if pin is not None:
+                line += (
+                    f"; servers added from now on are written at {values['pin']} (entries in "
+                    "the draft keep their pins until added again or upgraded)"
+                )
+            return ok_html(line)
+
+        done = self.message.run(action)
+        self._show_settings()  # the stored values (unchanged if storing failed)
+        return done
+
+    def _setting_changed(self, **change: Any) -> None:
+        if not self._syncing:
+            self.change_settings(**change)
+
+    def outdated(self, _button: Any = None) -> bool:
+        """``pins.outdated(...)``: the registries' newest versions, as a table."""
 
         def action() -> str:
             self.report.value = ""
-            art = releases.publish(*self._where, changelog=self.changelog.value).artifact
+            report = pins.outdated(*self._where).report
+            self.report.value = report._repr_html_()
+            if not report.rows:
+                return note_html(f"{report.profile}: no managed server runs a registry package")
+            newer = len(report.outdated)
+            line = f"{newer} of {len(report.rows)} outdated"
+            if newer:
+                line += "; Upgrade puts the newer pins into the draft"
+            unresolved = [r for r in report.rows if r.status == "unresolved"]
+            if unresolved:
+                line += (
+                    f"; {len(unresolved)} unresolved ({unresolved[0].server}: "
+                    f"{unresolved[0].reason or 'no reason given'})"
+                )
+            return (ok_html if newer or not unresolved else note_html)(line)
+
+        return self.message.run(action)
+
+    def upgrade(self, _button: Any = None) -> bool:
+        """``pins.upgrade(...)``: the newer pin of every outdated server into the draft."""
+
+        def action() -> str:
+            report = pins.upgrade(*self._where).report
+            self.report.value = ""  # an Outdated table shown before is stale now
+            return lines_html(str(report), ok=bool(report.changed))
+
+        done = self.message.run(action)
+        if done:
+            self.refresh()  # the rows show the new pins
+        return done
+
+    def publish(self, _button: Any = None) -> bool:
+        """``releases.publish(..., changelog=, pin_tools=)``: validate, resolve the lock, sign,
+        store, move ``latest``."""
+
+        def action() -> str:
+            self.report.value = ""
+            result = releases.publish(
+                *self._where, changelog=self.changelog.value, pin_tools=self.pin_tools.value
+            )
+            art = result.artifact
             self.artifact = art
             self._forget_preview()
-            return ok_html(f"published {art.artifact_id}") + art._repr_html_()
+            verb = "published" if result.status == "published" else "unchanged (already latest):"
+            return lines_html(f"{verb} {art.artifact_id}\n") + art._repr_html_()
 
         done = self.message.run(action)
         self.refresh()

@@ -80,8 +80,11 @@ __all__ = [
     "resolve",
 ]
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_JOBS = 8
+DEFAULT_TIMEOUT = 20.0
+#: Lookups at a time: each ``npm view`` costs most of a CPU second, so more of them than cores
+#: only queue (bench/pinning.py: 8 at once on 2 busy cores timed out 1 in 6; the HTTP ones are
+#: cheap, but share the pool).
+DEFAULT_JOBS = max(2, min(8, os.cpu_count() or 2))
 DEFAULT_PYPI_INDEX = "https://pypi.org/simple"
 LOCK_STATUSES = ("resolved", "unresolved")
 MAX_VERSIONS = 200  # the most recent versions a lock keeps
