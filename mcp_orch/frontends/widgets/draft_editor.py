@@ -415,7 +415,7 @@ class DraftEditor(w.VBox):
             self.artifact = art
             self._forget_preview()
             verb = "published" if result.status == "published" else "unchanged (already latest):"
-            return lines_html(f"{verb} {art.artifact_id}\n") + art._repr_html_()
+            return lines_html(f"{verb} {art.artifact_id}\n{lock_summary(art)}") + art._repr_html_()
 
         done = self.message.run(action)
         self.refresh()
