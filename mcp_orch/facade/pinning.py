@@ -166,7 +166,8 @@ def lock_text(lock: dict[str, Any] | None) -> str:
             out.append(f"  {name}: {what} {row.get('version')} {integrity}{when}")
         else:
             pinned = f" {row['version']}" if row.get("version") else ""
-            out.append(f"  {name}: {what}{pinned} unresolved ({row.get('reason')})")
+            why = str(row.get("reason") or "no reason recorded").rstrip(".")
+            out.append(f"  {name}: {what}{pinned} unresolved ({why})")
     return "\n".join(out)
 
 

@@ -77,7 +77,7 @@ def pins_summary(art: Any) -> str:
     ]
     if len(resolved) < len(lock):
         first = next(r for r in lock.values() if r.get("status") != "resolved")
-        parts[0] += f" ({first.get('reason')})"
+        parts[0] += f" ({str(first.get('reason') or 'unresolved').rstrip('.')})"
     if art.tools is not None:
         parts.append(f"tools pinned for {len(art.tools)} server(s)")
     return "; ".join(parts)
