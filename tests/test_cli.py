@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import mcp_orch
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 
 REGISTRY_EXAMPLES = Path("/work/shared/data/mcp-registry/docs/reference/server-json/examples/valid")
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
@@ -331,7 +332,7 @@ def test_describe_server_and_its_rendered_entry(cli: Cli) -> None:
     native = cli.json("describe-server", "deepwiki", "-c", "cursor", "--transport", "remote")
     assert native["rendered"]["entry"]["url"].startswith("https://")
     bridged = cli.json("describe-server", "deepwiki", "-c", "claude-desktop")
-    assert "mcp-remote" in bridged["rendered"]["entry"]["args"]
+    assert f"mcp-remote@{MCP_REMOTE_VERSION}" in bridged["rendered"]["entry"]["args"]
 
     params = cli.json("describe-server", "time", "-c", "cursor", "--param", "timezone=Europe/Paris")
     assert any("Europe/Paris" in a for a in params["rendered"]["entry"]["args"])
@@ -642,7 +643,10 @@ def test_publish_is_signed_idempotent_and_publishes_files(cli: Cli, tmp_path: Pa
     assert cli.ws.joinpath("objects").is_dir()
 
     text = cli.out("publish-config", "-c", "cursor", "-m", "first release")  # again: same id
-    assert f"published {art['artifact_id']}" in text and "1 server(s)" in text
+    assert f"unchanged (already latest): {art['artifact_id']}" in text and "1 server(s)" in text
+    # the lock it signed: time runs a PyPI package, not resolved offline (the test conftest)
+    assert "lock: 0 of 1 package(s) resolved (offline: MCP_ORCH_OFFLINE is set)" in text
+    assert art["lock"]["time"]["status"] == "unresolved" and art["tools"] is None
     assert len(cli.json("config-history", "-c", "cursor")["artifacts"]) == 1
 
     cli.out("add-server", "fetch", "-c", "cursor")

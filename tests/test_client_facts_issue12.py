@@ -27,6 +27,7 @@ from mcp_orch.domain.clients import (
 )
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
 from mcp_orch.domain.clients.generate import clients_markdown
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 from mcp_orch.facade.sync import neutral_servers
 from mcp_orch.services.validation import check_payload
 
@@ -37,6 +38,7 @@ HTTP = {"transport": "streamable-http", "url": "https://mcp.example.com/mcp", "h
 SSE = {"transport": "sse", "url": "https://mcp.example.com/sse", "headers": BEARER}
 # warnings that would lead a user to break a working entry
 BREAKING = {"MCP007", "MCP009", "MCP010"}
+BRIDGE = f"mcp-remote@{MCP_REMOTE_VERSION}"  # the bridge, pinned (profile pin = "exact")
 
 
 @pytest.fixture(autouse=True)
@@ -106,7 +108,7 @@ def test_goose_schema_requires_description_on_streamable_http() -> None:
 def test_goose_sse_is_bridged_not_written_natively(ws: mo.Workspace) -> None:
     _, servers = _three(ws, "goose")
     events = servers["events"]
-    assert events["type"] == "stdio" and "mcp-remote" in events["args"]
+    assert events["type"] == "stdio" and BRIDGE in events["args"]
     assert "sse-only" in events["args"]
     assert "sse" not in get_client("goose").remote
 
@@ -297,7 +299,7 @@ def test_windsurf_url_entry_is_remote_and_valid() -> None:
 def test_junie_runs_stdio_only(ws: mo.Workspace) -> None:
     path = _deploy(ws, "junie", {"web": HTTP})
     web = _servers("junie", path)["web"]
-    assert web["command"] == "npx" and "mcp-remote" in web["args"] and "url" not in web
+    assert web["command"] == "npx" and BRIDGE in web["args"] and "url" not in web
     assert get_client("junie").remote == {}
 
 

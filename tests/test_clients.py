@@ -37,6 +37,7 @@ from mcp_orch.domain.clients import (
     wrap_remote,
 )
 from mcp_orch.domain.clients.dialects import apply_changes, read_config
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 OSES = ("macos", "windows", "linux")
@@ -434,9 +435,13 @@ def test_project_scope_defaults_to_cwd_and_ignores_client_root(
 # ---- native entries -------------------------------------------------------------------------
 
 
+#: The mcp-remote bridge as written: pinned at the version mcp-orch ships (profile pin "exact").
+BRIDGE = f"mcp-remote@{MCP_REMOTE_VERSION}"
+
+
 def _bridge(spec: ClientSpec, neutral: dict[str, Any]) -> dict[str, Any]:
     """What to_native should write for a remote server the client cannot run natively."""
-    args = ["-y", "mcp-remote", neutral["url"]]
+    args = ["-y", BRIDGE, neutral["url"]]
     env: dict[str, str] = {}
     for name, value in neutral["headers"].items():
         var = (
@@ -501,7 +506,7 @@ def test_remote_transport_the_client_lacks_is_bridged_with_mcp_remote(
         assert native[s.args] == bridge["args"]
     assert native[s.env] == bridge["env"]
     args = native[s.command][1:] if s.command_array else native[s.args]
-    assert args[:3] == ["-y", "mcp-remote", neutral["url"]]
+    assert args[:3] == ["-y", BRIDGE, neutral["url"]]
     assert ("--transport" in args) == (transport == "sse")
     if transport == "sse":
         assert args[-2:] == ["--transport", "sse-only"]
@@ -529,7 +534,7 @@ def test_wrap_remote_names_header_variables() -> None:
     assert wrapped == {
         "transport": "stdio",
         "command": "npx",
-        "args": ["-y", "mcp-remote", "https://x.example/mcp"],
+        "args": ["-y", BRIDGE, "https://x.example/mcp"],
         "env": {},
     }
 
@@ -710,7 +715,7 @@ def test_windows_does_not_wrap_real_executables(command: str) -> None:
 def test_windows_bridge_for_claude_desktop_is_wrapped_too() -> None:
     native = to_native(get_client("claude-desktop"), HTTP, "windows")
     assert native["command"] == "cmd"
-    assert native["args"][:5] == ["/c", "npx", "-y", "mcp-remote", HTTP["url"]]
+    assert native["args"][:5] == ["/c", "npx", "-y", BRIDGE, HTTP["url"]]
 
 
 # ---- placeholders ---------------------------------------------------------------------------

@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 import mcp_orch as mo
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 from mcp_orch.services.validation import ValidationReport
+
+# Entries render pinned at the catalog's version (profile setting pin = "exact", the default).
+TIME = "mcp-server-time@2026.10.19"
 
 # Built at run time so the test file itself holds no credential-shaped literal.
 FAKE_GITHUB_TOKEN = "ghp_" + "Ab3dE6gH9j" * 4
@@ -37,7 +41,7 @@ def test_draft_persists_across_workspace_objects(tmp_path: Path, client_root: Pa
     second = mo.Workspace(tmp_path / "ws", client_root=client_root)
     draft = second.profile("cursor").draft
     assert draft.names == ["time"]
-    assert draft.servers["time"]["args"] == ["mcp-server-time", "--local-timezone=UTC"]
+    assert draft.servers["time"]["args"] == [TIME, "--local-timezone=UTC"]
     assert draft.path.is_file()
     assert draft.path.is_relative_to(second.path)
     # another profile of the same client, and another client, are separate drafts
@@ -75,7 +79,7 @@ def test_add_returns_the_draft_and_renders_for_the_client(
     assert draft.servers == {
         "filesystem": {
             "command": "npx",
-            "args": ["-y", "@modelcontextprotocol/server-filesystem", "/data"],
+            "args": ["-y", "@modelcontextprotocol/server-filesystem@2026.8.31", "/data"],
         }
     }
     assert draft.payload == {"mcpServers": draft.servers}
@@ -326,19 +330,19 @@ def test_payload_shape_per_client(ws: mo.Workspace, registry: mo.Registry) -> No
     for client in ("cursor", "claude-desktop", "vscode", "zed", "continue"):
         time.add_to(ws.profile(client))
     assert ws.profile("cursor").draft.payload == {
-        "mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"]}}
+        "mcpServers": {"time": {"command": "uvx", "args": [TIME]}}
     }
     assert ws.profile("claude-desktop").draft.payload == {
-        "mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"]}}
+        "mcpServers": {"time": {"command": "uvx", "args": [TIME]}}
     }
     assert ws.profile("vscode").draft.payload == {
-        "servers": {"time": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"]}}
+        "servers": {"time": {"type": "stdio", "command": "uvx", "args": [TIME]}}
     }
     zed = ws.profile("zed").draft.payload
     assert list(zed) == ["context_servers"]
     assert zed["context_servers"]["time"]["command"] == "uvx"
     cont = ws.profile("continue").draft.payload
-    assert cont == {"mcpServers": [{"name": "time", "command": "uvx", "args": ["mcp-server-time"]}]}
+    assert cont == {"mcpServers": [{"name": "time", "command": "uvx", "args": [TIME]}]}
 
 
 def test_payload_of_a_remote_server_per_client(ws: mo.Workspace, registry: mo.Registry) -> None:
@@ -348,20 +352,20 @@ def test_payload_of_a_remote_server_per_client(ws: mo.Workspace, registry: mo.Re
     vscode = ws.profile("vscode").draft.payload["servers"]["github"]
     assert vscode["type"] == "http" and vscode["url"].startswith("https://")
     bridged = ws.profile("claude-desktop").draft.payload["mcpServers"]["github"]
-    assert bridged["args"][:2] == ["-y", "mcp-remote"]
+    assert bridged["args"][:2] == ["-y", f"mcp-remote@{MCP_REMOTE_VERSION}"]
 
 
 def test_payload_is_a_copy(ws: mo.Workspace, registry: mo.Registry) -> None:
     draft = registry.get("time").add_to(ws.profile("cursor"))
     payload = draft.payload
     payload["mcpServers"]["time"]["args"].append("--evil")
-    assert draft.payload["mcpServers"]["time"]["args"] == ["mcp-server-time"]
+    assert draft.payload["mcpServers"]["time"]["args"] == [TIME]
 
 
 def test_target_os_windows_profile(ws: mo.Workspace, registry: mo.Registry) -> None:
     profile = ws.profile("claude-desktop", "win", target_os="windows")
     draft = registry.get("time").add_to(profile)
-    assert draft.servers["time"] == {"command": "cmd", "args": ["/c", "uvx", "mcp-server-time"]}
+    assert draft.servers["time"] == {"command": "cmd", "args": ["/c", "uvx", TIME]}
 
 
 # -- views ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import mcp_orch as mo
-from mcp_orch.services.release.artifact import ENVELOPE_FIELDS, ArtifactRecord
+from mcp_orch.services.release.artifact import ENVELOPE_FIELDS, OPTIONAL_FIELDS, ArtifactRecord
 from mcp_orch.services.release.verify import verify_artifact
 
 PACKAGE = Path(mo.__file__).resolve().parent
@@ -22,7 +22,11 @@ def test_the_envelope_is_built_stored_loaded_and_verified_from_one_field_list(
     cursor = ws.profile("cursor")
     ws.registry().find("time").add_to(cursor)
     art = cursor.draft.publish(changelog="one")
-    assert tuple(art.envelope()) == ENVELOPE_FIELDS
+    # time runs a PyPI package, so the release signs a lock (unresolved: the tests are offline)
+    assert art.lock is not None and art.tools is None
+    present = tuple(k for k in OPTIONAL_FIELDS if getattr(art, k) is not None)
+    assert present == ("lock",)
+    assert tuple(art.envelope()) == ENVELOPE_FIELDS + present
     made = ArtifactRecord.make_envelope(
         client=art.client,
         profile=art.profile,
@@ -31,11 +35,24 @@ def test_the_envelope_is_built_stored_loaded_and_verified_from_one_field_list(
         changelog=art.changelog,
         created=art.created,
         key_id=art.key_id,
+        lock=art.lock,
+        tools=art.tools,
     )
     assert made == art.envelope()
     stored = ws.store.get(art.artifact_id)
-    assert tuple(stored.stored()["envelope"]) == ENVELOPE_FIELDS
+    assert tuple(stored.stored()["envelope"]) == ENVELOPE_FIELDS + present
     verify_artifact(stored, ws.keys)  # what was loaded from the one list still verifies
+
+    # a release without a lock or tool pins has exactly the envelope it had before them
+    remote = ws.profile("cursor", "remote")
+    ws.registry().find("deepwiki").add_to(remote, transport="remote")
+    bare = remote.draft.publish(changelog="no packages")
+    assert bare.lock is None and bare.tools is None
+    assert tuple(bare.envelope()) == ENVELOPE_FIELDS
+    assert tuple(ws.store.get(bare.artifact_id).stored()["envelope"]) == ENVELOPE_FIELDS
+    verify_artifact(ws.store.get(bare.artifact_id), ws.keys)
+    signed = {k: getattr(art, k) for k in ENVELOPE_FIELDS if k not in ("type", "payload_digest")}
+    assert tuple(ArtifactRecord.make_envelope(**signed)) == ENVELOPE_FIELDS
 
 
 def _hint_strings(tree: ast.AST) -> list[tuple[int, str]]:

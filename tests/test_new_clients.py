@@ -17,6 +17,7 @@ import mcp_orch as mo
 from mcp_orch.domain.clients import CLIENTS, config_path, get_client, server_map, to_native
 from mcp_orch.domain.clients.detect import detect_client
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 
 TOKEN = "tok-issue12-new-clients-7Hq2"  # what the environment holds
 BEARER = {"Authorization": "Bearer ${env:TOKEN}"}
@@ -36,7 +37,14 @@ MCP_URL, SSE_URL = "https://mcp.example.com/mcp", "https://mcp.example.com/sse"
 def _bridge(url: str, *extra: str) -> dict[str, Any]:
     """A remote server through mcp-remote, for a client without native remote transports; the
     client expands no variables, so the header's value is resolved at deploy time."""
-    args = ["-y", "mcp-remote", url, "--header", "Authorization:${AUTH_HEADER}", *extra]
+    args = [
+        "-y",
+        f"mcp-remote@{MCP_REMOTE_VERSION}",
+        url,
+        "--header",
+        "Authorization:${AUTH_HEADER}",
+        *extra,
+    ]
     return {"command": "npx", "args": args, "env": {"AUTH_HEADER": f"Bearer {TOKEN}"}}
 
 

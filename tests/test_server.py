@@ -21,6 +21,9 @@ from mcp.shared.exceptions import MCPError
 import mcp_orch as mo
 from mcp_orch.frontends.mcp_server import PROMPTS, RESOURCES, TOOLS, build_server
 
+# what the catalog's time server renders as: pinned at its version (profile pin = "exact")
+TIME = "mcp-server-time@2026.10.19"
+
 pytestmark = pytest.mark.anyio
 
 WEATHER = {
@@ -389,9 +392,9 @@ async def test_validate_draft_reports_findings(client: Client) -> None:
 async def test_publish_get_and_history(client: Client, ws: mo.Workspace) -> None:
     art = await publish_time(client)
     assert art["artifact_id"].startswith("sha256:") and art["changelog"] == "add time"
-    assert art["payload"] == {
-        "mcpServers": {"time": {"command": "uvx", "args": ["mcp-server-time"]}}
-    }
+    assert art["payload"] == {"mcpServers": {"time": {"command": "uvx", "args": [TIME]}}}
+    # the signed lock: time runs a PyPI package, unresolved because the tests are offline
+    assert art["lock"]["time"]["status"] == "unresolved" and art["tools"] is None
     latest = ws.profile("cursor").latest()
     assert latest is not None and latest.artifact_id == art["artifact_id"]
     again = await ok(client, "publish_config", client_id="cursor", changelog="same content")
@@ -450,7 +453,7 @@ async def test_deploy_dry_run_then_deploy(client: Client, client_root: Path) -> 
     assert dep["path"] == str(target) and dep["managed"] == ["time"]
     assert dep["artifact_id"] == art["artifact_id"]
     on_disk = json.loads(target.read_text())
-    assert on_disk["mcpServers"]["time"] == {"command": "uvx", "args": ["mcp-server-time"]}
+    assert on_disk["mcpServers"]["time"] == {"command": "uvx", "args": [TIME]}
     again = await ok(client, "deploy_config", client_id="cursor")
     assert again["changed"] is False
 
@@ -529,7 +532,7 @@ async def test_diff_drift_and_rollback(client: Client, client_root: Path) -> Non
     )
     on_disk = json.loads(target.read_text())["mcpServers"]
     assert {"time", "fetch", "mine"} <= set(on_disk)
-    assert on_disk["time"]["args"] == ["mcp-server-time"]
+    assert on_disk["time"]["args"] == [TIME]
 
 
 async def test_rollback_without_a_parent_is_an_error(client: Client) -> None:

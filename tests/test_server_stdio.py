@@ -112,7 +112,7 @@ async def test_the_whole_lifecycle_over_stdio(
     data = loads(target.read_text())
     assert data["mcpServers"]["time"] == {
         "command": "uvx",
-        "args": ["mcp-server-time", "--local-timezone=Europe/Paris"],
+        "args": ["mcp-server-time@2026.10.19", "--local-timezone=Europe/Paris"],
     }
     assert data["mcpServers"]["mine"] == {"command": "my-server"}
 

@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 import mcp_orch as mo
 from mcp_orch.domain.clients import config_path, get_client, server_map
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 
 GH_TOKEN = "ghp_" + "A1b2C3d4E5" * 4  # looks like a GitHub token; not a real one
 
@@ -146,7 +147,11 @@ def test_sync_renders_natively_for_each_client(
     assert vs["clock"]["type"] == "stdio"
     # Claude Desktop cannot run remote servers: bridged with mcp-remote, secret resolved
     cd = servers("claude-desktop")
-    assert cd["linear"]["args"][:3] == ["-y", "mcp-remote", "https://mcp.linear.app/mcp"]
+    assert cd["linear"]["args"][:3] == [
+        "-y",
+        f"mcp-remote@{MCP_REMOTE_VERSION}",
+        "https://mcp.linear.app/mcp",
+    ]
     assert cd["linear"]["env"] == {"AUTH_HEADER": "Bearer lin-from-env"}
     # Codex keeps secrets in the environment (env_vars / bearer_token_env_var)
     codex = tomlkit.parse(Path(config_path("codex", root=ws.client_root)).read_text()).unwrap()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import mcp_orch as mo
+from mcp_orch.domain.pins import MCP_REMOTE_VERSION
 from mcp_orch.domain.transport import choose, render_server, unfilled
 
 EXAMPLES = Path("/work/shared/data/mcp-registry/docs/reference/server-json/examples/valid")
@@ -27,6 +28,11 @@ needs_registry_data = pytest.mark.skipif(
 )
 
 GITHUB_URL = "https://api.githubcopilot.com/mcp/"
+# Packages render pinned at the catalog's version (profile setting pin = "exact", the default).
+FILESYSTEM = "@modelcontextprotocol/server-filesystem@2026.8.31"
+GIT = "mcp-server-git@2026.10.19"
+TIME = "mcp-server-time@2026.10.19"
+BRIDGE = f"mcp-remote@{MCP_REMOTE_VERSION}"
 
 
 def _remote_doc(remote: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +52,7 @@ def test_filesystem_npx_with_allowed_directory(registry: mo.Registry) -> None:
     entry = fs.render("cursor", params={"allowed_directory": "/data"})
     assert entry == {
         "command": "npx",
-        "args": ["-y", "@modelcontextprotocol/server-filesystem", "/data"],
+        "args": ["-y", FILESYSTEM, "/data"],
     }
 
 
@@ -54,7 +60,7 @@ def test_filesystem_repeated_positional(registry: mo.Registry) -> None:
     entry = registry.get("filesystem").render(
         "claude-desktop", params={"allowed_directory": ["/a", "/b c"]}
     )
-    assert entry["args"] == ["-y", "@modelcontextprotocol/server-filesystem", "/a", "/b c"]
+    assert entry["args"] == ["-y", FILESYSTEM, "/a", "/b c"]
 
 
 def test_unfilled_required_positional_stays_as_hint(registry: mo.Registry) -> None:
@@ -66,11 +72,11 @@ def test_unfilled_required_positional_stays_as_hint(registry: mo.Registry) -> No
 @pytest.mark.parametrize("key", ["repo_path", "repository"])
 def test_git_uvx_named_argument(registry: mo.Registry, key: str) -> None:
     entry = registry.get("git").render("cursor", params={key: "/src/project"})
-    assert entry == {"command": "uvx", "args": ["mcp-server-git", "--repository=/src/project"]}
+    assert entry == {"command": "uvx", "args": [GIT, "--repository=/src/project"]}
 
 
 def test_git_optional_named_argument_left_out(registry: mo.Registry) -> None:
-    assert registry.get("git").render("cursor") == {"command": "uvx", "args": ["mcp-server-git"]}
+    assert registry.get("git").render("cursor") == {"command": "uvx", "args": [GIT]}
 
 
 @pytest.mark.parametrize("key", ["local_timezone", "local-timezone", "timezone"])
@@ -78,7 +84,7 @@ def test_time_with_local_timezone(registry: mo.Registry, key: str) -> None:
     entry = registry.get("time").render("cursor", params={key: "Europe/Paris"})
     assert entry == {
         "command": "uvx",
-        "args": ["mcp-server-time", "--local-timezone=Europe/Paris"],
+        "args": [TIME, "--local-timezone=Europe/Paris"],
     }
 
 
@@ -171,7 +177,7 @@ def test_official_examples_render() -> None:
     entry = render_server(with_package, params={"config_path": "/etc/w.json"}).entry
     assert entry["args"] == [
         "-y",
-        "@modelcontextprotocol/server-weather",
+        "@modelcontextprotocol/server-weather@1.0.0",  # the package's "version"
         "/etc/w.json",
         "--port=8080",
     ]
@@ -185,14 +191,19 @@ def test_seed_packages_nuget_and_pypi() -> None:
     assert nuget["command"] == "dnx"
     assert nuget["args"][0] == "TimeMcpServer@1.0.8"
     pypi = render_server(seed["io.github.domdomegg/time-mcp-pypi"]).entry
-    assert pypi == {"transport": "stdio", "command": "uvx", "args": ["time-mcp-pypi"], "env": {}}
+    assert pypi == {
+        "transport": "stdio",
+        "command": "uvx",
+        "args": ["time-mcp-pypi@1.0.6"],
+        "env": {},
+    }
 
 
 def test_windows_wraps_shims_for_clients_that_need_it(registry: mo.Registry) -> None:
     time = registry.get("time")
     assert time.render("claude-desktop", target_os="windows") == {
         "command": "cmd",
-        "args": ["/c", "uvx", "mcp-server-time"],
+        "args": ["/c", "uvx", TIME],
     }
     assert time.render("vscode", target_os="windows")["command"] == "uvx"
     assert time.render("claude-desktop", target_os="linux")["command"] == "uvx"
@@ -270,7 +281,7 @@ def test_claude_desktop_gets_the_mcp_remote_bridge(registry: mo.Registry) -> Non
     assert entry["command"] == "npx"
     assert entry["args"] == [
         "-y",
-        "mcp-remote",
+        BRIDGE,
         GITHUB_URL,
         "--header",
         "Authorization:${AUTH_HEADER}",
@@ -283,7 +294,7 @@ def test_mcp_remote_bridge_for_sse(registry: mo.Registry) -> None:
     entry = registry.get("linear").render("claude-desktop", transport="sse")
     assert entry["args"] == [
         "-y",
-        "mcp-remote",
+        BRIDGE,
         "https://mcp.linear.app/sse",
         "--transport",
         "sse-only",

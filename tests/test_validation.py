@@ -66,7 +66,7 @@ def _subject(client: str, name: str, native: dict[str, Any], **kw: Any) -> Subje
 
 def test_rule_table() -> None:
     codes = [r.code for r in RULES]
-    assert codes == [f"MCP{i:03d}" for i in range(1, 13)]
+    assert codes == [f"MCP{i:03d}" for i in range(1, 16)]
     assert len({r.name for r in RULES}) == len(RULES)
     for r in RULES:
         assert r.severity in ("error", "warning", "suggestion")

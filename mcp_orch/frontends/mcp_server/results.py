@@ -381,7 +381,15 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
                         "newer": _B,
                         "status": {"type": "string", "enum": ["outdated", "current", "unresolved"]},
                     },
-                    {"spec": _S0, "current": _S0, "latest": _S0, "reason": _S0},
+                    {
+                        "spec": _S0,
+                        "current": _S0,
+                        "latest": _S0,
+                        "reason": _S0,
+                        "catalog_id": _S0,
+                        "catalog_version": _S0,
+                        "catalog_changed": _B,
+                    },
                 )
             ),
         }
@@ -397,7 +405,14 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
             "edited": _O,
             "removed": _STRS,
             "added": _STRS,
-        }
+        },
+        {
+            "tools_checked": _B,
+            "tool_changes": _O,
+            "tool_errors": _O,
+            "unpinned": _STRS,
+            "tools_same": _STRS,
+        },
     ),
     "rollback_config": _with(_ARTIFACT, {"deployment": {"anyOf": [_DEPLOYMENT, {"type": "null"}]}}),
     "get_config_history": _obj(
