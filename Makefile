@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint types unit clients schemas bench clean
+.PHONY: setup demo test lint types unit system clients schemas bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,16 @@ lint: setup
 types: setup
 	$(BIN)/mypy
 
+system:
+	scripts/ci-system-deps.sh
+
 clients:
 	scripts/ci-clients.sh
 
 unit: setup clients
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov=mcp_orch --cov-report=term:skip-covered
 
-test: clients lint types unit
+test: system clients lint types unit
 
 schemas: setup
 	$(BIN)/python -m mcp_orch.domain.clients.generate
