@@ -249,7 +249,8 @@ def test_register_persists_in_the_workspace(ws: mo.Workspace, tmp_path: Path) ->
     assert server.source == "workspace"
     assert reg.find("acme") is server
     assert len(reg) == before + 1
-    assert (ws.path / "catalog" / "acme.json").is_file()
+    # stored under its registry name: one file per name, whatever its short id
+    assert (ws.path / "catalog" / "io.github.example__acme.json").is_file()
 
     again = mo.Registry(workspace=mo.Workspace(ws.path))
     assert again.get("acme").name == "io.github.example/acme"
@@ -372,16 +373,14 @@ def test_import_seed_keeps_the_latest_version(ws: mo.Workspace) -> None:
     reg = mo.Registry(workspace=ws)
     seed = _load(SEED)
     names = {d["name"] for d in seed}
+    bundled = {s.name for s in reg.all() if s.source == "bundled"}
     view = reg.import_server_json(SEED)
-    assert {s.name for s in view} == names
-    assert len(view) == len(names)  # two airtable versions -> one server
+    assert {s.name for s in view} == names - bundled
+    # airtable (two versions in the seed) is a bundled server: the import never replaces it
     airtable = mo.Registry(workspace=ws).get("io.github.domdomegg/airtable-mcp-server")
-    latest = max(
-        (d for d in seed if d["name"] == airtable.name),
-        key=lambda d: tuple(int(x) for x in d["version"].split(".")),
-    )
-    assert airtable.version == latest["version"]
-    assert airtable.source == "workspace"
+    assert airtable.source == "bundled" and airtable.id == "airtable"
+    assert [r["name"] for r in view.skipped] == ["io.github.domdomegg/airtable-mcp-server"]
+    assert view.counts["new"] == len(names - bundled) and view.counts["unchanged"] == 1
 
 
 @needs_registry_data
@@ -392,7 +391,7 @@ def test_import_registry_api_page(ws: mo.Workspace) -> None:
     reg = mo.Registry(workspace=ws)
     view = reg.import_server_json(page)
     assert view.ids() == ["remote-weather"]
-    stored = _load(ws.path / "catalog" / "remote-weather.json")
+    stored = _load(ws.path / "catalog" / "io.github.user__remote-weather.json")
     assert stored["name"] == doc["name"]
     assert stored["_meta"]["io.modelcontextprotocol.registry/official"]["status"] == "active"
     assert "servers" not in stored and "server" not in stored
@@ -403,19 +402,25 @@ def test_import_api_page_from_a_file(ws: mo.Workspace, tmp_path: Path) -> None:
     page = {"servers": [{"server": d, "_meta": {}} for d in _load(SEED)]}
     path = tmp_path / "page.json"
     path.write_text(json.dumps(page), encoding="utf-8")
-    view = mo.Registry(workspace=ws).import_server_json(path)
-    assert len(view) == len({d["name"] for d in _load(SEED)})
+    reg = mo.Registry(workspace=ws)
+    bundled = {s.name for s in reg.all() if s.source == "bundled"}
+    view = reg.import_server_json(path)
+    assert len(view) == len({d["name"] for d in _load(SEED)} - bundled)
 
 
 @needs_registry_data
-def test_import_is_all_or_nothing(ws: mo.Workspace) -> None:
+def test_import_takes_every_valid_record(ws: mo.Workspace) -> None:
     good = _load(EXAMPLES / "valid" / "minimal.json")
     bad = _load(EXAMPLES / "invalid" / "missing-name.json")
     reg = mo.Registry(workspace=ws)
-    with pytest.raises(mo.InvalidConfig):
-        reg.import_server_json([good, bad])
-    with pytest.raises(mo.NotFound):
-        mo.Registry(workspace=ws).get("weather")
+    view = reg.import_server_json([bad, good])  # an invalid first record stops nothing
+    assert [s.name for s in view] == [good["name"]]
+    assert (
+        view.rejected[0]["record"] == 1 and "not a valid server.json" in view.rejected[0]["reason"]
+    )
+    assert view.counts == {"new": 1, "updated": 0, "unchanged": 0, "older": 0, "rejected": 1}
+    with pytest.raises(mo.InvalidConfig):  # nothing valid at all: an error, nothing stored
+        mo.Registry(workspace=mo.Workspace(ws.path.parent / "other")).import_server_json([bad])
 
 
 def test_import_bad_json_file(registry: mo.Registry, tmp_path: Path) -> None:

@@ -376,13 +376,19 @@ async def test_import_errors_do_not_echo_the_files_content(
     (tmp_path / "any.json").write_text(json.dumps(records))
     (tmp_path / "wrong-type.json").write_text(json.dumps({"name": 7, "description": secret}))
     (tmp_path / "text.json").write_text(f"{secret} is not json")
+    (tmp_path / "none.json").write_text(json.dumps(records[1:]))
     async with Client(build_server(ws, roots=[tmp_path])) as c:
-        for name in ("any.json", "wrong-type.json", "text.json"):
+        for name in ("none.json", "wrong-type.json", "text.json"):
             doc, text = await refused(c, "import_servers", {"path": str(tmp_path / name)})
             assert secret not in text and secret not in json.dumps(doc), name
-        doc, _ = await refused(c, "import_servers", {"path": str(tmp_path / "any.json")})
-        assert re.search(r"any\.json: record 2: not a valid server\.json", doc["message"])
-        assert (await ok(c, "list_available_servers", search="fine"))["total"] == 0  # all or none
+        doc, _ = await refused(c, "import_servers", {"path": str(tmp_path / "none.json")})
+        assert re.search(r"none\.json: record 1: not a valid server\.json", doc["message"])
+        # the valid record is taken, the other listed by its number only
+        result = await ok(c, "import_servers", path=str(tmp_path / "any.json"))
+        assert secret not in json.dumps(result)
+        assert [r["record"] for r in result["rejected"]] == [2]
+        assert result["rejected"][0]["name"] is None
+        assert (await ok(c, "list_available_servers", search="fine"))["total"] == 1
 
 
 # ---- the reference cannot drift --------------------------------------------------------------

@@ -679,11 +679,13 @@ _TEXT_BEARER = re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9._~+/=-]{16,})")
 _WORD = re.compile(r"[^\s\"'`()\[\]{}<>,;]+")
 
 
-def secret_in_text(text: str) -> str | None:
+def secret_in_text(text: str, *, random_words: bool = True) -> str | None:
     """What kind of secret free text holds (``"a GitHub token"``, ``"a password in a URL"``), or
     None. Never the value: the answer is safe to show. High-confidence shapes only, so ordinary
     prose, ids, digests and paths pass: known token formats, JWTs, URL passwords, ``Bearer
-    <token>``, ``password=...`` / ``--api-key=...`` assignments, long random-looking words."""
+    <token>``, ``password=...`` / ``--api-key=...`` assignments, and (unless ``random_words``
+    is false, as for a registry name such as ``ai.smithery/BigVik193-reddit-ads-mcp``, whose
+    owner part often looks random) long random-looking words."""
     if not text:
         return None
     blanked = _blank_references(text)
@@ -705,7 +707,7 @@ def secret_in_text(text: str) -> str | None:
             continue
         if len(value) >= 4:
             return f"a {m.group('name').lower()} value"
-    for m in _WORD.finditer(without_references(text)):
+    for m in _WORD.finditer(without_references(text) if random_words else ""):
         word = m.group(0).strip(".:!?")
         if looks_high_entropy(word) and any(c.isdigit() for c in word) and ":" not in word:
             return "a long random-looking value (a token?)"
@@ -713,13 +715,18 @@ def secret_in_text(text: str) -> str | None:
 
 
 def refuse_secret_text(
-    text: str, field: str, *, why: str | None = None, inputs: Sequence[str] | None = None
+    text: str,
+    field: str,
+    *,
+    why: str | None = None,
+    inputs: Sequence[str] | None = None,
+    random_words: bool = True,
 ) -> None:
     """``UsageError`` if free text holds a secret (see :func:`secret_in_text`); the message names
     the field and the kind of secret, never the value. ``why`` says where the text is kept (the
     default: signed and in the audit log); ``inputs`` (default: the field) the inputs the hint
     is about."""
-    found = secret_in_text(text or "")
+    found = secret_in_text(text or "", random_words=random_words)
     if found is None:
         return
     why = why or f"the {field} is signed and kept in the append-only audit log forever"

@@ -6,16 +6,31 @@
 'GitHub'
 >>> reg.search("database", transport="stdio").frame()      # polars.DataFrame
 >>> reg.import_server_json("server.json")                  # one doc, a list, or an API page
+
+A server's identity is its registry name (``io.github.owner/name``); its short id (``time``,
+``github``) is an alias. A bundled server keeps its id and cannot be replaced by an import; an
+imported server whose short id is already another name's (a bundled one, or an earlier import)
+gets its full name as its id, so ``find("time")`` keeps finding the bundled official server and
+``find("io.github.yokingma/time-mcp")`` the other one. Re-importing a name keeps the newer
+version (semantic version, then ``isLatest``, then the publish time): never a downgrade.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.errors import AlreadyExists, NotFound, ParseError, UsageError
+from mcp_orch.core.errors import (
+    AlreadyExists,
+    InvalidConfig,
+    MCPOrchError,
+    NotFound,
+    ParseError,
+    UsageError,
+)
 from mcp_orch.core.fs import default_path, json_files, read_json, read_limited, write_json
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
@@ -63,14 +78,32 @@ class Registry:
     def _load(self) -> dict[str, Server]:
         if self._servers is None:
             servers: dict[str, Server] = {}
+            by_name: dict[str, str] = {}  # registry name -> id
             for path in json_files(data_dir("catalog")):
                 s = Server(read_json(path), "bundled")
                 servers[s.id] = s
+                by_name[s.name] = s.id
             for path in json_files(self._user_dir()):
                 s = Server(read_json(path), "workspace")
-                servers[s.id] = s
+                self._admit(servers, by_name, s)
             self._servers = servers
         return self._servers
+
+    @staticmethod
+    def _admit(servers: dict[str, Server], by_name: dict[str, str], s: Server) -> None:
+        """Add a workspace server without letting it take another name's id: the same name
+        again keeps the newer version (a bundled name is never replaced); an id that is
+        already another name's becomes this server's full name."""
+        known = by_name.get(s.name)
+        if known is not None:
+            old = servers[known]
+            if old.source == "bundled" or version_key(old.doc) >= version_key(s.doc):
+                return
+            s.id = known
+        elif s.id in servers and servers[s.id].name != s.name:
+            s.id = s.name  # the short id is another server's: this one goes by its name
+        servers[s.id] = s
+        by_name[s.name] = s.id
 
     def __len__(self) -> int:
         return len(self._load())
@@ -165,18 +198,36 @@ class Registry:
     def register(
         self, doc: dict[str, Any], *, replace: bool = False, source: str | None = None
     ) -> Server:
-        """Add a server of your own (an official server.json document) to the workspace."""
+        """Add a server of your own (an official server.json document) to the workspace.
+        ``replace`` lets it take the id of another workspace server (whose entry is removed);
+        a bundled server's id or name is never taken."""
         doc = validate_doc(doc, "server")
         refuse_secrets_in_doc(doc)
         server = Server(doc, "workspace")
         check_id(server.id, "server id")
-        existing = self._load().get(server.id)
-        if existing is not None and not replace and existing.name != server.name:
+        servers = self._load()
+        existing = servers.get(server.id)
+        bundled_name = next(
+            (s for s in servers.values() if s.name == server.name and s.source == "bundled"), None
+        )
+        if bundled_name is not None or (
+            existing is not None and existing.source == "bundled" and existing.name != server.name
+        ):
+            clash = bundled_name or existing
+            assert clash is not None
             raise AlreadyExists(
-                f"a server with id {server.id!r} already exists ({existing.name})",
-                f"set _meta['{META_KEY}']['id'] to another id, or pass replace=True",
+                f"{clash.id!r} ({clash.name}) is a bundled server: it cannot be replaced",
+                f"give your server another name and set _meta['{META_KEY}']['id'] to another id",
             )
-        write_json(self._user_dir() / f"{server.id}.json", doc)
+        if existing is not None and existing.name != server.name:
+            if not replace:
+                raise AlreadyExists(
+                    f"a server with id {server.id!r} already exists ({existing.name})",
+                    f"set _meta['{META_KEY}']['id'] to another id, or pass replace=True",
+                )
+            (self._user_dir() / name_file(existing.name)).unlink(missing_ok=True)
+            (self._user_dir() / f"{existing.id}.json").unlink(missing_ok=True)
+        self._write(server)
         self._load()[server.id] = server
         details = {"server": server.id, "name": server.name}
         if source:
@@ -184,17 +235,37 @@ class Registry:
         self.audit.append("register", details=details)
         return server
 
+    def _write(self, server: Server) -> None:
+        """Store a workspace server in the file named after its registry name (a file of the
+        same name under its old id-based file name is removed)."""
+        target = self._user_dir() / name_file(server.name)
+        write_json(target, server.doc)
+        old = self._user_dir() / f"{server.id}.json"
+        if old != target and old.exists():
+            try:
+                if read_json(old).get("name") == server.name:
+                    old.unlink()
+            except (OSError, ValueError):
+                pass
+
     def import_server_json(self, source: str | Path | dict[str, Any] | list[Any]) -> ImportView:
         """Import official server.json documents: a path, one document, a list of them, or a
-        registry API page ``{"servers": [{"server": ..., "_meta": ...}]}``. A record whose name,
-        title or a description holds a secret is rejected (listed in ``rejected``, with the
-        reason) and the others are imported; if every record is rejected, that is an error."""
+        registry API page ``{"servers": [{"server": ..., "_meta": ...}]}``.
+
+        Every valid record is taken; each other one is listed in ``rejected`` with its reason
+        (not a valid server.json, or a secret in its name, title or a description). Of several
+        versions of one name the newest is kept, and an import never downgrades what the
+        catalog has, never replaces a bundled server and never takes another name's id
+        (see the module docs). ``counts`` says how many names were new, updated, unchanged,
+        older than the catalog's, and how many records were rejected; if every record is
+        rejected, that is an error."""
         where = "inline document"
         if isinstance(source, str | Path):
             path = Path(source)
             where = str(path)
             try:  # a regular file of bounded size; errors name the file, never its content
-                source = json.loads(read_limited(path, what="server.json file").decode("utf-8"))
+                text = read_limited(path, what="server.json file").decode("utf-8-sig")
+                source = json.loads(text)
             except FileNotFoundError:
                 raise NotFound(f"no such file: {path}", "check the path") from None
             except UnicodeDecodeError as exc:
@@ -208,35 +279,115 @@ class Registry:
         docs = list(iter_docs(source))
         if not docs:
             raise ParseError(f"{where}: no server.json documents found", "see server.json")
-        latest: dict[str, dict[str, Any]] = {}
-        marked: set[str] = set()
-        rejected: list[tuple[int, dict[str, Any], UsageError]] = []
+        best: dict[str, dict[str, Any]] = {}
+        rejected: list[tuple[int, dict[str, Any], MCPOrchError]] = []
         for n, doc in enumerate(docs, 1):
             # a file's records by number: its values are not echoed (it may be any JSON file)
-            label = f"record {n}" if where != "inline document" else doc.get("name", "?")
-            validate_doc(doc, f"{where}: {label}")
+            label = f"record {n}" if where != "inline document" else str(doc.get("name", "?"))
             try:
+                validate_doc(doc, f"{where}: {label}")
                 refuse_secrets_in_doc(doc)
-            except UsageError as exc:
-                rejected.append((n, doc, exc))
+            except (InvalidConfig, ParseError, UsageError) as exc:
+                rejected.append((n, doc if isinstance(doc, dict) else {}, exc))
                 continue
-            official = (doc.get("_meta") or {}).get("io.modelcontextprotocol.registry/official")
-            is_latest = isinstance(official, dict) and official.get("isLatest") is True
-            if is_latest or doc["name"] not in marked:  # else: the last listed version wins
-                latest[doc["name"]] = doc
-            if is_latest:
-                marked.add(doc["name"])
-        if rejected and not latest:
+            name = doc["name"]
+            if name not in best or version_key(doc) > version_key(best[name]):
+                best[name] = doc
+        if rejected and not best:
             first, _doc, refused = rejected[0]
             more = f" ({len(rejected)} records, all rejected)" if len(rejected) > 1 else ""
-            raise UsageError(
-                f"{where}: record {first}: {refused.message}{more}",
-                refused.hint,
-                inputs=refused.inputs,
-            )
-        view = ImportView(self.register(doc, replace=True, source=where) for doc in latest.values())
+            message = refused.message
+            if not message.startswith(where):
+                message = f"{where}: record {first}: {message}"
+            raise type(refused)(message + more, refused.hint, inputs=refused.inputs)
+        counts = {"new": 0, "updated": 0, "unchanged": 0, "older": 0, "rejected": len(rejected)}
+        taken: list[Server] = []
+        skipped: list[dict[str, Any]] = []
+        servers = self._load()
+        by_name = {s.name: s.id for s in servers.values()}
+        for name, doc in best.items():
+            known = by_name.get(name)
+            if known is not None:
+                old = servers[known]
+                if old.source == "bundled":
+                    counts["unchanged"] += 1
+                    skipped.append({"name": name, "reason": "a bundled server: kept as bundled"})
+                    continue
+                if version_key(doc) < version_key(old.doc):
+                    counts["older"] += 1
+                    skipped.append(
+                        {
+                            "name": name,
+                            "reason": f"version {doc.get('version')} is older than the "
+                            f"catalog's {old.version}: kept {old.version}",
+                        }
+                    )
+                    continue
+                if doc == old.doc:
+                    counts["unchanged"] += 1
+                    taken.append(old)
+                    continue
+                counts["updated"] += 1
+            else:
+                counts["new"] += 1
+            taken.append(self._import_one(doc, where))
+        view = ImportView(taken)
         view.rejected = [_rejection(n, doc, exc) for n, doc, exc in rejected]
+        view.skipped = skipped
+        view.counts = counts
         return view
+
+    def _import_one(self, doc: dict[str, Any], where: str) -> Server:
+        """Store one imported document under its own identity and record the event."""
+        server = Server(doc, "workspace")
+        servers = self._load()
+        by_name = {s.name: s.id for s in servers.values()}
+        known = by_name.get(server.name)
+        if known is not None:
+            server.id = known
+        elif server.id in servers or not _is_slug(server.id):
+            server.id = server.name  # the short id is taken (or no slug): go by the name
+        self._write(server)
+        servers[server.id] = server
+        self.audit.append(
+            "register", details={"server": server.id, "name": server.name, "file": where}
+        )
+        return server
+
+
+#: The shape of a registry name (the official schema's pattern for ``name``).
+_REGISTRY_NAME = re.compile(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+")
+
+
+def _is_slug(value: str) -> bool:
+    try:
+        check_id(value, "server id")
+    except UsageError:
+        return False
+    return True
+
+
+def name_file(name: str) -> str:
+    """The workspace catalog's file for a registry name (``io.github.o/n`` ->
+    ``io.github.o__n.json``): one file per name, whatever its short id."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("/", "__")) + ".json"
+
+
+def version_key(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """How two versions of one server are ordered: the semantic (PEP 440) version, then the
+    registry's ``isLatest``, then its publish time. A version that parses sorts above one
+    that does not."""
+    from packaging.version import InvalidVersion, Version  # only when versions are compared
+
+    raw = str(doc.get("version") or "")
+    try:
+        parsed: tuple[Any, ...] = (1, Version(raw))
+    except InvalidVersion:
+        parsed = (0, raw)
+    official = (doc.get("_meta") or {}).get("io.modelcontextprotocol.registry/official") or {}
+    latest = isinstance(official, dict) and official.get("isLatest") is True
+    published = str(official.get("publishedAt") or "") if isinstance(official, dict) else ""
+    return (*parsed, latest, published)
 
 
 class ImportView(CatalogView):
@@ -244,10 +395,14 @@ class ImportView(CatalogView):
     in the source, its name when that is safe to show, and the reason)."""
 
     rejected: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]  # valid records not taken: older, or a bundled name
+    counts: dict[str, int]  # names new, updated, unchanged, older; records rejected
 
     def __init__(self, servers: Any = ()) -> None:
         super().__init__(servers)
         self.rejected = []
+        self.skipped = []
+        self.counts = {}
 
 
 #: Where a catalog server's free text ends up: why a secret must not be in it.
@@ -271,11 +426,20 @@ def refuse_secrets_in_doc(doc: dict[str, Any]) -> None:
                 walk(item, f"{path}[{i}]")
 
     if isinstance(doc.get("name"), str):
-        refuse_secret_text(doc["name"], "name", why=_CATALOG_TEXT, inputs=())
+        # a registry name is a namespaced identifier the registry checked: known token formats
+        # are refused, but not random-looking owner names (ai.smithery/BigVik193-...)
+        refuse_secret_text(doc["name"], "name", why=_CATALOG_TEXT, inputs=(), random_words=False)
     walk(doc, "")
 
 
-def _rejection(n: int, doc: dict[str, Any], exc: UsageError) -> dict[str, Any]:
+def _rejection(n: int, doc: dict[str, Any], exc: MCPOrchError) -> dict[str, Any]:
     name = doc.get("name")
-    safe = isinstance(name, str) and secret_in_text(name) is None
-    return {"record": n, "name": name if safe else None, "reason": exc.message, "hint": exc.hint}
+    # a file may be any JSON file: a name is shown only when it has a registry name's shape
+    safe = (
+        isinstance(name, str)
+        and _REGISTRY_NAME.fullmatch(name) is not None
+        and secret_in_text(name, random_words=False) is None
+    )
+    # the record is named by its number: "FILE: record 3: not a valid ..." -> "not a valid ..."
+    reason = re.sub(r"^.*?: (record \d+|[^:]+): (?=not a valid server\.json)", "", exc.message)
+    return {"record": n, "name": name if safe else None, "reason": reason, "hint": exc.hint}

@@ -138,9 +138,19 @@ class ImportResult(Result):
         self.imported = imported
 
     def to_dict(self) -> dict[str, Any]:
-        rejected = getattr(self.imported, "rejected", [])  # records refused (a secret in them)
+        # records refused (not valid server.json, or a secret in them); valid records not taken
+        # (older than the catalog's, or a bundled server's name); names new/updated/...
+        rejected = getattr(self.imported, "rejected", [])
+        skipped = getattr(self.imported, "skipped", [])
+        counts = getattr(self.imported, "counts", {}) or {"rejected": len(rejected)}
         imported = self.imported.to_dict()
-        return {"imported": imported, "count": len(self.imported), "rejected": rejected}
+        return {
+            "imported": imported,
+            "count": len(self.imported),
+            "counts": counts,
+            "rejected": rejected,
+            "skipped": skipped,
+        }
 
 
 def import_servers(

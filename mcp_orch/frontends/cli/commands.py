@@ -182,16 +182,29 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
     from mcp_orch.operations import catalog
 
     result = catalog.import_servers(ctx.ws, path=file)
-    ctx.emit(
-        result,
-        lambda: "\n".join(
-            [f"imported {len(result.imported)} server(s): {', '.join(result.imported.ids())}"]
-            + [
-                f"rejected record {r['record']}: {r['reason']} (hint: {r['hint']})"
-                for r in result.to_dict()["rejected"]
-            ]
-        ),
-    )
+
+    def text() -> str:
+        doc = result.to_dict()
+        counts = doc["counts"]
+        ids = result.imported.ids()
+        shown = ", ".join(ids[:20]) + (f" … {len(ids) - 20} more" if len(ids) > 20 else "")
+        lines = [
+            f"imported {len(ids)} server(s): {shown}" if ids else "imported no server",
+            "  "
+            + ", ".join(f"{counts[k]} {k}" for k in ("new", "updated", "unchanged", "older"))
+            + f" name(s); {counts['rejected']} record(s) rejected",
+        ]
+        lines += [f"skipped {r['name']}: {r['reason']}" for r in doc["skipped"]]
+        rejected = doc["rejected"]
+        lines += [
+            f"rejected record {r['record']}: {r['reason']} (hint: {r['hint']})"
+            for r in rejected[:20]
+        ]
+        if len(rejected) > 20:
+            lines.append(f"… {len(rejected) - 20} more rejected record(s) (--json lists them all)")
+        return "\n".join(lines)
+
+    ctx.emit(result, text)
 
 
 @command("detect")

@@ -329,7 +329,10 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
         {"inputs": _list(_INPUT), "server_json": _O},
         {"rendered": _obj({"client": _S, "entry": {"type": ["object", "null"]}})},
     ),
-    "import_servers": _obj({"imported": _list(_SERVER), "count": _I}),
+    "import_servers": _obj(
+        {"imported": _list(_SERVER), "count": _I},
+        {"counts": _O, "rejected": _list(_O), "skipped": _list(_O)},
+    ),
     "add_server_to_config": _obj({"added": _S, "entry": _O, "draft": _STRS}),
     "remove_server_from_config": _obj({"removed": _S, "draft": _STRS}),
     "view_draft_config": _obj(

@@ -51,6 +51,8 @@ __all__ = [
     "servers_url",
 ]
 
+#: The API's paging parameter (a name, not the Cursor client: see the client table test).
+CURSOR_PARAM = "cursor"
 DEFAULT_URL = "https://registry.modelcontextprotocol.io"
 API_PATH = "/v0.1/servers"
 MAX_LIMIT = 100  # the API's maximum page size (and its default is 30)
@@ -200,7 +202,7 @@ def _pages(
         headers=headers, timeout=timeout, follow_redirects=True, verify=True, trust_env=True
     ) as http:
         while True:
-            query = params | ({"cursor": cursor} if cursor else {})
+            query = params | ({CURSOR_PARAM: cursor} if cursor else {})
             asked = _display(str(httpx2.URL(url, params=query)))
             records, next_cursor = _shape(_get(http, url, query, asked, timeout), asked)
             keys = {(r["server"]["name"], r["server"]["version"]) for r in records}
@@ -405,7 +407,7 @@ def _problem(body: bytes, content_type: str) -> str:
 def _inputs_of(body: bytes) -> tuple[str, ...]:
     """Which of our inputs a 400/422 is about (``query.limit`` -> ``limit``)."""
     text = body.decode("utf-8", "replace")
-    names = {"limit": "limit", "updated_since": "since", "cursor": "cursor", "search": "search"}
+    names = {"limit": "limit", "updated_since": "since", CURSOR_PARAM: "cursor", "search": "search"}
     return tuple(ours for theirs, ours in names.items() if theirs in text)
 
 
