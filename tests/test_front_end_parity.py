@@ -282,6 +282,7 @@ CASES: list[tuple[str, list[str], str, dict[str, Any]]] = [
 
 #: CLI commands that have no MCP tool, on purpose (they manage this machine, keys or the server).
 CLI_ONLY = {
+    "registry",
     "detect",
     "import",
     "sync",

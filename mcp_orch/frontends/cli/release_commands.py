@@ -292,7 +292,9 @@ def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
 
 @click.command("audit-log")
 @click.option("--since", help="7d, 30d, 12h or an ISO date.")
-@click.option("--action", help="publish, deploy, revert, restore, key, import, register, sync.")
+@click.option(
+    "--action", help="publish, deploy, revert, restore, key, import, register, sync, catalog-sync."
+)
 @click.option("--client", "-c", help="Only this client.")
 @click.option("--profile", "-p", help="Only this profile.")
 @click.option("--artifact-id", help="Only events about this artifact.")

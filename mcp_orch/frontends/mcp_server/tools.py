@@ -447,7 +447,9 @@ def build_tools(state: _State) -> list[Tool]:
         since: Annotated[str | None, Field(description="7d, 30d, 12h or an ISO date.")] = None,
         action: Annotated[
             str | None,
-            Field(description="publish, deploy, revert, restore, key, import, register, sync."),
+            Field(
+                description="publish, deploy, revert, restore, key, import, register, sync, catalog-sync."
+            ),
         ] = None,
         client_id: Annotated[str | None, Field(description="Only this client.")] = None,
         profile_id: Annotated[str | None, Field(description="Only this profile.")] = None,

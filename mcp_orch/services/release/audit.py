@@ -33,7 +33,17 @@ from mcp_orch.core.markup import html_table, safe_html
 if TYPE_CHECKING:
     import polars as pl
 
-ACTIONS = ("publish", "deploy", "revert", "restore", "key", "import", "register", "sync")
+ACTIONS = (
+    "publish",
+    "deploy",
+    "revert",
+    "restore",
+    "key",
+    "import",
+    "register",
+    "sync",
+    "catalog-sync",
+)
 GENESIS = "sha256:" + "0" * 64
 
 #: The actor recorded in events: user@host by default; the MCP server sets a token's name.
