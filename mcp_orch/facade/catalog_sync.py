@@ -38,6 +38,7 @@ from mcp_orch.core.fs import atomic_write, locked, read_json, write_json
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.facade.registry import Registry, name_file
 from mcp_orch.services.registry_api.client import (
+    CURSOR_PARAM,
     DEFAULT_URL,
     MAX_LIMIT,
     OFFICIAL_META,
@@ -131,7 +132,7 @@ def sync_registry(
         state = _read_state(root / "state.json")
         entry = state.get(key) or {}
         partial = entry.get("partial") or {}
-        cursor = entry.get("cursor") or None
+        cursor = entry.get(CURSOR_PARAM) or None
         resumed = bool(cursor) and (asked is None or asked == entry.get("since"))
         if resumed:
             window = entry.get("since")
@@ -162,7 +163,7 @@ def sync_registry(
         report.rejected = progress.rejected
         report.snapshot = _snapshot(registry, root / "snapshots")
         registry.audit.append(AUDIT_ACTION, details=_event(report))
-        state[key] = {"last_synced": started, "cursor": None, "since": window}
+        state[key] = {"last_synced": started, CURSOR_PARAM: None, "since": window}
         write_json(root / "state.json", state)
     return report
 
