@@ -178,3 +178,28 @@ def test_a_random_looking_owner_is_no_secret(ws: mo.Workspace, name: str) -> Non
 def test_a_token_in_a_name_is_still_refused(ws: mo.Workspace) -> None:
     with pytest.raises(mo.UsageError, match="GitHub token"):
         ws.registry().import_server_json(_doc("io.github.x/ghp_" + "a1B2" * 9))
+
+
+#: The query set of issue 14: with the whole registry imported, the top results a user expects.
+QUERIES = {
+    "github": ["github"],
+    "postgres": ["postgres"],
+    "slack": ["slack"],
+    "time": ["time"],
+    "memory": ["memory"],
+    "playwright": ["playwright"],
+    "filesystem": ["filesystem"],
+    "jira": ["jira", "atlassian"],  # a server with the exact id first, then the bundled one
+    "notion": ["notion", "com.notion/mcp"],  # the bundled one, then the vendor's own
+    "browser": ["chrome-devtools", "playwright"],  # bundled before third-party text matches
+}
+
+
+def test_search_at_scale_ranks_exact_then_bundled_then_vendor(ws: mo.Workspace) -> None:
+    ws.registry().import_server_json(json.loads(gzip.decompress(DATA.read_bytes())))
+    reg = mo.Registry(workspace=mo.Workspace(ws.path))
+    assert len(reg) > 950
+    for query, top in QUERIES.items():
+        assert reg.search(query).ids()[: len(top)] == top, query
+    # a third-party server whose name ends like a bundled one ranks after it
+    assert reg.search("postgres").ids().index("ai.waystation/postgres") > 0

@@ -163,13 +163,16 @@ class Registry:
         self, text: str = "", transport: str | None = None, tag: str | None = None
     ) -> CatalogView:
         """Servers whose id, name, title, description or tags contain every word of ``text``;
-        ``transport`` is stdio, streamable-http, sse or remote; ``tag`` an exact tag."""
+        ``transport`` is stdio, streamable-http, sse or remote; ``tag`` an exact tag. Ranked:
+        an exact id or title first, then bundled servers, then vendor-official ones (a verified
+        domain namespace such as ``com.notion``), then those whose id or title holds the words,
+        then by id."""
         words = [w for w in text.lower().split() if w]
         if transport not in (None, "", "stdio", "streamable-http", "sse", "remote"):
             raise UsageError(
                 f"unknown transport {transport!r}", "use stdio, streamable-http, sse or remote"
             )
-        scored: list[tuple[int, str, Server]] = []
+        scored: list[tuple[tuple[int, int, int], str, Server]] = []
         for s in self.all():
             # the name's namespace (io.github.<owner>) would make "github" match everything
             short_name = s.name.split("/", 1)[-1]
@@ -183,16 +186,14 @@ class Registry:
                 continue
             if tag and tag.lower() not in [t.lower() for t in s.tags]:
                 continue
-            # exact id / title first, then id or title containing the words, then the rest
+            # an exact id, alias or title first; then bundled servers, then vendor-official
+            # ones (a verified domain namespace such as com.notion); then those whose id or
+            # title holds the words; then the rest
             text_l = " ".join(words)
-            rank = (
-                0
-                if text_l in (s.id, s.title.lower())
-                else 1
-                if words and all(w in f"{s.id} {s.title.lower()}" for w in words)
-                else 2
-            )
-            scored.append((rank, s.id, s))
+            exact = 0 if text_l in (s.id, s.title.lower()) else 1
+            trust = 0 if s.source == "bundled" else 1 if _vendor_namespace(s.name) else 2
+            in_title = 0 if words and all(w in f"{s.id} {s.title.lower()}" for w in words) else 1
+            scored.append(((exact, trust, in_title), s.id, s))
         return CatalogView(s for _, _, s in sorted(scored, key=lambda t: (t[0], t[1])))
 
     def register(
@@ -357,6 +358,18 @@ class Registry:
 
 #: The shape of a registry name (the official schema's pattern for ``name``).
 _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+")
+
+
+#: Namespaces anyone can publish under (a GitHub account, a hosting platform's users): the
+#: others are domains the registry verified (com.notion, com.stripe, io.github is not one).
+_OPEN_NAMESPACES = ("io.github.", "ai.smithery", "io.gitlab.")
+
+
+def _vendor_namespace(name: str) -> bool:
+    """Whether a registry name's namespace is a verified domain (``com.notion/mcp``) rather
+    than an account anyone can open (``io.github.someone/...``)."""
+    namespace = name.split("/", 1)[0]
+    return not namespace.startswith(_OPEN_NAMESPACES)
 
 
 def _is_slug(value: str) -> bool:
