@@ -44,10 +44,16 @@ __all__ = [
     "MissingSecret",
     "NotFound",
     "ParseError",
+    "ServerStatusWarning",
     "SignatureError",
     "StoreCorrupt",
     "UsageError",
 ]
+
+
+class ServerStatusWarning(UserWarning):
+    """A server was added although the registry lists it as deprecated or deleted (the
+    add goes through; the CLI, the MCP server and the widgets show the warning)."""
 
 
 class MCPOrchError(Exception):

@@ -25,6 +25,7 @@ from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.resources import load_schema, validator
 from mcp_orch.domain.clients import current_os, get_client, to_native
+from mcp_orch.domain.transport import item_variables
 
 if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them at run time
     import polars as pl
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them 
             transport: str | None = ...,
             replace: bool = ...,
             version: str | None = ...,
+            package: str | None = ...,
         ) -> Any: ...
 
     D = TypeVar("D", bound=_Draft, covariant=True)
@@ -53,6 +55,10 @@ if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them 
 
 
 META_KEY = "io.github.mcp-orch/catalog"
+#: The registry's own metadata of a record (status, isLatest, publishedAt).
+OFFICIAL_META = "io.modelcontextprotocol.registry/official"
+#: A record's registry status; anything else (or none) reads as active.
+STATUSES = ("active", "deprecated", "deleted")
 SCHEMA_FILE = "server.schema.json"
 
 
@@ -76,6 +82,8 @@ class Server:
         meta = (doc.get("_meta") or {}).get(META_KEY) or {}
         self.meta: dict[str, Any] = meta
         self.id: str = meta.get("id") or _derive_id(doc["name"])
+        #: The priority of the catalog layer it comes from (the registry sets it).
+        self.priority: int = 0
 
     # -- plain facts -------------------------------------------------------------------------
     @property
@@ -107,6 +115,30 @@ class Server:
         """Its remote signs you in with OAuth (in the client) when no token header is given:
         a probe reports it as "needs sign-in (OAuth)". From our extras (``"oauth": true``)."""
         return self.meta.get("oauth") is True
+
+    @property
+    def status(self) -> str:
+        """The registry's status of this record: ``active``, ``deprecated`` or ``deleted``
+        (``_meta["io.modelcontextprotocol.registry/official"]["status"]``; active when the
+        record says nothing)."""
+        official = (self.doc.get("_meta") or {}).get(OFFICIAL_META)
+        status = official.get("status") if isinstance(official, dict) else None
+        return status if status in STATUSES else "active"
+
+    def status_warning(self) -> str | None:
+        """What to tell someone adding this server when the registry no longer lists it as
+        active; ``None`` for an active server."""
+        if self.status == "active":
+            return None
+        if self.status == "deprecated":
+            return (
+                f"{self.id} ({self.name} {self.version}) is deprecated in the registry: "
+                "its publisher no longer recommends it; search the catalog for a replacement"
+            )
+        return (
+            f"{self.id} ({self.name} {self.version}) is deleted from the registry: it may be "
+            "unsafe or gone; search the catalog for another server"
+        )
 
     @property
     def packages(self) -> list[dict[str, Any]]:
@@ -165,7 +197,7 @@ class Server:
             for var, spec in (remote.get("variables") or {}).items():
                 add("param", var, spec, where)
             for h in remote.get("headers") or []:
-                for var, spec in (h.get("variables") or {}).items():
+                for var, spec in item_variables(h).items():
                     add("param", var, spec, where)
                 if not h.get("value"):
                     add("header", h["name"], h, where)
@@ -187,14 +219,16 @@ class Server:
         headers: dict[str, str] | None = None,
         transport: str | None = None,
         target_os: str | None = None,
+        package: str | None = None,
     ) -> dict[str, Any]:
         """The client-native entry this server would get (without adding it anywhere);
-        ``target_os`` defaults to this machine's, as for drafts."""
+        ``target_os`` defaults to this machine's, as for drafts; ``package`` picks one of
+        several packages (registry type, identifier or number)."""
         # the transport renderer is needed only here (describe, add): not on the light path
         from mcp_orch.domain.transport import render_server
 
         rendered = render_server(
-            self.doc, params=params, env=env, headers=headers, transport=transport
+            self.doc, params=params, env=env, headers=headers, transport=transport, package=package
         )
         return to_native(get_client(client), rendered.entry, target_os or current_os())
 
@@ -209,6 +243,7 @@ class Server:
         transport: str | None = None,
         replace: bool = False,
         version: str | None = None,
+        package: str | None = None,
     ) -> D:
         """Add this server to ``profile``'s draft and return the draft (for chaining); its
         package is pinned at the catalog's version (or ``version``) as the profile's ``pin``
@@ -223,6 +258,7 @@ class Server:
             transport=transport,
             replace=replace,
             version=version,
+            package=package,
         )
         return draft
 
@@ -238,6 +274,7 @@ class Server:
             "tags": self.tags,
             "category": self.category,
             "source": self.source,
+            "status": self.status,
             "oauth": self.oauth,
             "inputs": self.inputs(),
             "server_json": self.doc,

@@ -24,7 +24,7 @@ import re
 from typing import Any
 
 from mcp_orch.core.errors import UsageError
-from mcp_orch.domain.pins import image_ref, npm_spec, pypi_args
+from mcp_orch.domain.pins import image_ref, npm_spec, pypi_args, split_image
 
 PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _RUNTIME = {"npm": "npx", "pypi": "uvx", "oci": "docker", "nuget": "dnx"}
@@ -72,11 +72,30 @@ def _fill(template: str, lookup: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: lookup.get(m.group(1), m.group(0)), template)
 
 
+def item_variables(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``{variables}`` of one input: those it declares, and each placeholder of its
+    ``value`` it does not declare, which takes the input's own ``isRequired`` and ``isSecret``
+    (the registry holds hundreds of headers like ``"Bearer {smithery_api_key}"`` that declare
+    nothing: the placeholder is the input, not a literal)."""
+    declared = item.get("variables")
+    variables: dict[str, dict[str, Any]] = dict(declared) if isinstance(declared, dict) else {}
+    value = item.get("value")
+    for var in unfilled(value) if isinstance(value, str) else []:
+        if var not in variables:
+            variables[var] = {
+                "description": f"{{{var}}} in {item.get('name', 'the value')}",
+                "isRequired": bool(item.get("isRequired")),
+                "isSecret": bool(item.get("isSecret")),
+                "format": "string",
+            }
+    return variables
+
+
 def _variables(item: dict[str, Any], params: dict[str, Any]) -> dict[str, str]:
     """Values for the ``{variables}`` of one input: params, then defaults, then (for a required
     secret) an env reference named after the variable."""
     values: dict[str, str] = {}
-    for var, spec in (item.get("variables") or {}).items():
+    for var, spec in item_variables(item).items():
         if var in params:
             values[var] = str(params[var])
         elif spec.get("value") is not None:
@@ -150,6 +169,10 @@ def _package_entry(
             "choose another package or a remote with transport=...",
         )
     ident = pkg["identifier"]
+    if version and registry == "oci":  # another version asked: the image's tag is replaced
+        repo, tag, _digest = split_image(ident)
+        if tag != version:
+            ident = f"{repo}:{version}"
     version = version or (str(pkg["version"]) if pkg.get("version") else None)
     runtime_args = _arguments(pkg.get("runtimeArguments") or [], params)
     package_args = _arguments(pkg.get("packageArguments") or [], params)
@@ -219,9 +242,13 @@ def _remote_entry(
     return {"transport": remote["type"], "url": url, "headers": headers}
 
 
-def choose(doc: dict[str, Any], transport: str | None = None) -> tuple[str, int]:
+def choose(
+    doc: dict[str, Any], transport: str | None = None, package: str | None = None
+) -> tuple[str, int]:
     """Pick the package or remote to render: the first runnable package, unless a transport is
-    named (``"stdio"``, ``"remote"``, ``"streamable-http"``, ``"sse"``)."""
+    named (``"stdio"``, ``"remote"``, ``"streamable-http"``, ``"sse"``) or ``package`` picks
+    one: its registry type (``npm``, ``pypi``, ``oci``, ``nuget``), its identifier (with or
+    without a version or tag) or its number in the document (from 1)."""
     packages = doc.get("packages") or []
     remotes = doc.get("remotes") or []
     runnable = [
@@ -230,6 +257,14 @@ def choose(doc: dict[str, Any], transport: str | None = None) -> tuple[str, int]
         if p.get("registryType") != "mcpb"
         and (p.get("transport") or {}).get("type", "stdio") == "stdio"
     ]
+    if package is not None and str(package).strip():
+        if transport not in (None, "stdio"):
+            raise UsageError(
+                f"a package and the {transport} transport exclude each other",
+                "name a package, or a remote transport, not both",
+                inputs=("package", "transport"),
+            )
+        return "package", _pick_package(doc, packages, runnable, str(package).strip())
     if transport in (None, "stdio") and runnable:
         return "package", runnable[0]
     if transport in (None, "remote") and remotes:
@@ -242,6 +277,36 @@ def choose(doc: dict[str, Any], transport: str | None = None) -> tuple[str, int]
         f"{doc.get('name')} has no {transport or 'runnable'} transport",
         f"it offers: {', '.join(offered) or 'nothing runnable'}",
     )
+
+
+def _pick_package(
+    doc: dict[str, Any], packages: list[dict[str, Any]], runnable: list[int], wanted: str
+) -> int:
+    def labels(p: dict[str, Any]) -> set[str]:
+        ident = str(p.get("identifier") or "")
+        bare = re.sub(r"(@sha256:[0-9a-f]+|:[^/:@]+)$", "", ident) if ident else ""
+        if p.get("registryType") in ("npm", "pypi", "nuget"):
+            bare = ident
+        return {str(p.get("registryType") or ""), ident, bare, bare.rsplit("/", 1)[-1]} - {""}
+
+    if wanted.isdigit():
+        hits = [int(wanted) - 1] if 0 < int(wanted) <= len(packages) else []
+    else:  # an exact identifier first, then a registry type or a shorter name
+        hits = [i for i, p in enumerate(packages) if wanted == p.get("identifier")]
+        hits = hits or [i for i, p in enumerate(packages) if wanted in labels(p)]
+    hits = [i for i in hits if i in runnable]
+    described = ", ".join(
+        f"{n + 1}: {p.get('registryType')} {p.get('identifier')}" for n, p in enumerate(packages)
+    )
+    if len(hits) != 1:
+        what = "no runnable package matches" if not hits else "several packages match"
+        raise UsageError(
+            f"{doc.get('name')}: {what} {wanted!r}",
+            f"its packages are {described or 'none'}; pass a registry type, an identifier "
+            "or a number",
+            inputs=("package",),
+        )
+    return hits[0]
 
 
 def _item_names(item: dict[str, Any]) -> list[str]:
@@ -316,12 +381,13 @@ def render_server(
     transport: str | None = None,
     pin: str = "exact",
     version: str | None = None,
+    package: str | None = None,
 ) -> Rendered:
     """Render one official server.json document as a neutral entry, its package pinned at
     ``pin`` (the catalog's version, or ``version``). A param the chosen package or remote does
     not take is a :class:`UsageError`."""
     params = dict(params or {})
-    kind, index = choose(doc, transport)
+    kind, index = choose(doc, transport, package)
     check_params(doc, kind, index, params)
     if kind == "package":
         entry, missing = _package_entry(

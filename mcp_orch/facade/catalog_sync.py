@@ -238,7 +238,7 @@ def _apply(registry: Registry, records: list[dict[str, Any]], progress: _Progres
         else:
             progress.rejected += view.counts.get("rejected", 0)
             for server in view:
-                if server.source != "workspace":
+                if server.source != registry.own_source:
                     continue
                 name = server.name
                 progress.seen.add(name)
@@ -269,14 +269,14 @@ def _apply(registry: Registry, records: list[dict[str, Any]], progress: _Progres
 
 
 def _workspace_docs(registry: Registry) -> dict[str, dict[str, Any]]:
-    return {s.name: s.doc for s in registry.all() if s.source == "workspace"}
+    return {s.name: s.doc for s in registry.all() if s.source == registry.own_source}
 
 
 def _remove(registry: Registry, name: str) -> None:
     """Remove a workspace server's file (and an old id-named file of the same name)."""
-    folder = registry.path / "catalog"
+    folder = registry._user_dir()
     for server in registry.all():
-        if server.name == name and server.source == "workspace":
+        if server.name == name and server.source == registry.own_source:
             (folder / name_file(name)).unlink(missing_ok=True)
             old = folder / f"{server.id}.json"
             if old.exists():

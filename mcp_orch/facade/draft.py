@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import warnings
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -26,6 +27,7 @@ from mcp_orch.core.errors import (
     InvalidConfig,
     InvalidId,
     NotFound,
+    ServerStatusWarning,
     StoreCorrupt,
     UsageError,
 )
@@ -235,12 +237,20 @@ class Draft:
         replace: bool = False,
         version: str | None = None,
         pin: str | None = None,
+        package: str | None = None,
     ) -> Draft:
         """Render a catalog server for this client and add it, its package pinned at ``pin``
-        (default: the profile's setting) at the catalog's version, or ``version``. Refuses
-        literal secrets."""
+        (default: the profile's setting) at the catalog's version, or ``version``; ``package``
+        picks one of several packages (its registry type, identifier or number). Refuses
+        literal secrets; a server the registry lists as deprecated or deleted is added with a
+        :class:`~mcp_orch.core.errors.ServerStatusWarning`."""
+        # a name is signed and kept in the audit log; a catalog id is a registry name's,
+        # which the registry checked (known token formats are refused, not random owners)
+        random_words = name is not None and name != server.id
+        if name is None and "/" in server.id:  # an id that is a registry name: its tail
+            name = server.id.rsplit("/", 1)[1]
         name = self._check_name(name or server.id)
-        refuse_secret_text(name, "name")  # a name is signed and kept in the audit log
+        refuse_secret_text(name, "name", random_words=random_words)
         self._refuse_secret_params(name, server, params or {})
         pin = pin or self.settings["pin"]
         if pin not in PIN_MODES:
@@ -255,6 +265,7 @@ class Draft:
             transport=transport,
             pin=pin,
             version=version,
+            package=package,
         )
         native = to_native(self.client, rendered.entry, self.profile.target_os, pin)
         record = {
@@ -273,8 +284,13 @@ class Draft:
         }
         if version:
             record["version"] = version
+        if package is not None:
+            record["package"] = package
         self._guard_secrets(name, record)
         self._put(name, record, replace)
+        note = server.status_warning()
+        if note:
+            warnings.warn(note, ServerStatusWarning, stacklevel=2)
         return self
 
     def add_entry(
@@ -471,6 +487,7 @@ class Draft:
                 replace=True,
                 version=version,
                 pin=mode,
+                package=record.get("package"),
             )
         native = repinned_entry(self.client, record["entry"], version, mode)
         if native is None:

@@ -368,7 +368,8 @@ def _catalog_state(profile: Profile, record: dict[str, Any]) -> tuple[str | None
             headers=record.get("headers") or {},
             transport=record.get("transport"),
             pin=record.get("pin", "exact"),
-            version=record.get("version") or record.get("catalog_version"),
+            version=record.get("version"),  # None: the catalog's own version now
+            package=record.get("package"),
         )
         native = to_native(
             profile.client, rendered.entry, profile.target_os, record.get("pin", "exact")

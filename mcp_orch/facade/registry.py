@@ -34,7 +34,14 @@ from mcp_orch.core.errors import (
 from mcp_orch.core.fs import default_path, json_files, read_json, read_limited, write_json
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.resources import data_dir
-from mcp_orch.domain.catalog import META_KEY, CatalogView, Server, iter_docs, validate_doc
+from mcp_orch.domain.catalog import (
+    META_KEY,
+    STATUSES,
+    CatalogView,
+    Server,
+    iter_docs,
+    validate_doc,
+)
 from mcp_orch.domain.secrets import refuse_secret_text, secret_in_text
 
 if TYPE_CHECKING:
@@ -42,15 +49,30 @@ if TYPE_CHECKING:
     from mcp_orch.services.release.audit import AuditLog
 
 
+#: Above every source: a bundled server is never replaced.
+BUNDLED_PRIORITY = 10_000
+#: The priority of the workspace's own catalog (register, import-servers, plain sync).
+WORKSPACE_PRIORITY = 100
+#: Where the catalog's sources are listed (see :mod:`mcp_orch.facade.catalog_sources`).
+SOURCES_FILE = "catalog-sources.json"
+
+
 class Registry:
     """The catalog: bundled servers plus the ones registered in the workspace
     (``$MCP_ORCH_HOME`` or the user data folder when no workspace is given)."""
 
     def __init__(
-        self, workspace: Workspace | None = None, *, path: str | os.PathLike[str] | None = None
+        self,
+        workspace: Workspace | None = None,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        source: str | None = None,
     ) -> None:
         """The catalog of ``workspace``; or, with ``path``, of the workspace folder there without
-        opening the workspace (browsing creates nothing; ``mcp-orch list-servers`` does this)."""
+        opening the workspace (browsing creates nothing; ``mcp-orch list-servers`` does this).
+        With ``source``, the bundled servers and that registry source's records only: what
+        an import or a sync writes goes into that source (see
+        :mod:`mcp_orch.facade.catalog_sources`)."""
         self.workspace = workspace
         if workspace is not None:
             self.path: Path = workspace.path
@@ -58,6 +80,24 @@ class Registry:
             self.path = Path(path).expanduser().absolute() if path is not None else default_path()
         self._audit: AuditLog | None = None
         self._servers: dict[str, Server] | None = None
+        self._layers: dict[str, tuple[int, int]] = {}
+        self.source: str | None = None
+        if source is not None and source != "workspace":
+            from mcp_orch.facade.catalog_sources import read_sources
+
+            known = {s.name: s for s in read_sources(self.path)}
+            if source not in known or known[source].kind != "registry":
+                raise NotFound(
+                    f"no registry source {source!r} in the catalog's sources",
+                    "add it as a registry source (with its URL) first",
+                    inputs=("source",),
+                )
+            self.source = source
+
+    @property
+    def own_source(self) -> str:
+        """The layer this catalog's imports write to: ``workspace``, or its source's name."""
+        return self.source or "workspace"
 
     @property
     def audit(self) -> AuditLog:
@@ -73,31 +113,75 @@ class Registry:
         return self._audit
 
     def _user_dir(self) -> Path:
+        if self.source is not None:
+            from mcp_orch.facade.catalog_sources import SOURCES_DIR
+
+            return self.path / SOURCES_DIR / self.source
         return self.path / "catalog"
 
     def _load(self) -> dict[str, Server]:
         if self._servers is None:
             servers: dict[str, Server] = {}
             by_name: dict[str, str] = {}  # registry name -> id
-            for path in json_files(data_dir("catalog")):
+            layers: dict[str, tuple[int, int]] = {}
+            bundled = json_files(data_dir("catalog"))
+            for path in bundled:
                 s = Server(read_json(path), "bundled")
+                s.priority = BUNDLED_PRIORITY
                 servers[s.id] = s
                 by_name[s.name] = s.id
-            for path in json_files(self._user_dir()):
-                s = Server(read_json(path), "workspace")
-                self._admit(servers, by_name, s)
-            self._servers = servers
+            layers["bundled"] = (len(bundled), 0)
+            for label, priority, docs, invalid in self._sources():
+                layers[label] = (len(docs), invalid)
+                for doc in docs:
+                    s = Server(doc, label)
+                    s.priority = priority
+                    self._admit(servers, by_name, s)
+            self._servers, self._layers = servers, layers
         return self._servers
+
+    def _sources(self) -> list[tuple[str, int, list[dict[str, Any]], int]]:
+        """The catalog's layers after the bundled one, highest priority first: (label,
+        priority, documents, invalid documents)."""
+        if self.source is not None:
+            docs = [read_json(p) for p in json_files(self._user_dir())]
+            return [(self.source, 0, docs, 0)]
+        own = [read_json(p) for p in json_files(self._user_dir())]
+        out = [("workspace", WORKSPACE_PRIORITY, own, 0)]
+        if not (self.path / SOURCES_FILE).exists():
+            return out  # the common case: no sources, nothing more to read
+        from mcp_orch.facade.catalog_sources import SOURCES_DIR, read_sources, source_docs
+
+        for src in read_sources(self.path):
+            if src.kind == "registry":
+                folder = self.path / SOURCES_DIR / src.name
+                docs, invalid = [read_json(p) for p in json_files(folder)], 0
+            else:
+                docs, invalid = source_docs(src)
+            out.append((src.name, src.priority, docs, invalid))
+        return sorted(out, key=lambda row: -row[1])
+
+    def _own_priority(self) -> int:
+        return 0 if self.source is not None else WORKSPACE_PRIORITY
+
+    def layer_counts(self) -> dict[str, tuple[int, int]]:
+        """Per layer (``bundled``, ``workspace``, each source): how many documents it holds
+        and how many were invalid."""
+        self._load()
+        return dict(self._layers)
 
     @staticmethod
     def _admit(servers: dict[str, Server], by_name: dict[str, str], s: Server) -> None:
-        """Add a workspace server without letting it take another name's id: the same name
-        again keeps the newer version (a bundled name is never replaced); an id that is
-        already another name's becomes this server's full name."""
+        """Add a server of a layer without letting it take another name's id: a name a
+        higher layer holds stays that layer's (a bundled name is never replaced); the same
+        name again in one layer keeps the newer version; an id that is already another
+        name's becomes this server's full name."""
         known = by_name.get(s.name)
         if known is not None:
             old = servers[known]
-            if old.source == "bundled" or version_key(old.doc) >= version_key(s.doc):
+            if old.priority > s.priority:
+                return
+            if old.priority == s.priority and version_key(old.doc) >= version_key(s.doc):
                 return
             s.id = known
         elif s.id in servers and servers[s.id].name != s.name:
@@ -144,6 +228,9 @@ class Registry:
             for s in servers.values()
             if q and (q in s.id or q in s.name.lower() or q in s.title.lower())
         ]
+        active = [s for s in partial if s.status == "active"]
+        if active:  # a deprecated or deleted server is found by its exact id or name only
+            partial = active
         if len(partial) == 1:
             return partial[0]
         import difflib
@@ -160,20 +247,36 @@ class Registry:
         raise NotFound(f"no server matches {query!r}", self._closest_hint(q))
 
     def search(
-        self, text: str = "", transport: str | None = None, tag: str | None = None
+        self,
+        text: str = "",
+        transport: str | None = None,
+        tag: str | None = None,
+        *,
+        status: str = "active",
     ) -> CatalogView:
         """Servers whose id, name, title, description or tags contain every word of ``text``;
-        ``transport`` is stdio, streamable-http, sse or remote; ``tag`` an exact tag. Ranked:
+        ``transport`` is stdio, streamable-http, sse or remote; ``tag`` an exact tag;
+        ``status`` the registry status to show: ``active`` (the default: deprecated and
+        deleted records are kept in the catalog but hidden), ``deprecated``, ``deleted`` or
+        ``any``. Ranked:
         an exact id or title first, then bundled servers, then vendor-official ones (a verified
         domain namespace such as ``com.notion``), then those whose id or title holds the words,
-        then by id."""
+        then by the priority of their source, then by id."""
         words = [w for w in text.lower().split() if w]
         if transport not in (None, "", "stdio", "streamable-http", "sse", "remote"):
             raise UsageError(
                 f"unknown transport {transport!r}", "use stdio, streamable-http, sse or remote"
             )
-        scored: list[tuple[tuple[int, int, int], str, Server]] = []
+        if status not in (*STATUSES, "any"):
+            raise UsageError(
+                f"unknown status {status!r}",
+                f"use {', '.join(STATUSES)} or any",
+                inputs=("status",),
+            )
+        scored: list[tuple[tuple[int, int, int, int], str, Server]] = []
         for s in self.all():
+            if status != "any" and s.status != status:
+                continue
             # the name's namespace (io.github.<owner>) would make "github" match everything
             short_name = s.name.split("/", 1)[-1]
             hay = " ".join([s.id, short_name, s.title, s.description, *s.tags, s.category]).lower()
@@ -193,7 +296,7 @@ class Registry:
             exact = 0 if text_l in (s.id, s.title.lower()) else 1
             trust = 0 if s.source == "bundled" else 1 if _vendor_namespace(s.name) else 2
             in_title = 0 if words and all(w in f"{s.id} {s.title.lower()}" for w in words) else 1
-            scored.append(((exact, trust, in_title), s.id, s))
+            scored.append(((exact, trust, in_title, -s.priority), s.id, s))
         return CatalogView(s for _, _, s in sorted(scored, key=lambda t: (t[0], t[1])))
 
     def register(
@@ -204,7 +307,8 @@ class Registry:
         a bundled server's id or name is never taken."""
         doc = validate_doc(doc, "server")
         refuse_secrets_in_doc(doc)
-        server = Server(doc, "workspace")
+        server = Server(doc, self.own_source)
+        server.priority = self._own_priority()
         check_id(server.id, "server id")
         servers = self._load()
         existing = servers.get(server.id)
@@ -314,7 +418,18 @@ class Registry:
                     counts["unchanged"] += 1
                     skipped.append({"name": name, "reason": "a bundled server: kept as bundled"})
                     continue
-                if version_key(doc) < version_key(old.doc):
+                if old.priority > self._own_priority():
+                    counts["unchanged"] += 1
+                    skipped.append(
+                        {
+                            "name": name,
+                            "reason": f"held by the source {old.source!r}, whose priority "
+                            f"({old.priority}) is higher: kept",
+                        }
+                    )
+                    continue
+                same_layer = old.source == self.own_source
+                if same_layer and version_key(doc) < version_key(old.doc):
                     counts["older"] += 1
                     skipped.append(
                         {
@@ -324,7 +439,7 @@ class Registry:
                         }
                     )
                     continue
-                if doc == old.doc:
+                if same_layer and doc == old.doc:
                     counts["unchanged"] += 1
                     taken.append(old)
                     continue
@@ -340,7 +455,8 @@ class Registry:
 
     def _import_one(self, doc: dict[str, Any], where: str) -> Server:
         """Store one imported document under its own identity and record the event."""
-        server = Server(doc, "workspace")
+        server = Server(doc, self.own_source)
+        server.priority = self._own_priority()
         servers = self._load()
         by_name = {s.name: s.id for s in servers.values()}
         known = by_name.get(server.name)

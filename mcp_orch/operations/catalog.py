@@ -84,9 +84,11 @@ def list_servers(
     limit: int | None = None,
     cursor: str | None = None,
     offset: int | None = None,
+    status: str = "active",
 ) -> ServersResult:
     """Servers in the catalog matching every filter; one page of ``limit`` (all by default),
-    from ``cursor`` (a previous page's ``next_cursor``) or ``offset``."""
+    from ``cursor`` (a previous page's ``next_cursor``) or ``offset``; ``status`` shows
+    deprecated or deleted records (``any`` for all), which are hidden by default."""
     start = offset or 0
     if cursor:
         if not cursor.isdigit():
@@ -98,7 +100,7 @@ def list_servers(
         start = int(cursor)
     if limit is not None and limit < 1:
         raise UsageError(f"limit must be at least 1, got {limit}", "ask for 1 or more servers")
-    view = registry.search(search, transport=transport, tag=tag)
+    view = registry.search(search, transport=transport, tag=tag, status=status)
     page = view[start : start + limit] if limit is not None else view[start:]
     return ServersResult(CatalogView(page), len(view), start, limit, transport_counts(view))
 

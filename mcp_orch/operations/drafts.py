@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcp_orch.core.errors import NotFound, ParseError, UsageError
+from mcp_orch.core.errors import NotFound, ParseError, ServerStatusWarning, UsageError
 from mcp_orch.core.fs import read_text_file
 from mcp_orch.domain.clients import ClientSpec, build_payload, get_client
 from mcp_orch.domain.clients.detect import Detection
@@ -51,6 +52,7 @@ def list_profiles(ws: Workspace) -> ProfilesResult:
 class AddResult(Result):
     draft: Draft
     name: str
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -58,7 +60,10 @@ class AddResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         entry = mask_secrets(self.entry)  # shown masked; the draft keeps the real values
-        return {"added": self.name, "entry": entry, "draft": self.draft.names}
+        data = {"added": self.name, "entry": entry, "draft": self.draft.names}
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data
 
 
 def add_server(
@@ -76,22 +81,32 @@ def add_server(
     target_os: str | None = None,
     registry: Registry | None = None,
     version: str | None = None,
+    package: str | None = None,
 ) -> AddResult:
     """Add a catalog server to a profile's draft, its package pinned (at the catalog's
-    version, or ``version``) as the profile's ``pin`` setting says."""
+    version, or ``version``) as the profile's ``pin`` setting says; ``package`` picks one of
+    several packages. ``warnings`` says when the registry lists the server as deprecated or
+    deleted."""
     prof = ws.profile(client, profile, target_os=target_os)
     server = (registry or ws.registry()).find(server_id)
-    draft = server.add_to(
-        prof,
-        params=params,
-        env=env,
-        name=name,
-        headers=headers,
-        transport=transport,
-        replace=replace,
-        version=version,
-    )
-    return AddResult(draft, name or server.id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ServerStatusWarning)
+        draft = server.add_to(
+            prof,
+            params=params,
+            env=env,
+            name=name,
+            headers=headers,
+            transport=transport,
+            replace=replace,
+            version=version,
+            package=package,
+        )
+    notes = [str(w.message) for w in caught if issubclass(w.category, ServerStatusWarning)]
+    for w in caught:  # any other warning goes on as it came
+        if not issubclass(w.category, ServerStatusWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return AddResult(draft, name or server.id, notes)
 
 
 @dataclass

@@ -50,6 +50,11 @@ class Ctx:
         """The workspace (a callable for operations that open it only when needed)."""
         return self.ws
 
+    def warn(self, message: str) -> None:
+        """A warning on stderr (with ``--json`` the document carries it instead)."""
+        if not self.as_json:
+            click.echo(f"warning: {message}", err=True)
+
     def emit(self, result: Result, text: str | Callable[[], str]) -> None:
         """The result's document with ``--json``, else its text."""
         if self.as_json:

@@ -75,6 +75,13 @@ def list_profiles_cmd(ctx: Ctx) -> None:
 @click.option("--tag", help="Only servers with this tag.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (default: all).")
 @click.option("--cursor", help="Start where the previous page ended (its next_cursor).")
+@click.option(
+    "--status",
+    type=click.Choice(["active", "deprecated", "deleted", "any"]),
+    default="active",
+    show_default=True,
+    help="Registry status to show: deprecated and deleted servers are hidden unless asked.",
+)
 @common
 def list_servers_cmd(
     ctx: Ctx,
@@ -83,14 +90,24 @@ def list_servers_cmd(
     tag: str | None,
     limit: int | None,
     cursor: str | None,
+    status: str,
 ) -> None:
     """Servers in the catalog (bundled and your own)."""
     from mcp_orch.operations import catalog
 
     result = catalog.list_servers(
-        ctx.registry(), search=search, transport=transport, tag=tag, limit=limit, cursor=cursor
+        ctx.registry(),
+        search=search,
+        transport=transport,
+        tag=tag,
+        limit=limit,
+        cursor=cursor,
+        status=status,
     )
-    rows = [(s.id, s.title, ", ".join(s.transports), s.description) for s in result.page]
+    rows = [
+        (s.id, s.title, ", ".join(s.transports), _with_status(s.status, s.description))
+        for s in result.page
+    ]
     more = f" of {result.total} (next: --cursor {result.next_cursor})" if result.next_cursor else ""
     ctx.emit(
         result,
@@ -99,6 +116,10 @@ def list_servers_cmd(
             + f"\n{len(result.page)} server(s){more}"
         ),
     )
+
+
+def _with_status(status: str, text: str) -> str:
+    return text if status == "active" else f"[{status}] {text}"
 
 
 @command("describe-server")

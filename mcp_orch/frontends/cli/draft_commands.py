@@ -35,6 +35,11 @@ from mcp_orch.frontends.cli.base import Ctx, client_profile, common, pairs
     type=click.Choice(["linux", "macos", "windows"]),
     help="Render for this OS (default: this machine's), e.g. cmd /c wrapping on Windows.",
 )
+@click.option(
+    "--package",
+    help="Which package to run when the server has several: its registry type (npm, pypi, "
+    "oci), identifier or number (from 1).",
+)
 @common
 def add_server_cmd(
     ctx: Ctx,
@@ -49,6 +54,7 @@ def add_server_cmd(
     replace: bool,
     target_os: str | None,
     version: str | None,
+    package: str | None,
 ) -> None:
     """Add a catalog server to a profile's draft (its package pinned: see profile-settings)."""
     from mcp_orch.operations import drafts
@@ -66,8 +72,11 @@ def add_server_cmd(
         replace=replace,
         target_os=target_os,
         version=version,
+        package=package,
     )
     draft = result.draft
+    for note in result.warnings:
+        ctx.warn(note)
     ctx.emit(
         result,
         lambda: (

@@ -118,6 +118,13 @@ def build_tools(state: _State) -> list[Tool]:
         offset: Annotated[
             int | None, Field(ge=0, description="Start at this index (instead of a cursor).")
         ] = None,
+        status: Annotated[
+            Literal["active", "deprecated", "deleted", "any"],
+            Field(
+                description="Registry status to show: deprecated and deleted servers are "
+                "hidden unless asked (any: all)."
+            ),
+        ] = "active",
     ) -> dict[str, Any]:
         """Browse the server catalog (bundled servers plus the ones imported into the
         workspace). Returns one page of `servers` (id, title, description, transports, tags),
@@ -132,6 +139,7 @@ def build_tools(state: _State) -> list[Tool]:
             limit=limit,
             cursor=cursor,
             offset=offset,
+            status=status,
         ).to_dict()
 
     @tool(read_only=True)
@@ -198,9 +206,21 @@ def build_tools(state: _State) -> list[Tool]:
         replace: Annotated[
             bool, Field(description="Replace an entry of the same name that differs.")
         ] = False,
+        package: Annotated[
+            str | None,
+            Field(
+                description="Which of the server's packages to run: its registry type (npm, "
+                "pypi, oci), identifier or number (from 1). Default: the first runnable one."
+            ),
+        ] = None,
+        version: Annotated[
+            str | None,
+            Field(description="Run this version of the package (default: the catalog's)."),
+        ] = None,
     ) -> dict[str, Any]:
         """Add a catalog server to a client profile's draft (not yet published or deployed).
-        Returns the client-native entry. Next: validate_draft, publish_config, deploy_config."""
+        Returns the client-native entry, and `warnings` when the registry lists the server as
+        deprecated or deleted. Next: validate_draft, publish_config, deploy_config."""
         return drafts.add_server(
             state.ws,
             client_id,
@@ -213,6 +233,8 @@ def build_tools(state: _State) -> list[Tool]:
             transport=transport,
             replace=replace,
             registry=state.registry(),
+            package=package,
+            version=version,
         ).to_dict()
 
     @tool(read_only=False, idempotent=True)

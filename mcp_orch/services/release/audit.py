@@ -43,6 +43,7 @@ ACTIONS = (
     "register",
     "sync",
     "catalog-sync",
+    "catalog-source",
 )
 GENESIS = "sha256:" + "0" * 64
 
