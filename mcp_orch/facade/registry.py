@@ -274,29 +274,27 @@ class Registry:
                 inputs=("status",),
             )
         scored: list[tuple[tuple[int, int, int, int], str, Server]] = []
-        for s in self.all():
-            if status != "any" and s.status != status:
+        text_l = " ".join(words)
+        tag_l = tag.lower() if tag else None
+        for s in self._load().values():
+            facts = _facts(s)
+            if status != "any" and facts.status != status:
                 continue
-            # the name's namespace (io.github.<owner>) would make "github" match everything
-            short_name = s.name.split("/", 1)[-1]
-            hay = " ".join([s.id, short_name, s.title, s.description, *s.tags, s.category]).lower()
-            if not all(w in hay for w in words):
+            if not all(w in facts.hay for w in words):
                 continue
-            kinds = s.transports
+            kinds = facts.transports
             if transport == "remote" and not any(k != "stdio" for k in kinds):
                 continue
             if transport and transport != "remote" and transport not in kinds:
                 continue
-            if tag and tag.lower() not in [t.lower() for t in s.tags]:
+            if tag_l and tag_l not in facts.tags:
                 continue
             # an exact id, alias or title first; then bundled servers, then vendor-official
             # ones (a verified domain namespace such as com.notion); then those whose id or
             # title holds the words; then the rest
-            text_l = " ".join(words)
-            exact = 0 if text_l in (s.id, s.title.lower()) else 1
-            trust = 0 if s.source == "bundled" else 1 if _vendor_namespace(s.name) else 2
-            in_title = 0 if words and all(w in f"{s.id} {s.title.lower()}" for w in words) else 1
-            scored.append(((exact, trust, in_title, -s.priority), s.id, s))
+            exact = 0 if text_l in (s.id, facts.title) else 1
+            in_title = 0 if words and all(w in facts.id_title for w in words) else 1
+            scored.append(((exact, facts.trust, in_title, -s.priority), s.id, s))
         return CatalogView(s for _, _, s in sorted(scored, key=lambda t: (t[0], t[1])))
 
     def register(
@@ -479,6 +477,34 @@ _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+")
 #: Namespaces anyone can publish under (a GitHub account, a hosting platform's users): the
 #: others are domains the registry verified (com.notion, com.stripe, io.github is not one).
 _OPEN_NAMESPACES = ("io.github.", "ai.smithery", "io.gitlab.")
+
+
+class _Facts:
+    """What search compares, worked out once per server (the catalog of a workspace that
+    imported the whole registry holds thousands)."""
+
+    __slots__ = ("hay", "id", "id_title", "status", "tags", "title", "transports", "trust")
+
+    def __init__(self, s: Server) -> None:
+        self.id = s.id
+        # the name's namespace (io.github.<owner>) would make "github" match everything
+        short_name = s.name.split("/", 1)[-1]
+        self.hay = " ".join([s.id, short_name, s.title, s.description, *s.tags, s.category])
+        self.hay = self.hay.lower()
+        self.title = s.title.lower()
+        self.id_title = f"{s.id} {self.title}"
+        self.status = s.status
+        self.tags = [t.lower() for t in s.tags]
+        self.transports = s.transports
+        self.trust = 0 if s.source == "bundled" else 1 if _vendor_namespace(s.name) else 2
+
+
+def _facts(s: Server) -> _Facts:
+    facts = getattr(s, "_search_facts", None)
+    if facts is None or facts.id != s.id:  # an id set after loading is seen
+        facts = _Facts(s)
+        s._search_facts = facts  # type: ignore[attr-defined]
+    return facts
 
 
 def _vendor_namespace(name: str) -> bool:
