@@ -93,6 +93,26 @@ def test_adding_a_deprecated_or_deleted_server_warns(
     assert set(profile.draft.names) == {"weather-legacy", "weather-evil", "weather-now"}
 
 
+def test_the_catalog_browser_shows_them_when_asked_and_warns(
+    ws: mo.Workspace, statuses: mo.Registry
+) -> None:
+    from mcp_orch.frontends.widgets import CatalogBrowser
+
+    browser = CatalogBrowser(statuses, client="cursor")
+    browser.search.value = "weather"
+    assert [v for _label, v in browser.results.options] == ["weather-now"]
+    browser.status.value = "any"
+    labels = dict((v, label) for label, v in browser.results.options)
+    assert labels["weather-legacy"].endswith("[deprecated]")
+    browser.results.value = "weather-legacy"
+    browser.add_button.click()
+    assert "added weather-legacy" in browser.message.value
+    assert "warning: weather-legacy (io.github.old/weather-legacy 1.0.0) is deprecated" in (
+        browser.message.value
+    )
+    assert ws.profile("cursor").draft.names == ["weather-legacy"]
+
+
 def test_the_cli_and_the_mcp_server_say_it_too(
     ws: mo.Workspace, statuses: mo.Registry, client_root: Path
 ) -> None:

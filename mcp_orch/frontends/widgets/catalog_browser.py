@@ -39,6 +39,7 @@ from mcp_orch.frontends.widgets._common import (
     Message,
     failure_html,
     json_html,
+    note_html,
     ok_html,
     style,
 )
@@ -99,6 +100,17 @@ class CatalogBrowser(w.VBox):
         self.search.add_class("mco-search")
         self.transport = w.Dropdown(options=SEARCH_TRANSPORTS, value="", description="transport")
         self.tag = w.Dropdown(options=[("any tag", ""), *((t, t) for t in tags)], description="tag")
+        # deprecated and deleted registry records are hidden unless asked (list-servers --status)
+        self.status = w.Dropdown(
+            options=[
+                ("active", "active"),
+                ("deprecated", "deprecated"),
+                ("deleted", "deleted"),
+                ("any status", "any"),
+            ],
+            value="active",
+            description="status",
+        )
         self.count = w.HTML()
         self.count.add_class("mco-count")
         self.results = w.Select(options=[], rows=16, layout=w.Layout(width="100%"))
@@ -139,7 +151,7 @@ class CatalogBrowser(w.VBox):
         super().__init__(
             [
                 style(),
-                w.HBox([self.search, self.transport, self.tag]),
+                w.HBox([self.search, self.transport, self.tag, self.status]),
                 w.HBox([w.VBox([self.count, self.results], layout=w.Layout(width="37%")), pane]),
                 self.message,
             ]
@@ -147,7 +159,7 @@ class CatalogBrowser(w.VBox):
         self.add_class("mco-widget")
         self.add_class("mco-catalog-browser")
 
-        for control in (self.search, self.transport, self.tag):
+        for control in (self.search, self.transport, self.tag, self.status):
             control.observe(lambda _change: self.refresh(), names="value")
         self.results.observe(lambda _change: self._show_server(), names="value")
         self.client.observe(lambda _change: self._render_entry(), names="value")
@@ -183,12 +195,16 @@ class CatalogBrowser(w.VBox):
                 search=self.search.value,
                 transport=self.transport.value or None,
                 tag=self.tag.value or None,
+                status=self.status.value,
             ).page
         except Exception as exc:
             self.message.show(failure_html(exc))
             found = CatalogView()
         keep = self.results.value
-        options = [(f"{s.id} — {s.title}", s.id) for s in found]
+        options = [
+            (f"{s.id} — {s.title}" + ("" if s.status == "active" else f" [{s.status}]"), s.id)
+            for s in found
+        ]
         self.results.options = options
         ids = [s.id for s in found]
         if keep in ids:
@@ -273,11 +289,13 @@ class CatalogBrowser(w.VBox):
                     f"secrets stored as references; the values you typed for {', '.join(moved)} "
                     "are kept only in this kernel's environment"
                 )
+            warnings = "".join(note_html(f"warning: {w}") for w in result.warnings)
             return (
                 ok_html(
                     f"added {result.name} to the draft of {draft.profile.ref} "
                     f"({len(draft)} server(s))"
                 )
+                + warnings
                 + note
                 + draft._repr_html_()
             )
