@@ -169,3 +169,20 @@ def test_the_cli_lists_adds_and_removes_sources(
     assert bad.exit_code == 2 and "exactly one of them" in bad.output
     out = run(cli, ["registry", "source", "remove", "files", *base])
     assert out.exit_code == 0 and "removed source files" in out.output
+
+
+def test_a_status_the_registry_changes_reaches_the_catalog_on_sync(
+    ws: mo.Workspace, apis: tuple[RegistryAPI, RegistryAPI]
+) -> None:
+    official, _company = apis
+    add_source(ws.registry(), "official", url=official.url, priority=10)
+    registry_sync.sync_registry(ws, source="official")
+    server = mo.Registry(workspace=mo.Workspace(ws.path)).get(NAME)
+    assert server.status == "active"
+    official.set_status(NAME, "deprecated")  # every version
+    report = registry_sync.sync_registry(ws, source="official").report
+    assert NAME in report.updated
+    reg = mo.Registry(workspace=mo.Workspace(ws.path))
+    assert reg.get(NAME).status == "deprecated"
+    assert NAME not in [s.name for s in reg.search("kubernetes")]
+    assert NAME in [s.name for s in reg.search("kubernetes", status="deprecated")]
