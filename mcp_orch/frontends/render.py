@@ -78,10 +78,12 @@ def error_lines(exc: MCPOrchError, spelling: Spelling) -> list[str]:
     """``error: …``, the validation report (if any), ``hint: …``."""
     lines = [f"error: {exc.message}"]
     report = getattr(exc, "report", None)
+    shown = ""
     if report is not None:
-        lines.append(str(report))
+        shown = str(report)
+        lines.append(shown)
     hint = spelled_hint(exc, spelling)
-    if hint:
+    if hint and not (exc.hint and exc.hint in shown):  # the report's finding says it already
         lines.append(f"hint: {hint}")
     return lines
 
