@@ -247,10 +247,18 @@ def test_a_refused_add_prints_its_hint_once(ws: mo.Workspace, client_root: Path)
     base = ["--workspace", str(ws.path), "--client-root", str(client_root)]
     out = CliRunner().invoke(
         cli,
-        ["add-server", "stripe", "-c", "cursor", "--env", "STRIPE_SECRET_KEY=sk_live_" + "a" * 24]
-        + base,
+        [
+            "add-server",
+            "stripe",
+            "-c",
+            "cursor",
+            "--env",
+            "STRIPE_SECRET_KEY=sk_live_" + "a" * 24,
+            *base,
+        ],
     )
     assert out.exit_code == 1, out.output
     assert "MCP003" in out.stderr  # the report is shown, with its finding's hint
     hint_lines = [line for line in out.stderr.splitlines() if "hint:" in line]
     assert len(hint_lines) == 1, out.stderr
+    assert out.stderr.splitlines()[-1].startswith("hint: ")  # the hint ends the message

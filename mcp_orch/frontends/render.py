@@ -78,12 +78,12 @@ def error_lines(exc: MCPOrchError, spelling: Spelling) -> list[str]:
     """``error: …``, the validation report (if any), ``hint: …``."""
     lines = [f"error: {exc.message}"]
     report = getattr(exc, "report", None)
-    shown = ""
     if report is not None:
-        shown = str(report)
-        lines.append(shown)
+        # the hint ends the message: a finding's line that says the same is left out
+        same = f"hint: {exc.hint}" if exc.hint else None
+        lines += [line for line in str(report).splitlines() if line.strip() != same]
     hint = spelled_hint(exc, spelling)
-    if hint and not (exc.hint and exc.hint in shown):  # the report's finding says it already
+    if hint:
         lines.append(f"hint: {hint}")
     return lines
 
