@@ -251,21 +251,31 @@ def test_github_entry(docs: dict[str, dict]):
         a.get("value") if a["type"] == "positional" else f"{a['name']} {a.get('value', '')}".strip()
         for a in first["runtimeArguments"]
     ]
-    assert rendered == ["run", "-i", "--rm", "-e GITHUB_PERSONAL_ACCESS_TOKEN"]
+    # as github-mcp-server's own server.json (v1.10.1): the OAuth login callback port is
+    # published to loopback, and a PAT, when set, is forwarded (it takes precedence over OAuth)
+    assert rendered == [
+        "run",
+        "-i",
+        "--rm",
+        "-p 127.0.0.1:8085:8085",
+        "-e GITHUB_OAUTH_CALLBACK_PORT=8085",
+        "-e GITHUB_PERSONAL_ACCESS_TOKEN",
+    ]
     envs = {e["name"]: e for e in first["environmentVariables"]}
     token = envs["GITHUB_PERSONAL_ACCESS_TOKEN"]
-    assert token["isRequired"] is True and token["isSecret"] is True
+    assert token["isRequired"] is False and token["isSecret"] is True
+    assert gh["_meta"][META_KEY]["oauth"] is True
 
     remotes = _remotes(gh)
     http = [r for r in remotes if r["type"] == "streamable-http"]
     assert http and http[0]["url"] == "https://api.githubcopilot.com/mcp/"
     auth = [h for h in http[0].get("headers", []) if h["name"] == "Authorization"]
-    assert auth, "GitHub remote needs an Authorization header"
+    assert auth, "GitHub remote takes an Authorization header"
     hdr = auth[0]
-    assert hdr["isSecret"] is True and hdr["isRequired"] is True
+    assert hdr["isSecret"] is True and hdr["isRequired"] is False  # OAuth when omitted
     assert hdr["value"] == "Bearer {github_token}"
     var = hdr["variables"]["github_token"]
-    assert var["isSecret"] is True and var["isRequired"] is True
+    assert var["isSecret"] is True and var["isRequired"] is False
 
 
 def test_mix_of_transports(docs: dict[str, dict]):

@@ -184,14 +184,15 @@ def test_a_token_in_a_name_is_still_refused(ws: mo.Workspace) -> None:
 QUERIES = {
     "github": ["github"],
     "postgres": ["postgres"],
-    "slack": ["slack"],
+    "slack": ["slack", "slack-mcp-server"],  # Slack's own server, then the bundled community one
     "time": ["time"],
     "memory": ["memory"],
     "playwright": ["playwright"],
     "filesystem": ["filesystem"],
     "jira": ["jira", "atlassian"],  # a server with the exact id first, then the bundled one
-    "notion": ["notion", "com.notion/mcp"],  # the bundled one, then the vendor's own
-    "browser": ["chrome-devtools", "playwright"],  # bundled before third-party text matches
+    "notion": ["notion"],  # the bundled one is the vendor's own (com.notion/mcp)
+    # bundled before third-party text matches; Browserbase first, its title holds the word
+    "browser": ["browserbase", "chrome-devtools", "playwright"],
 }
 
 
@@ -201,5 +202,8 @@ def test_search_at_scale_ranks_exact_then_bundled_then_vendor(ws: mo.Workspace) 
     assert len(reg) > 950
     for query, top in QUERIES.items():
         assert reg.search(query).ids()[: len(top)] == top, query
+    # the vendor's own record is the bundled entry, listed once under its short id
+    assert reg.find("notion").name == "com.notion/mcp"
+    assert "com.notion/mcp" not in reg.search("notion").ids()
     # a third-party server whose name ends like a bundled one ranks after it
     assert reg.search("postgres").ids().index("ai.waystation/postgres") > 0

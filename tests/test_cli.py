@@ -30,6 +30,15 @@ REGISTRY_EXAMPLES = Path("/work/shared/data/mcp-registry/docs/reference/server-j
 SCHEMA_URL = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 GHP = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a GitHub-shaped token (fake)
 OFFICIAL = "io.modelcontextprotocol.registry/official"
+# the bundled postgres server (MCP Toolbox, --prebuilt=postgres): its required non-secret inputs
+# and the host and port defaults the catalog renders
+PG_ENV = ("--env", "POSTGRES_DATABASE=app", "--env", "POSTGRES_USER=app", "--env")
+PG_DEFAULTS = {
+    "POSTGRES_HOST": "localhost",
+    "POSTGRES_PORT": "5432",
+    "POSTGRES_DATABASE": "app",
+    "POSTGRES_USER": "app",
+}
 
 
 class Cli:
@@ -310,7 +319,8 @@ def test_describe_server_and_its_rendered_entry(cli: Cli) -> None:
     assert "stdio" in data["transports"]
     assert data["server_json"]["name"] == data["name"]
     secret = [i for i in data["inputs"] if i["name"] == "GITHUB_PERSONAL_ACCESS_TOKEN"]
-    assert secret and secret[0]["secret"] is True and secret[0]["required"] is True
+    # secret, and optional: without it the server signs in with OAuth
+    assert secret and secret[0]["secret"] is True and secret[0]["required"] is False
     assert "rendered" not in data
 
     cursor = cli.json(
@@ -352,8 +362,10 @@ def test_add_server_options_show_draft_and_remove(cli: Cli) -> None:
     assert added["entry"]["command"] and any("Europe/Paris" in a for a in added["entry"]["args"])
 
     # a secret as a reference, never as a value
-    pg = cli.json("add-server", "postgres", "-c", "cursor", "--env", "DATABASE_URI=${env:PG_URI}")
-    assert pg["entry"]["env"] == {"DATABASE_URI": "${env:PG_URI}"}
+    pg = cli.json(
+        "add-server", "postgres", "-c", "cursor", *PG_ENV, "POSTGRES_PASSWORD=${env:PG_PW}"
+    )
+    assert pg["entry"]["env"] == {**PG_DEFAULTS, "POSTGRES_PASSWORD": "${env:PG_PW}"}
 
     # a remote server with a header, under another name
     docs = cli.json(
@@ -388,7 +400,7 @@ def test_add_server_options_show_draft_and_remove(cli: Cli) -> None:
     assert draft["client"] == "cursor" and draft["profile"] == "default"
     payload = draft["payload"]["mcpServers"]
     assert list(payload) == ["time", "postgres", "docs", "fetch"]
-    assert payload["postgres"]["env"]["DATABASE_URI"] == "${env:PG_URI}"
+    assert payload["postgres"]["env"]["POSTGRES_PASSWORD"] == "${env:PG_PW}"
     assert payload["docs"] == docs["entry"]
     assert draft["servers"]["docs"]["catalog_id"] == "context7"
     shown = cli.out("show-draft", "-c", "cursor")
@@ -801,25 +813,27 @@ def test_restore_accepts_the_taken_stamp_that_list_shows(cli: Cli, ws: mcp_orch.
 
 
 def test_secret_references_reach_only_the_client_file(cli: Cli) -> None:
-    secret = "postgresql://app:s3cr3t-Value@db.internal/app"
-    cli.out("add-server", "postgres", "-c", "claude-desktop", "--env", "DATABASE_URI=${env:PG_URI}")
-    cli.out("add-server", "postgres", "-c", "cursor", "--env", "DATABASE_URI=${env:PG_URI}")
+    secret = "s3cr3t-Value-of-the-db-password"
+    reference = {**PG_DEFAULTS, "POSTGRES_PASSWORD": "${env:PG_PW}"}
+    for client in ("claude-desktop", "cursor"):
+        cli.out("add-server", "postgres", "-c", client, *PG_ENV, "POSTGRES_PASSWORD=${env:PG_PW}")
     art = cli.json("publish-config", "-c", "claude-desktop", "-m", "db")
-    assert art["payload"]["mcpServers"]["postgres"]["env"] == {"DATABASE_URI": "${env:PG_URI}"}
+    assert art["payload"]["mcpServers"]["postgres"]["env"] == reference
     cli.out("publish-config", "-c", "cursor", "-m", "db")
 
     # Claude Desktop cannot expand variables: without the value nothing is written
     err = cli.usage_error("deploy-config", "-c", "claude-desktop")
-    assert "PG_URI" in err
+    assert "PG_PW" in err
     desktop = cli.client_file("claude-desktop")
     assert not desktop.exists()
-    cli.out("deploy-config", "-c", "claude-desktop", extra_env={"PG_URI": secret})
-    assert read_json(desktop)["mcpServers"]["postgres"]["env"] == {"DATABASE_URI": secret}
+    cli.out("deploy-config", "-c", "claude-desktop", extra_env={"PG_PW": secret})
+    written = {**reference, "POSTGRES_PASSWORD": secret}
+    assert read_json(desktop)["mcpServers"]["postgres"]["env"] == written
 
     # Cursor expands ${env:NAME} itself: the file keeps the reference
-    cli.out("deploy-config", "-c", "cursor", extra_env={"PG_URI": secret})
+    cli.out("deploy-config", "-c", "cursor", extra_env={"PG_PW": secret})
     cursor_env = read_json(cli.client_file("cursor"))["mcpServers"]["postgres"]["env"]
-    assert cursor_env == {"DATABASE_URI": "${env:PG_URI}"}
+    assert cursor_env == reference
 
     # the value is nowhere in the workspace (artifacts, drafts, audit, deployment records)
     for path in files_under(cli.ws):

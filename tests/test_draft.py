@@ -280,7 +280,14 @@ def test_headline_chain(ws: mo.Workspace) -> None:
     assert isinstance(draft, mo.Draft)
     entry = draft.payload["mcpServers"]["github"]
     assert entry["command"] == "docker"
-    assert entry["env"] == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"}
+    # the token is optional (the image signs in with OAuth on first use): it is left out
+    assert not entry.get("env")
+    # a required secret becomes a reference
+    brave = mo.Registry(workspace=ws).find("brave-search")
+    draft = brave.add_to(ws.profile("claude-desktop")).validate()
+    assert draft.payload["mcpServers"]["brave-search"]["env"] == {
+        "BRAVE_API_KEY": "${env:BRAVE_API_KEY}"
+    }
 
 
 def test_validate_returns_the_same_draft(ws: mo.Workspace, registry: mo.Registry) -> None:

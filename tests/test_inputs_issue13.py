@@ -45,8 +45,8 @@ def test_optional_secret_without_a_value_is_left_out_and_deploys(
 
 
 def test_required_secret_still_becomes_a_reference(ws: mo.Workspace) -> None:
-    entry = ws.registry().find("github").render("cursor", transport="remote")
-    assert "${env:GITHUB_TOKEN}" in entry["headers"]["Authorization"]
+    entry = ws.registry().find("airtable").render("cursor")
+    assert entry["env"]["AIRTABLE_API_KEY"] == "${env:AIRTABLE_API_KEY}"
     entry = ws.registry().find("brave-search").render("cursor")
     assert entry["env"]["BRAVE_API_KEY"] == "${env:BRAVE_API_KEY}"
 

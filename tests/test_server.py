@@ -221,7 +221,7 @@ async def test_describe_server_with_inputs_and_rendered_entry(client: Client) ->
     data = await ok(client, "describe_server", server_id="github")
     assert data["id"] == "github" and data["server_json"]["name"] == data["name"]
     token = next(i for i in data["inputs"] if i["name"] == "GITHUB_PERSONAL_ACCESS_TOKEN")
-    assert token["secret"] and token["required"]
+    assert token["secret"] and not token["required"]  # optional: OAuth without it
     assert "rendered" not in data
 
     data = await ok(

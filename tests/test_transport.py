@@ -88,15 +88,31 @@ def test_time_with_local_timezone(registry: mo.Registry, key: str) -> None:
     }
 
 
-def test_github_docker_with_secret_env_reference(registry: mo.Registry) -> None:
+def test_github_docker_signs_in_with_oauth_or_takes_a_token(registry: mo.Registry) -> None:
     entry = registry.get("github").render("claude-desktop")
     assert entry["command"] == "docker"
     args = entry["args"]
     assert args[:3] == ["run", "-i", "--rm"]
-    i = args.index("-e")
-    assert args[i + 1] == "GITHUB_PERSONAL_ACCESS_TOKEN"
+    assert args[args.index("-p") + 1] == "127.0.0.1:8085:8085"  # the OAuth login callback
+    forwarded = [args[i + 1] for i, a in enumerate(args) if a == "-e"]
+    assert forwarded == ["GITHUB_OAUTH_CALLBACK_PORT=8085", "GITHUB_PERSONAL_ACCESS_TOKEN"]
     assert args[-1] == "ghcr.io/github/github-mcp-server:1.11.0"
-    assert entry["env"] == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"}
+    # the token is optional (OAuth on first use): without a value it is left out
+    assert not entry.get("env")
+    given = registry.get("github").render(
+        "claude-desktop", env={"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GH_PAT}"}
+    )
+    assert given["env"] == {"GITHUB_PERSONAL_ACCESS_TOKEN": "${env:GH_PAT}"}
+
+
+def test_docker_with_required_secret_env_reference(registry: mo.Registry) -> None:
+    entry = registry.get("airtable").render("claude-desktop", package="oci")
+    assert entry["command"] == "docker"
+    args = entry["args"]
+    assert args[:3] == ["run", "-i", "--rm"]
+    assert args[args.index("-e") + 1] == "AIRTABLE_API_KEY"
+    assert args[-1] == "docker.io/domdomegg/airtable-mcp-server:1.14.0"
+    assert entry["env"] == {"AIRTABLE_API_KEY": "${env:AIRTABLE_API_KEY}"}
 
 
 def test_github_env_given_by_the_user_wins(registry: mo.Registry) -> None:
@@ -120,13 +136,36 @@ def test_env_default_from_the_catalog(registry: mo.Registry) -> None:
     assert entry["env"] == {"DISABLE_THOUGHT_LOGGING": "true"}
 
 
-def test_placeholder_params_then_defaults(registry: mo.Registry) -> None:
-    stripe = registry.get("stripe")
-    assert "--tools=all" in stripe.render("cursor")["args"]  # the catalog default
-    args = stripe.render("cursor", params={"tools": "customers.read"})["args"]
+def test_placeholder_params_then_defaults() -> None:
+    doc = _package_doc(
+        {
+            "packageArguments": [
+                {
+                    "type": "named",
+                    "name": "--tools",
+                    "isRequired": True,
+                    "valueHint": "tools",
+                    "default": "all",
+                },
+                {"type": "named", "name": "--account", "valueHint": "account_id"},
+            ]
+        }
+    )
+    assert render_server(doc).entry["args"][-1] == "--tools=all"  # the default
+    args = render_server(doc, params={"tools": "customers.read"}).entry["args"]
     assert "--tools=customers.read" in args and "--tools=all" not in args
+    args = render_server(doc, params={"account_id": "acct_123"}).entry["args"]
+    assert args[-2:] == ["--tools=all", "--account=acct_123"]
+
+
+def test_stripe_takes_no_tools_flag(registry: mo.Registry) -> None:
+    # @stripe/mcp 0.3.3 removed --tools (a restricted key decides the tools)
+    stripe = registry.get("stripe")
+    args = stripe.render("cursor")["args"]
+    assert args == ["-y", "@stripe/mcp@0.3.3"]
+    assert not any(a.startswith("--tools") for a in args)
     args = stripe.render("cursor", params={"account_id": "acct_123"})["args"]
-    assert args[-2:] == ["--tools=all", "--stripe-account=acct_123"]
+    assert args[-1] == "--stripe-account=acct_123"
 
 
 def test_docker_without_runtime_arguments_passes_env_names() -> None:
@@ -212,9 +251,31 @@ def test_windows_wraps_shims_for_clients_that_need_it(registry: mo.Registry) -> 
 # -- remotes -------------------------------------------------------------------------------------
 
 
-def test_remote_header_template_becomes_env_reference(registry: mo.Registry) -> None:
-    entry = registry.get("github").render("cursor", transport="remote")
-    assert entry == {"url": GITHUB_URL, "headers": {"Authorization": "Bearer ${env:GITHUB_TOKEN}"}}
+def test_remote_header_template_becomes_env_reference() -> None:
+    doc = _remote_doc(
+        {
+            "type": "streamable-http",
+            "url": GITHUB_URL,
+            "headers": [
+                {
+                    "name": "Authorization",
+                    "isRequired": True,
+                    "isSecret": True,
+                    "value": "Bearer {github_token}",
+                    "variables": {"github_token": {"isRequired": True, "isSecret": True}},
+                }
+            ],
+        }
+    )
+    entry = render_server(doc).entry
+    assert entry["url"] == GITHUB_URL
+    assert entry["headers"] == {"Authorization": "Bearer ${env:GITHUB_TOKEN}"}
+
+
+def test_github_remote_signs_in_with_oauth_without_a_token(registry: mo.Registry) -> None:
+    # the token header is optional: without it the client signs in with OAuth
+    assert registry.get("github").oauth
+    assert registry.get("github").render("cursor", transport="remote") == {"url": GITHUB_URL}
 
 
 def test_remote_header_variable_from_params(registry: mo.Registry) -> None:
@@ -277,7 +338,9 @@ def test_env_references_are_not_placeholders() -> None:
 
 
 def test_claude_desktop_gets_the_mcp_remote_bridge(registry: mo.Registry) -> None:
-    entry = registry.get("github").render("claude-desktop", transport="remote")
+    entry = registry.get("github").render(
+        "claude-desktop", transport="remote", params={"github_token": "${env:GITHUB_TOKEN}"}
+    )
     assert entry["command"] == "npx"
     assert entry["args"] == [
         "-y",
@@ -323,7 +386,8 @@ def test_mcp_remote_bridge_for_sse(registry: mo.Registry) -> None:
 def test_native_remote_clients(
     registry: mo.Registry, client: str, expected: dict[str, Any]
 ) -> None:
-    assert registry.get("github").render(client, transport="remote") == expected
+    token = {"github_token": "${env:GITHUB_TOKEN}"}
+    assert registry.get("github").render(client, transport="remote", params=token) == expected
 
 
 # -- transport selection -------------------------------------------------------------------------

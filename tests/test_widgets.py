@@ -191,6 +191,8 @@ def test_secret_input_stores_a_reference_never_the_typed_value(
     # and it is what a deploy from this session resolves for a client without placeholders
     desktop = CatalogBrowser(registry, client="claude-desktop")
     desktop.results.value = "github"
+    # the token is optional (the image can sign in with OAuth): ask for it, by reference
+    desktop.form.field("GITHUB_PERSONAL_ACCESS_TOKEN").value = "${env:GITHUB_PERSONAL_ACCESS_TOKEN}"
     desktop.add_button.click()
     artifact = ws.profile("claude-desktop").draft.publish(changelog="github")
     assert TOKEN not in json.dumps(artifact.payload)
