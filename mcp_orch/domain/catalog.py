@@ -25,7 +25,7 @@ from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.resources import load_schema, validator
 from mcp_orch.domain.clients import current_os, get_client, to_native
-from mcp_orch.domain.transport import item_variables
+from mcp_orch.domain.transport import item_variables, render_server
 
 if TYPE_CHECKING:  # the protocols only type Server.add_to; nothing builds them at run time
     import polars as pl
@@ -224,9 +224,6 @@ class Server:
         """The client-native entry this server would get (without adding it anywhere);
         ``target_os`` defaults to this machine's, as for drafts; ``package`` picks one of
         several packages (registry type, identifier or number)."""
-        # the transport renderer is needed only here (describe, add): not on the light path
-        from mcp_orch.domain.transport import render_server
-
         rendered = render_server(
             self.doc, params=params, env=env, headers=headers, transport=transport, package=package
         )

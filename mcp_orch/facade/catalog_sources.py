@@ -37,7 +37,9 @@ from mcp_orch.core.errors import (
 )
 from mcp_orch.core.fs import locked, read_json, write_json
 from mcp_orch.core.ids import check_id
+from mcp_orch.domain.catalog import iter_docs, validate_doc
 from mcp_orch.facade.registry import SOURCES_FILE, WORKSPACE_PRIORITY
+from mcp_orch.services.registry_api.client import servers_url
 
 if TYPE_CHECKING:
     from mcp_orch.facade.registry import Registry
@@ -160,8 +162,6 @@ def add_source(
         )
     location: dict[str, str] = {}
     if url is not None:
-        from mcp_orch.services.registry_api.client import servers_url
-
         servers_url(url)  # a URL the sync can page (typed error otherwise)
         location["url"] = url.rstrip("/")
     else:
@@ -251,8 +251,6 @@ def list_sources(registry: Registry) -> list[dict[str, Any]]:
 
 def source_docs(source: Source) -> tuple[list[dict[str, Any]], int]:
     """The documents of a files source and how many were not valid server.json."""
-    from mcp_orch.domain.catalog import iter_docs, validate_doc
-
     assert source.path is not None
     base = Path(source.path)
     files = sorted(base.rglob("*.json")) if base.is_dir() else [base]

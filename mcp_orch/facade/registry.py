@@ -83,9 +83,7 @@ class Registry:
         self._layers: dict[str, tuple[int, int]] = {}
         self.source: str | None = None
         if source is not None and source != "workspace":
-            from mcp_orch.facade.catalog_sources import read_sources
-
-            known = {s.name: s for s in read_sources(self.path)}
+            known = {s.name: s for s in _sources_api().read_sources(self.path)}
             if source not in known or known[source].kind != "registry":
                 raise NotFound(
                     f"no registry source {source!r} in the catalog's sources",
@@ -114,9 +112,7 @@ class Registry:
 
     def _user_dir(self) -> Path:
         if self.source is not None:
-            from mcp_orch.facade.catalog_sources import SOURCES_DIR
-
-            return self.path / SOURCES_DIR / self.source
+            return self.path / _sources_api().SOURCES_DIR / self.source
         return self.path / "catalog"
 
     def _load(self) -> dict[str, Server]:
@@ -150,14 +146,13 @@ class Registry:
         out = [("workspace", WORKSPACE_PRIORITY, own, 0)]
         if not (self.path / SOURCES_FILE).exists():
             return out  # the common case: no sources, nothing more to read
-        from mcp_orch.facade.catalog_sources import SOURCES_DIR, read_sources, source_docs
-
-        for src in read_sources(self.path):
+        api = _sources_api()
+        for src in api.read_sources(self.path):
             if src.kind == "registry":
-                folder = self.path / SOURCES_DIR / src.name
+                folder = self.path / api.SOURCES_DIR / src.name
                 docs, invalid = [read_json(p) for p in json_files(folder)], 0
             else:
-                docs, invalid = source_docs(src)
+                docs, invalid = api.source_docs(src)
             out.append((src.name, src.priority, docs, invalid))
         return sorted(out, key=lambda row: -row[1])
 
@@ -477,6 +472,14 @@ _REGISTRY_NAME = re.compile(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+")
 #: Namespaces anyone can publish under (a GitHub account, a hosting platform's users): the
 #: others are domains the registry verified (com.notion, com.stripe, io.github is not one).
 _OPEN_NAMESPACES = ("io.github.", "ai.smithery", "io.gitlab.")
+
+
+def _sources_api() -> Any:
+    """The catalog sources' module: loaded only for a workspace that has sources (it brings
+    the registry API client; ``list-servers`` without sources stays light)."""
+    from mcp_orch.facade import catalog_sources  # local: off the light path (see above)
+
+    return catalog_sources
 
 
 class _Facts:
