@@ -190,6 +190,14 @@ def test_a_header_template_without_variables_is_an_input_not_a_secret(ws: mo.Wor
     assert refused == []
     # a server whose id is its registry name (its short id was taken) gets the name's tail
     assert full and all(s.id.rsplit("/", 1)[1] in profile.draft.names for s in full)
+    # also through the CLI, which shows the entry it added
+    stored = next(s for s in mo.Registry(workspace=mo.Workspace(ws.path)) if "/" in s.id)
+    tail = stored.id.rsplit("/", 1)[1]
+    out = CliRunner().invoke(
+        cli, ["add-server", stored.id, "-c", "cursor", "--workspace", str(ws.path), "--json"]
+    )
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["added"] == tail
     smithery = ws.registry().find("ai.smithery/arjunkmrm-perplexity-search")
     entry = smithery.add_to(profile, replace=True).servers[smithery.id]
     assert entry["headers"] == {"Authorization": "Bearer ${env:SMITHERY_API_KEY}"}

@@ -99,6 +99,13 @@ def _kind(value: Any) -> str:
     return "a string" if isinstance(value, str) else "a number"
 
 
+def entry_name(server: Server) -> str:
+    """The entry name a catalog server gets by default: its id, or, for an id that is a
+    registry name (its short id was another server's), the name's tail (a ``/`` is not valid
+    in a client's server name)."""
+    return server.id.rsplit("/", 1)[1] if "/" in server.id else server.id
+
+
 class Draft:
     """The editable, not yet published server set of one profile."""
 
@@ -247,9 +254,7 @@ class Draft:
         # a name is signed and kept in the audit log; a catalog id is a registry name's,
         # which the registry checked (known token formats are refused, not random owners)
         random_words = name is not None and name != server.id
-        if name is None and "/" in server.id:  # an id that is a registry name: its tail
-            name = server.id.rsplit("/", 1)[1]
-        name = self._check_name(name or server.id)
+        name = self._check_name(name or entry_name(server))
         refuse_secret_text(name, "name", random_words=random_words)
         self._refuse_secret_params(name, server, params or {})
         pin = pin or self.settings["pin"]

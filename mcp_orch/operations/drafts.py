@@ -14,7 +14,7 @@ from mcp_orch.domain.clients import ClientSpec, build_payload, get_client
 from mcp_orch.domain.clients.detect import Detection
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.domain.secrets import mask_entries, mask_secrets
-from mcp_orch.facade.draft import Draft
+from mcp_orch.facade.draft import Draft, entry_name
 from mcp_orch.facade.profile import Profile
 from mcp_orch.facade.registry import Registry
 from mcp_orch.facade.sync import ImportResult, SyncResult
@@ -106,7 +106,7 @@ def add_server(
     for w in caught:  # any other warning goes on as it came
         if not issubclass(w.category, ServerStatusWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return AddResult(draft, name or server.id, notes)
+    return AddResult(draft, name or entry_name(server), notes)
 
 
 @dataclass
