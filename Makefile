@@ -2,18 +2,19 @@
 #   make demo   set up, then run the whole lifecycle in a sandbox workspace (.sandbox/)
 #   make test   set up, then run lint, types and the whole test suite (what CI runs)
 #   make clients  install the real MCP clients the acceptance suite asks (scripts/ci-clients.sh)
+#   make docs   build the documentation site (mkdocs, strict) into site/
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint types unit system clients schemas bench clean
+.PHONY: setup demo test lint types unit system clients schemas bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,notebook]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,notebook,docs]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -45,10 +46,14 @@ test: system clients lint types unit
 schemas: setup
 	$(BIN)/python -m mcp_orch.domain.clients.generate
 
+# the documentation site, strict, into site/ (notebooks executed afresh, in a sandbox)
+docs: setup
+	MCP_ORCH_DOCS_CACHE=false NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
+
 bench: setup
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_release.py
 	$(BIN)/python bench/pinning.py
 
 clean:
-	rm -rf $(VENV) .cache .sandbox .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage
+	rm -rf $(VENV) .cache .sandbox site .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

@@ -29,6 +29,9 @@ def _sandbox(
     monkeypatch.setenv("MCP_ORCH_CLIENT_ROOT", str(tmp_path / "root"))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.delenv("MCP_ORCH_KEY_PASSPHRASE", raising=False)
+    # output as a user's pipe gets it: pytest-xdist workers set COLUMNS=80 and CI may set colour
+    for var in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(var, raising=False)
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """A real browser: Voilà serves the widgets tutorial on loopback, headless Chromium opens it, and
 we check that the catalog browser renders, that typing in its search box filters the list (the
 round trip browser -> kernel -> browser), and that selecting a server fills the detail pane.
-A screenshot is saved under the test's tmp dir.
+Screenshots are kept under ``$MCP_ORCH_TEST_ARTIFACTS/browser/`` (default
+``<repo>/.artifacts/browser/``). tests/test_browser_lab.py does the same in real JupyterLab and
+shares this module's helpers.
 
 Needs Debian's ``chromium`` at /usr/bin/chromium (``scripts/ci-browser-deps.sh`` installs it) and
 the pip packages ``playwright`` and ``voila`` (the ``test`` extra). Playwright drives the system
@@ -10,6 +12,7 @@ Chromium, so no browser download is needed. About 15-25 s.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -25,7 +28,8 @@ import pytest
 import mcp_orch as mo
 
 CHROMIUM = Path("/usr/bin/chromium")
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06-widgets.ipynb"
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK = REPO / "notebooks" / "06-widgets.ipynb"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -43,11 +47,19 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def artifacts_dir() -> Path:
+    """Where the browser tests keep their screenshots (kept after the run, unlike tmp dirs)."""
+    base = os.environ.get("MCP_ORCH_TEST_ARTIFACTS") or str(REPO / ".artifacts")
+    path = Path(base) / "browser"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
@@ -72,7 +84,7 @@ def voila_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "voila.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -107,6 +119,7 @@ def voila_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
 
 
 def test_catalog_browser_in_headless_chromium(voila_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect, sync_playwright
 
     registry = mo.Registry(workspace=mo.Workspace(tmp_path / "ws-for-counts"))
@@ -122,8 +135,9 @@ def test_catalog_browser_in_headless_chromium(voila_url: str, tmp_path: Path) ->
             args=FLAGS,
             viewport={"width": 1400, "height": 1000},
         )
+        shot = artifacts_dir() / "voila-catalog-browser.png"
+        page = context.new_page()
         try:
-            page = context.new_page()
             page.set_default_timeout(60_000)
             expect.set_options(timeout=30_000)  # a busy CI box: kernel round trips can be slow
             page.goto(voila_url, wait_until="domcontentloaded", timeout=90_000)
@@ -151,9 +165,13 @@ def test_catalog_browser_in_headless_chromium(voila_url: str, tmp_path: Path) ->
             expect(browser.locator(".mco-detail")).to_contain_text(registry.get("time").description)
             expect(browser.locator(".mco-entry")).to_contain_text("mcp-server-time")
 
-            shot = tmp_path / "catalog-browser.png"
             page.screenshot(path=str(shot), full_page=True)
-            browser.screenshot(path=str(tmp_path / "catalog-browser-widget.png"))
-            assert shot.stat().st_size > 10_000
+            browser.screenshot(path=str(shot.with_name("voila-catalog-browser-widget.png")))
+            assert shot.stat().st_size > 10_000, f"an empty screenshot: {shot}"
+        except (AssertionError, PlaywrightError) as exc:
+            failed = shot.with_name("voila-catalog-browser-FAILED.png")
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(failed), full_page=True)
+            raise AssertionError(f"{exc}\nscreenshot: {failed}") from exc
         finally:
             context.close()

@@ -109,8 +109,8 @@ def test_a_bom_and_a_bad_first_record(ws: mo.Workspace, tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(page).encode())
     out = CliRunner().invoke(cli, ["import-servers", str(path)])
     assert out.exit_code == 0, out.output
-    assert "imported 1 server(s): tides" in out.output
-    assert "1 new, 0 updated, 0 unchanged, 0 older name(s); 1 record(s) rejected" in out.output
+    assert "imported 1 server: tides" in out.output
+    assert "names: 1 new, 0 updated, 0 unchanged, 0 older; 1 record rejected" in out.output
     assert "rejected record 1:" in out.output and "not a valid server.json" in out.output
 
 

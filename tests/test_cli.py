@@ -274,7 +274,7 @@ def test_list_servers_with_filters(cli: Cli) -> None:
         assert s["source"] == "bundled"
     assert {"github", "time", "fetch", "filesystem", "deepwiki"} <= set(ids)
     text = cli.out("list-servers")
-    assert text.rstrip().endswith(f"{len(everything)} server(s)")
+    assert text.rstrip().endswith(f"{len(everything)} servers")
     assert "github" in text and "DESCRIPTION" in text.splitlines()[0]
 
     stdio = cli.json("list-servers", "--transport", "stdio")["servers"]
@@ -302,7 +302,7 @@ def test_list_servers_with_filters(cli: Cli) -> None:
     assert everything[0]["id"] in [s["id"] for s in tagged]
 
     assert cli.json("list-servers", "--search", "zzz-no-such-words")["servers"] == []
-    assert "0 server(s)" in cli.out("list-servers", "--search", "zzz-no-such-words")
+    assert "0 servers" in cli.out("list-servers", "--search", "zzz-no-such-words")
     err = cli.usage_error("list-servers", "--transport", "carrier-pigeon")
     assert "carrier-pigeon" in err
 
@@ -525,7 +525,7 @@ def test_validate_draft_and_files_with_select_and_ignore(cli: Cli, tmp_path: Pat
 @pytest.mark.skipif(not REGISTRY_EXAMPLES.is_dir(), reason="MCP Registry copy not available")
 def test_import_official_server_json_examples(cli: Cli) -> None:
     text = cli.out("import-servers", str(REGISTRY_EXAMPLES / "with-package.json"))
-    assert "imported 1 server(s): local-weather" in text
+    assert "imported 1 server: local-weather" in text
     remote = cli.json("import-servers", str(REGISTRY_EXAMPLES / "with-remote.json"))["imported"]
     assert [s["id"] for s in remote] == ["remote-weather"]
     assert remote[0]["source"] == "workspace" and remote[0]["title"] == "Remote Weather"
@@ -655,9 +655,10 @@ def test_publish_is_signed_idempotent_and_publishes_files(cli: Cli, tmp_path: Pa
     assert cli.ws.joinpath("objects").is_dir()
 
     text = cli.out("publish-config", "-c", "cursor", "-m", "first release")  # again: same id
-    assert f"unchanged (already latest): {art['artifact_id']}" in text and "1 server(s)" in text
+    assert text.startswith(f"unchanged: {art['artifact_id']} (changelog not recorded)")
+    assert "cursor/default, 1 server, signed by" in text
     # the lock it signed: time runs a PyPI package, not resolved offline (the test conftest)
-    assert "lock: 0 of 1 package(s) resolved (offline: MCP_ORCH_OFFLINE is set)" in text
+    assert "lock: 0 of 1 package resolved (offline: MCP_ORCH_OFFLINE is set)" in text
     assert art["lock"]["time"]["status"] == "unresolved" and art["tools"] is None
     assert len(cli.json("config-history", "-c", "cursor")["artifacts"]) == 1
 
@@ -898,9 +899,13 @@ def test_get_diff_drift_rollback_and_history(cli: Cli) -> None:
     assert revert and revert[0]["artifact_id"] == a1
     assert set(read_json(target)["mcpServers"]) == {"time", "fetch", "by-hand"}  # not deployed
     cli.usage_error("rollback", "-c", "cursor")  # a1 has no parent
-    # rollback --deploy to a2: the file gets a2, the hand-made entry survives
-    text = cli.out("rollback", "-c", "cursor", "--artifact-id", a2, "--deploy")
-    assert "deployed" in text
+    # rollback --deploy to a2 would replace the hand edit to time: a script must say --yes
+    refused = cli.usage_error("rollback", "-c", "cursor", "--artifact-id", a2, "--deploy")
+    assert "would replace hand edits to time" in refused and "--yes" in refused
+    assert cli.json("get-config", "-c", "cursor")["artifact_id"] == a1  # nothing rolled back
+    # with --yes: the file gets a2, the hand-made entry survives
+    text = cli.out("rollback", "-c", "cursor", "--artifact-id", a2, "--deploy", "--yes")
+    assert "deployed" in text and "note: replaced hand edits to time" in text
     servers = read_json(target)["mcpServers"]
     assert set(servers) == {"time", "fetch", "by-hand"}
     assert "--local-timezone=UTC" not in servers["time"]["args"]

@@ -242,7 +242,7 @@ CASES: list[tuple[str, list[str], str, dict[str, Any]]] = [
     ("rollback", ["rollback", "-c", "cursor"], "rollback_config", {"client_id": "cursor"}),
     (
         "rollback-deploy",
-        ["rollback", "-c", "cursor", "--deploy"],
+        ["rollback", "-c", "cursor", "--deploy", "--yes"],  # --yes: no preview dry run first
         "rollback_config",
         {"client_id": "cursor", "deploy": True},
     ),
@@ -295,6 +295,8 @@ CLI_ONLY = {
     "install-self",
     "check",
     "probe",
+    # one entry of a draft: the MCP tool view_draft_config returns every entry, as show-draft does
+    "get-server",
 }
 
 

@@ -81,6 +81,30 @@ def test_notebook_runs_in_its_own_sandbox(
 
     if source.stem == "06-widgets":
         _check_widget_outputs(nb)
+    if source.stem == "05-history-and-audit":
+        _check_chart_outputs(nb)
+
+
+def _check_chart_outputs(nb: Any) -> None:
+    """The history-and-audit tutorial draws its charts offline (the Vega-Lite spec plus an SVG
+    rendered in the kernel) and shows interactive tables that carry their own DataTables."""
+    charts, tables = [], []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if any(re.fullmatch(r"application/vnd\.vegalite\.v\d+\+json", k) for k in data):
+                charts.append(data)
+            if "new ITable(" in data.get("text/html", ""):
+                tables.append(data["text/html"])
+    titles = [next(v for k, v in d.items() if "vegalite" in k)["title"] for d in charts]
+    assert titles == ["releases per profile", "audit activity", "probe: payload"]
+    for d in charts:
+        assert d["image/svg+xml"].lstrip().startswith("<svg")
+    assert "cursor/default" in charts[0]["image/svg+xml"]  # a row per profile
+    assert "gone (failed)" in charts[2]["image/svg+xml"]  # the probe's failed server
+    assert len(tables) == 2  # the audit log and the catalog
+    assert sum("injectModule" in t for t in tables) == 1  # the library, once per kernel
+    assert not [t for t in tables if re.search(r"src=[\"']?https?://|unpkg|jsdelivr", t)]
 
 
 def _check_widget_outputs(nb: Any) -> None:
@@ -98,8 +122,9 @@ def _check_widget_outputs(nb: Any) -> None:
     assert "application/vnd.jupyter.widget-state+json" in state
     assert "<CatalogBrowser 3 of" in text and "selected: time>" in text
     assert "'${env:GITHUB_PERSONAL_ACCESS_TOKEN}'" in text
-    assert "deploy enabled before the preview: False" in text
-    assert "deploy enabled after the preview:  True" in text
+    assert "would replace hand edits: []" in text  # the preview
+    assert "waiting for confirmation: True" in text  # a deploy over hand edits asks first
+    assert "replaced hand edits to time" in text  # and says what it replaced once confirmed
     assert "latest is now" in text
     typed = "demo-token-not-a-real-secret"
     assert typed not in text

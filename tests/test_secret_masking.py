@@ -216,7 +216,7 @@ def test_an_imported_record_with_a_token_in_its_description_is_rejected(
     path = tmp_path / "servers.json"
     path.write_text(json.dumps(docs))
     text = run("import-servers", str(path))
-    assert "imported 1 server(s): weather" in text and "rejected record 2" in text
+    assert "imported 1 server: weather" in text and "rejected record 2" in text
     assert_no_secret(text)
 
 

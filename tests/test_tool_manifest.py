@@ -224,7 +224,7 @@ def test_probe_command_shows_manifest_and_poisoning(server: Path, tmp_path: Path
     path.write_text(json.dumps(payload({"poisoned": entry(server, POISON="1")})))
     text = CliRunner().invoke(cli, ["probe", str(path), "--timeout", "60"], catch_exceptions=False)
     assert text.exit_code == 0, text.output  # the server answered: poisoning is a warning here
-    assert "poisoned: manifest sha256:" in text.output and "2 tool(s)" in text.output
+    assert "poisoned: manifest sha256:" in text.output and "2 tools" in text.output
     assert "poisoning (MCP012):" in text.output
     assert "error    poisoned: tool 'add': a request for a credential file" in text.output
     assert "\u200b" not in text.output and "\\u200b" in text.output

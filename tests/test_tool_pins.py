@@ -241,7 +241,7 @@ def test_report_text_json_and_html_name_the_changes(report: ProbeReport) -> None
         report["v1"].to_dict()["changes"] == [] and report["v1"].to_dict()["pinned_digest"] is None
     )
     html = report._repr_html_()
-    assert "manifest changed since the release: 1 change(s)" in html
+    assert "manifest changed since the release: 1 change<" in html
     assert "properties.note" in html
 
 

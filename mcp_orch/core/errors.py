@@ -22,6 +22,7 @@ server returns them as a tool error; notebooks show them. ``to_dict()`` is the s
     │   ├── SignatureError         a signature does not verify, or its key is not trusted
     │   └── StoreCorrupt           a workspace file (draft, record, ref, audit head) is damaged
     ├── KeyringError               a signing key is missing, unreadable or locked (exit 1)
+    ├── MissingDependency          an optional package (altair for charts) is not installed (exit 1)
     └── InternalError              a bug in mcp-orch: an unexpected exception, wrapped (exit 1)
 """
 
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidId",
     "KeyringError",
     "MCPOrchError",
+    "MissingDependency",
     "MissingSecret",
     "NotFound",
     "ParseError",
@@ -88,8 +90,8 @@ class MCPOrchError(Exception):
         from html import escape  # stdlib, only when a notebook shows an error
 
         return (
-            f"<div style='border-left:4px solid #c0392b;padding:4px 8px'>"
-            f"<b>{escape(self.code)}</b>: {escape(self.message)}"
+            "<div style='border-left:4px solid #d9534f;padding:4px 8px;text-align:left'>"
+            f"<b style='color:#d9534f'>✗ {escape(self.code)}</b>: {escape(self.message)}"
             + (f"<br><i>hint:</i> {escape(self.hint)}" if self.hint else "")
             + "</div>"
         )
@@ -199,6 +201,13 @@ class StoreCorrupt(IntegrityError):
 
 class KeyringError(MCPOrchError):
     """A signing key that is missing, unreadable, or locked with a passphrase."""
+
+
+class MissingDependency(MCPOrchError, ImportError):
+    """An optional package that a feature needs (altair for ``.chart()``) is not installed;
+    also an ``ImportError``, so code that guards optional imports catches it."""
+
+    default_hint = 'install the notebook extra: pip install "mcp-orch[notebook]"'
 
 
 class InternalError(MCPOrchError):

@@ -24,6 +24,8 @@ from mcp_orch.core.fs import MAX_DEPTH, nesting_depth, too_deep
 from mcp_orch.core.ids import SLUG
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.resources import load_schema, validator
+from mcp_orch.core.tables import Table
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import current_os, get_client, to_native
 from mcp_orch.domain.transport import item_variables, render_server
 
@@ -305,6 +307,11 @@ class CatalogView(list[Server]):
     def ids(self) -> list[str]:
         return [s.id for s in self]
 
+    def table(self, **options: Any) -> Table:
+        """These servers (:meth:`frame`) as a sortable, filterable, paged table: every row,
+        drawn offline by itables (the static table without it); ``options`` go to itables."""
+        return Table(self.frame(), title=plural(len(self), "server"), **options)
+
     def frame(self) -> pl.DataFrame:
         import polars as pl
 
@@ -344,14 +351,14 @@ class CatalogView(list[Server]):
     def __repr__(self) -> str:
         shown = ", ".join(self.ids()[:8])
         more = f", … {len(self) - 8} more" if len(self) > 8 else ""
-        return f"<CatalogView {len(self)} servers: {shown}{more}>"
+        return f"<CatalogView {plural(len(self), 'server')}: {shown}{more}>"
 
     def _repr_html_(self) -> str:
         return safe_html(
             lambda: html_table(
                 ["id", "title", "transports", "tags", "description"],
                 [(s.id, s.title, s.transports, s.tags, s.description) for s in self],
-                title=f"{len(self)} servers",
+                title=plural(len(self), "server"),
             ),
             self,
         )

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import PrivateAttr
 
 from mcp_orch.core.errors import MCPOrchError, SignatureError, UsageError
-from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.markup import badge, html_table, safe_html
 from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
@@ -72,9 +72,9 @@ class Artifact(ArtifactRecord):
         def render() -> str:
             try:
                 self.verify()
-                status = "<span class='add'>signature ok</span>"
+                status = str(badge("ok", "signature ok"))
             except MCPOrchError as exc:
-                status = f"<span class='del'>{escape(str(exc))}</span>"
+                status = str(badge("error", str(exc)))
             head = (
                 f"<div class='mco'><b>Artifact</b> <code>{escape(self.artifact_id)}</code><br>"
                 f"{escape(self.client)}/{escape(self.profile)} · {escape(self.created)} · key "

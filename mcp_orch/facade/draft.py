@@ -8,6 +8,8 @@
 
 Every change is written at once (atomically, under a lock), so the CLI's ``add-server`` and
 ``remove-server`` work across invocations and two processes never lose each other's edits.
+After each write the workspace's change signal hears of it (``ws.on_change``: a ``drafts``
+change of this client and profile), so every widget showing the draft follows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
+from mcp_orch.core import signals
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.errors import (
     AlreadyExists,
@@ -33,6 +37,7 @@ from mcp_orch.core.errors import (
 )
 from mcp_orch.core.fs import MAX_DEPTH, locked, nesting_depth, read_limited, write_json
 from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.text import plural
 from mcp_orch.domain.catalog import Server
 from mcp_orch.domain.clients import build_payload, from_native, header_env_name, to_native
 from mcp_orch.domain.pins import PIN_MODES
@@ -106,6 +111,77 @@ def entry_name(server: Server) -> str:
     return server.id.rsplit("/", 1)[1] if "/" in server.id else server.id
 
 
+#: The remote transports a server added by URL may name (``streamable-http`` by default).
+CUSTOM_REMOTES = ("streamable-http", "sse")
+
+
+def _custom_entry(
+    command: str | None,
+    args: list[str],
+    env: dict[str, str],
+    url: str | None,
+    headers: dict[str, str],
+    transport: str | None,
+) -> dict[str, Any]:
+    """The neutral entry of a server given by its command or its URL (see
+    :meth:`Draft.add_custom`), or a typed error saying which inputs do not go together."""
+    if (command is None) == (url is None):
+        raise UsageError(
+            "a server that is not in the catalog needs a command to run or a URL, not "
+            + ("both" if command is not None else "neither"),
+            "give the command and its arguments for a local server, or the URL of a remote one",
+            inputs=("command", "url"),
+        )
+    if command is not None:
+        if not isinstance(command, str) or not command.strip() or "\n" in command:
+            raise UsageError(
+                f"the command must be one line of text, not {command!r}",
+                "give the program to run, then its arguments",
+                inputs=("command",),
+            )
+        if headers or transport not in (None, "stdio"):
+            raise UsageError(
+                "a local server (a command) takes no headers and no remote transport",
+                "headers and the transport are for a server given by its URL",
+                inputs=("headers", "transport"),
+            )
+        return {
+            "transport": "stdio",
+            "command": command,
+            "args": [str(a) for a in args],
+            "env": {str(k): str(v) for k, v in env.items()},
+        }
+    if args or env:
+        raise UsageError(
+            "a remote server (a URL) takes no command arguments and no environment variables",
+            "send what it needs as headers (secrets as ${env:NAME} references)",
+            inputs=("args", "env", "headers"),
+        )
+    kind = transport or CUSTOM_REMOTES[0]
+    if kind not in CUSTOM_REMOTES:
+        raise UsageError(
+            f"a remote server's transport is {' or '.join(CUSTOM_REMOTES)}, not {kind!r}",
+            "leave the transport out for streamable HTTP",
+            inputs=("transport",),
+        )
+    parsed = urlparse(str(url))
+    if (
+        parsed.scheme not in ("http", "https")
+        or not parsed.hostname
+        or any(c.isspace() for c in str(url))
+    ):
+        raise UsageError(
+            f"{url!r} is not an http(s) URL",
+            "give the server's full URL, such as https://mcp.example.com/mcp",
+            inputs=("url",),
+        )
+    return {
+        "transport": kind,
+        "url": str(url),
+        "headers": {str(k): str(v) for k, v in headers.items()},
+    }
+
+
 class Draft:
     """The editable, not yet published server set of one profile."""
 
@@ -153,6 +229,8 @@ class Draft:
             change(data)
             data["updated"] = iso(now_utc())
             write_json(self.path, data, fsync=False)
+        # after the lock is released: a subscriber may read the draft (or write it)
+        signals.emit(self.profile.workspace.path, "drafts", self.client.id, self.profile.id)
 
     @property
     def records(self) -> dict[str, dict[str, Any]]:
@@ -320,6 +398,42 @@ class Draft:
         record: dict[str, Any] = {"entry": copy.deepcopy(entry), "origin": origin}
         if catalog_id:
             record["catalog_id"] = catalog_id
+        self._put(name, record, replace)
+        return self
+
+    def add_custom(
+        self,
+        name: str,
+        *,
+        command: str | None = None,
+        args: list[str] | tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        url: str | None = None,
+        headers: dict[str, str] | None = None,
+        transport: str | None = None,
+        replace: bool = False,
+    ) -> Draft:
+        """Add a server that is not in the catalog: a local ``command`` with ``args`` and
+        ``env``, or a remote ``url`` (``transport`` ``streamable-http``, the default, or
+        ``sse``) with ``headers``. Rendered for this client as a catalog server is (a remote
+        the client cannot run natively goes through mcp-remote, pinned as the profile's
+        ``pin`` setting says); the name rules and the refusal of literal secrets are those of
+        :meth:`add`."""
+        name = self._check_name(name)
+        refuse_secret_text(name, "name")  # a name is signed and kept in the audit log
+        neutral = _custom_entry(command, list(args), env or {}, url, headers or {}, transport)
+        pin = self.settings["pin"]
+        native = to_native(self.client, neutral, self.profile.target_os, pin)
+        record: dict[str, Any] = {
+            "entry": native,
+            "origin": "custom",
+            "kind": "stdio" if command is not None else "remote",
+            "env": dict(env or {}),
+            "headers": dict(headers or {}),
+            "transport": neutral["transport"],
+            "pin": pin,
+        }
+        self._guard_secrets(name, record)
         self._put(name, record, replace)
         return self
 
@@ -579,7 +693,7 @@ class Draft:
         return pl.DataFrame(rows, schema=schema)
 
     def __repr__(self) -> str:
-        return f"<Draft {self.profile.ref}: {len(self)} server(s)>"
+        return f"<Draft {self.profile.ref}: {plural(len(self), 'server')}>"
 
     def _repr_html_(self) -> str:
         def render() -> str:

@@ -21,7 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import InvalidConfig, MCPOrchError, NotFound, UsageError
-from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.markup import (
+    badge,
+    diff_block,
+    diff_line,
+    html_table,
+    page,
+    safe_html,
+    status,
+)
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import ClientSpec, from_native, to_native
 from mcp_orch.domain.clients.payload import ServerSet, read_server_file
 from mcp_orch.domain.pins import PackageRef, package_of, repin
@@ -328,13 +337,22 @@ class OutdatedReport:
                     f"{r.registry} {r.package}",
                     r.current or "-",
                     r.latest or "-",
-                    "newer available" if r.newer else r.status,
-                    "changed" if r.catalog_changed else "-",
+                    badge("warning", "newer available")
+                    if r.newer
+                    else badge("warning", r.status)
+                    if r.status == "unresolved"
+                    else badge("ok", r.status),
+                    badge("warning", "changed") if r.catalog_changed else "-",
                 )
                 for r in self.rows
             ]
-            return f"<div class='mco'><b>Outdated</b> {escape(self.profile)}</div>" + html_table(
-                ["server", "package", "current", "latest", "status", "catalog entry"], rows
+            n = len(self.outdated)
+            verdict = status(not n, f"{n} of {len(self.rows)} outdated")
+            return page(
+                f"<div><b>Outdated</b> {escape(self.profile)}: {verdict}</div>",
+                html_table(
+                    ["server", "package", "current", "latest", "status", "catalog entry"], rows
+                ),
             )
 
         return safe_html(render, self)
@@ -458,6 +476,28 @@ class UpgradeReport:
 
     def __repr__(self) -> str:
         return f"<UpgradeReport {self.profile}: {len(self.changed)} upgraded>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            lines = [
+                diff_line(f"~ {n}: {a or 'unpinned'} → {b}", "mod")
+                for n, (a, b) in self.changed.items()
+            ]
+            lines += [
+                diff_line(f"  {n}: unresolved ({why})", "") for n, why in self.unresolved.items()
+            ]
+            head = (
+                f"<div><b>Upgrade</b> {escape(self.profile)}: "
+                + (
+                    escape(f"{plural(len(self.changed), 'server')} upgraded in the draft")
+                    if self.changed
+                    else badge("ok", "nothing to upgrade")
+                )
+                + "</div>"
+            )
+            return page(head, diff_block(lines) if lines else "")
+
+        return safe_html(render, self)
 
 
 def upgrade(

@@ -14,9 +14,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcp_orch.core import charts
 from mcp_orch.core.errors import NotFound, UsageError
 from mcp_orch.core.fs import read_text_file
 from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import ClientSpec, build_payload, current_os, server_map
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.domain.clients.payload import payload_servers
@@ -339,6 +341,16 @@ class History(list[Artifact]):
             },
         )
 
+    def chart(self, every: str = "1d") -> Any:
+        """This profile's publishes, deploys and rollbacks over time (from its audit events),
+        as an altair chart; for every profile at once: ``ws.audit.releases_chart()``.
+
+            >>> ws.profile("cursor").history().chart(every="1h")
+        """
+        audit, profile = self.profile.workspace.audit, self.profile
+        frame = audit.frame(client=profile.client.id, profile=profile.id)
+        return charts.releases(frame, every=every, title=f"releases of {profile.ref}")
+
     def to_dict(self) -> list[dict[str, Any]]:
         return [
             {
@@ -353,7 +365,7 @@ class History(list[Artifact]):
         ]
 
     def __repr__(self) -> str:
-        return f"<History {self.profile.ref}: {len(self)} artifact(s)>"
+        return f"<History {self.profile.ref}: {plural(len(self), 'artifact')}>"
 
     def _repr_html_(self) -> str:
         return safe_html(

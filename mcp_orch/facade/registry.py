@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,10 @@ from mcp_orch.core.errors import (
 )
 from mcp_orch.core.fs import default_path, json_files, read_json, read_limited, write_json
 from mcp_orch.core.ids import check_id
+from mcp_orch.core.markup import badge, html_table, page, safe_html
 from mcp_orch.core.resources import data_dir
+from mcp_orch.core.tables import Table
+from mcp_orch.core.text import plural
 from mcp_orch.domain.catalog import (
     META_KEY,
     STATUSES,
@@ -190,8 +194,62 @@ class Registry:
     def __iter__(self) -> Any:
         return iter(self.all())
 
+    def _per_layer(self) -> list[tuple[str, int, int, int]]:
+        """(layer, servers it gives the catalog, documents it holds, invalid documents)."""
+        servers = self._load()
+        given: dict[str, int] = {}
+        for s in servers.values():
+            given[s.source] = given.get(s.source, 0) + 1
+        rows = [
+            (label, given.pop(label, 0), docs, bad) for label, (docs, bad) in self._layers.items()
+        ]
+        return rows + [(label, n, n, 0) for label, n in given.items()]
+
+    def __repr__(self) -> str:
+        try:
+            layers = ", ".join(f"{label} {n}" for label, n, _, _ in self._per_layer() if n)
+            count = plural(len(self), "server")
+        except Exception:  # a repr never raises: an unreadable catalog shows its folder only
+            return f"<Registry {self.path}>"
+        source = f" source={self.source}" if self.source else ""
+        return f"<Registry {self.path}{source}: {count} ({layers})>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            layers = self._per_layer()
+            servers = self.all()
+            invalid = sum(bad for _, _, _, bad in layers)
+            head = (
+                f"<div><b>Catalog</b> <code>{escape(str(self.path))}</code>"
+                + (f" · source <code>{escape(self.source)}</code>" if self.source else "")
+                + f": {escape(plural(len(servers), 'server'))}"
+                + (f" {badge('warning', plural(invalid, 'invalid document'))}" if invalid else "")
+                + "</div>"
+            )
+            return page(
+                head,
+                html_table(
+                    ["layer", "servers", "documents", "invalid"],
+                    layers,
+                    title="by layer (highest priority wins a name)",
+                ),
+                html_table(
+                    ["id", "title", "transports", "source", "description"],
+                    [(s.id, s.title, s.transports, s.source, s.description) for s in servers],
+                    limit=20,
+                    title="servers",
+                ),
+            )
+
+        return safe_html(render, self)
+
     def all(self) -> CatalogView:
         return CatalogView(sorted(self._load().values(), key=lambda s: s.id))
+
+    def table(self, **options: Any) -> Table:
+        """The whole catalog as a sortable, filterable, paged table (itables, offline; the
+        static table without it); ``reg.search(...).table()`` for part of it."""
+        return self.all().table(**options)
 
     def get(self, server_id: str) -> Server:
         """The server with this exact id (or official name)."""

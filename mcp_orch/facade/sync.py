@@ -109,7 +109,10 @@ class ImportResult:
         return safe_html(
             lambda: (
                 html_table(
-                    ["server", "catalog"], [(n, self.linked.get(n, "")) for n in self.servers]
+                    ["server", "catalog"],
+                    [(n, self.linked.get(n, "")) for n in self.servers],
+                    title=f"imported {plural(len(self.servers), 'server')} from {self.path} "
+                    f"into {self.client}/{self.profile}",
                 )
                 + html_table(
                     ["server", "field", "kind", "masked", "suggestion"],
@@ -299,12 +302,31 @@ class SyncResult:
         }
 
     def __str__(self) -> str:
-        lines = [f"synced {self.source} to {len(self.targets)} client(s)"]
+        lines = [f"synced {self.source} to {plural(len(self.targets), 'client')}"]
         for c, a in self.targets.items():
             dep = self.deployments.get(c)
             where = f" -> {dep.path}" if dep else ""
-            lines.append(f"  {c}: {a.short_id} ({len(a.servers)} servers){where}")
+            lines.append(f"  {c}: {a.short_id} ({plural(len(a.servers), 'server')}){where}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<SyncResult {self.source} to {plural(len(self.targets), 'client')}>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            rows = []
+            for c, a in self.targets.items():
+                dep = self.deployments.get(c)
+                rows.append(
+                    (c, a.short_id, plural(len(a.servers), "server"), dep.path if dep else "-")
+                )
+            return html_table(
+                ["client", "artifact", "servers", "deployed to"],
+                rows,
+                title=f"synced {self.source} to {plural(len(self.targets), 'client')}",
+            )
+
+        return safe_html(render, self)
 
 
 def neutral_servers(profile: Profile) -> dict[str, dict[str, Any]]:

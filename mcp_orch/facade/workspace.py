@@ -4,6 +4,7 @@
     >>> ws = mo.Workspace("./demo")          # or Workspace(): $MCP_ORCH_HOME, else the user data dir
     >>> profile = ws.profile("cursor")       # profile id defaults to "default"
     >>> ws.profiles(), ws.registry(), ws.audit.frame(since="7d"), ws.verify()
+    >>> stop = ws.on_change(print)           # called after every draft, ref, audit, deploy change
 
 Layout::
 
@@ -21,13 +22,18 @@ profiles with their releases) are imported when first used; each such import say
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from functools import cached_property
+from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mcp_orch.core.errors import UsageError
+from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.core.fs import HOME_ENV, default_path
-from mcp_orch.core.ids import check_id
+from mcp_orch.core.ids import check_id, short_id
+from mcp_orch.core.markup import html_table, page, safe_html
+from mcp_orch.core.signals import Change, ChangeSignal, signal_for
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import get_client
 from mcp_orch.facade.registry import Registry
 
@@ -65,11 +71,71 @@ class Workspace:
     def __repr__(self) -> str:
         return f"<Workspace {self.path}>"
 
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            rows = []
+            for prof in self.profiles():
+                client, pid = prof.client.id, prof.id
+                try:
+                    draft: object = plural(len(prof.draft), "server")
+                except MCPOrchError as exc:
+                    draft = f"unreadable: {exc.message}"
+                refs = []
+                for name in ("latest", "deployed"):
+                    try:
+                        aid = self.store.get_ref(client, pid, name)
+                    except MCPOrchError as exc:
+                        aid = f"damaged: {exc.message}"
+                    refs.append(short_id(aid) if aid and aid.startswith("sha256:") else aid or "-")
+                rows.append((prof.ref, draft, *refs))
+            head = (
+                f"<div><b>Workspace</b> <code>{escape(str(self.path))}</code>"
+                + (
+                    f" · client root <code>{escape(str(self.client_root))}</code>"
+                    if self.client_root
+                    else ""
+                )
+                + f" · {escape(plural(len(rows), 'profile'))}"
+                f" · audit log: {escape(plural(self.audit.event_count(), 'event'))}</div>"
+            )
+            table = html_table(["profile", "draft", "latest", "deployed"], rows)
+            return page(head, table if rows else "")
+
+        return safe_html(render, self)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Workspace) and other.path == self.path
 
     def __hash__(self) -> int:
         return hash(self.path)
+
+    # -- changes -----------------------------------------------------------------------------
+    @property
+    def changes(self) -> ChangeSignal:
+        """This workspace's change signal, shared by every ``Workspace`` on the same folder
+        (see :mod:`mcp_orch.core.signals`): ``ws.changes.subscribe(fn, kinds=["refs"])``."""
+        return signal_for(self.path)
+
+    def on_change(
+        self,
+        callback: Callable[[Change], Any],
+        *,
+        kinds: Iterable[str] | None = None,
+        client: str | None = None,
+        profile: str | None = None,
+    ) -> Callable[[], None]:
+        """Call ``callback(change)`` after every change to this workspace made in this process
+        (by the Python API, a widget, an MCP tool served here), optionally only of ``kinds``
+        (``drafts``, ``refs``, ``audit``, ``deploy``), ``client``, ``profile``. Returns the
+        function that unsubscribes. Exceptions in ``callback`` are logged, never raised into
+        the writer; a bound method is held weakly.
+
+            >>> stop = ws.on_change(lambda c: print(c.kind, c.client, c.profile))
+            >>> ws.profile("cursor").draft.remove("time")
+            drafts cursor default
+            >>> stop()
+        """
+        return self.changes.subscribe(callback, kinds=kinds, client=client, profile=profile)
 
     # -- parts -------------------------------------------------------------------------------
     @cached_property

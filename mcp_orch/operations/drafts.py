@@ -82,12 +82,47 @@ def add_server(
     registry: Registry | None = None,
     version: str | None = None,
     package: str | None = None,
+    command: str | None = None,
+    args: list[str] | tuple[str, ...] | None = None,
+    url: str | None = None,
 ) -> AddResult:
     """Add a catalog server to a profile's draft, its package pinned (at the catalog's
     version, or ``version``) as the profile's ``pin`` setting says; ``package`` picks one of
     several packages. ``warnings`` says when the registry lists the server as deprecated or
-    deleted."""
+    deleted.
+
+    With ``command`` (and ``args``, ``env``) or ``url`` (and ``headers``, ``transport``),
+    ``server_id`` is the name of a server that is not in the catalog, added as given
+    (:meth:`~mcp_orch.facade.draft.Draft.add_custom`)."""
     prof = ws.profile(client, profile, target_os=target_os)
+    if command is not None or url is not None or args:
+        catalog_only = {"params": params, "version": version, "package": package}
+        extra = [k for k, v in catalog_only.items() if v]
+        if extra:
+            raise UsageError(
+                f"{', '.join(extra)} apply to catalog servers, not to one given by its "
+                "command or URL",
+                "write the arguments into the command, or add the server from the catalog",
+                inputs=tuple(extra),
+            )
+        if command is None and url is None:
+            raise UsageError(
+                "arguments were given without the command to run",
+                "give the command first, then its arguments",
+                inputs=("command", "args"),
+            )
+        entry_as = name or server_id
+        draft = prof.draft.add_custom(
+            entry_as,
+            command=command,
+            args=list(args or ()),
+            env=env,
+            url=url,
+            headers=headers,
+            transport=transport,
+            replace=replace,
+        )
+        return AddResult(draft, entry_as)
     server = (registry or ws.registry()).find(server_id)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ServerStatusWarning)
@@ -121,6 +156,59 @@ class RemoveResult(Result):
 def remove_server(ws: Workspace, client: str, profile: str, name: str) -> RemoveResult:
     """Remove a server from a profile's draft."""
     return RemoveResult(ws.profile(client, profile).draft.remove(name), name)
+
+
+@dataclass
+class ServerEntryResult(Result):
+    """One entry of a draft: its record (where it came from, its inputs) and the entry as
+    the client will get it."""
+
+    draft: Draft
+    name: str
+    record: dict[str, Any]
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        """The client-native entry, secrets the scanner flags masked."""
+        shown: dict[str, Any] = mask_secrets(self.record["entry"])
+        return shown
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The entry in place in the client's file (the part of it this entry writes)."""
+        shown: dict[str, Any] = mask_secrets(
+            build_payload(self.draft.client, {self.name: self.record["entry"]})
+        )
+        return shown
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The record without the entry: origin, catalog id and version, params, env, headers
+        (secrets are references; anything else that looks like one is masked)."""
+        shown: dict[str, Any] = mask_secrets({k: v for k, v in self.record.items() if k != "entry"})
+        return shown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.draft.client.id,
+            "profile": self.draft.profile.id,
+            "name": self.name,
+            "record": self.details,
+            "entry": self.entry,
+            "payload": self.payload,
+        }
+
+
+def get_server(ws: Workspace, client: str, profile: str, name: str) -> ServerEntryResult:
+    """One entry of a profile's draft, or ``NotFound`` whose hint lists the draft's names."""
+    draft = ws.profile(client, profile).draft
+    records = draft.records
+    if name not in records:
+        raise NotFound(
+            f"no server {name!r} in the draft of {draft.profile.ref}",
+            f"servers in the draft: {', '.join(records) or '(none)'}",
+        )
+    return ServerEntryResult(draft, name, records[name])
 
 
 @dataclass

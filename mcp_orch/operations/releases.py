@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp_orch.core.errors import NotFound
 from mcp_orch.domain.clients import build_payload, list_clients, server_map
 from mcp_orch.domain.clients.payload import payload_servers
 from mcp_orch.domain.secrets import mask_secrets
@@ -46,12 +47,22 @@ class ArtifactResult(Result):
 @dataclass
 class PublishResult(ArtifactResult):
     """A publish: the artifact, and whether it is new (``published``) or was already latest
-    (``unchanged``: the same content again records nothing)."""
+    (``unchanged``: the same content again records nothing, so a changelog given with it is
+    not recorded either: ``changelog`` is the one asked for, the artifact keeps its own)."""
 
     status: str = "published"
+    changelog: str = ""
+
+    @property
+    def unchanged(self) -> bool:
+        return self.status == "unchanged"
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "status": self.status}
+        data = {**super().to_dict(), "status": self.status, "unchanged": self.unchanged}
+        if self.unchanged:
+            data["changelog_recorded"] = False
+            data["changelog_given"] = self.changelog
+        return data
 
 
 def publish(
@@ -92,7 +103,8 @@ def publish(
         )
     else:
         art = prof.draft.publish(changelog=changelog, pin_tools=pin_tools, resolve=resolve)
-    return PublishResult(art, "unchanged" if art.artifact_id == before else "published")
+    status = "unchanged" if art.artifact_id == before else "published"
+    return PublishResult(art, status, changelog)
 
 
 @dataclass
@@ -216,6 +228,45 @@ def rollback(
     """Point latest back at an earlier artifact (a revert event); deploy it if asked."""
     art = ws.profile(client, profile).rollback(artifact_id)
     return RollbackResult(art, art.deploy(path=path) if deploy else None)
+
+
+@dataclass
+class RollbackPreview(Result):
+    """What ``rollback(..., deploy=True)`` would do, nothing changed: the artifact it goes
+    back to and the dry run of its deploy (``deployment.overwritten``: the hand edits it
+    would replace)."""
+
+    artifact: Artifact
+    deployment: Deployment
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "artifact_id": self.artifact.artifact_id,
+            "deployment": DeployResult(self.deployment).to_dict(),
+        }
+
+
+def rollback_preview(
+    ws: Workspace,
+    client: str,
+    profile: str,
+    *,
+    artifact_id: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> RollbackPreview:
+    """The artifact a rollback goes back to (``artifact_id``, default: latest's parent) and
+    the dry run of deploying it; ``latest`` and the client's file are left as they are."""
+    prof = ws.profile(client, profile)
+    current = prof.latest()
+    if current is None:
+        raise NotFound(f"{prof.ref} has nothing published", "publish the draft first")
+    if artifact_id is None and current.parent is None:
+        raise NotFound(
+            f"{prof.ref}: the latest artifact has no parent to roll back to",
+            "name the artifact to roll back to",
+        )
+    target = prof.artifact(artifact_id or current.parent).verify()
+    return RollbackPreview(target, target.deploy(path=path, dry_run=True))
 
 
 @dataclass

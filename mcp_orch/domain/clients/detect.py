@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.core.fs import read_text_file
-from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.markup import badge, html_table, safe_html
 from mcp_orch.domain.clients import ClientSpec, config_path, list_clients
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.domain.clients.spec import server_map
@@ -156,7 +156,15 @@ class Detection(list[dict[str, Any]]):
         return safe_html(
             lambda: html_table(
                 ["client", "installed", "servers", "path"],
-                [(r["client"], r["installed"], r["servers"], r["path"]) for r in self],
+                [
+                    (
+                        r["client"],
+                        badge("ok", "installed") if r["installed"] else "-",
+                        r["servers"],
+                        r["path"],
+                    )
+                    for r in self
+                ],
             ),
             self,
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from mcp_orch.core.fs import read_text_file
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.domain.clients.spec import ClientSpec, server_map
 
@@ -52,7 +53,7 @@ class ServerMap:
         self.label = label
 
     def __repr__(self) -> str:
-        return f"<ServerMap {self.label or self.client_id}: {len(self.servers)} server(s)>"
+        return f"<ServerMap {self.label or self.client_id}: {plural(len(self.servers), 'server')}>"
 
 
 def payload_servers(spec: ClientSpec, payload: dict[str, Any], label: str = "payload") -> ServerMap:

@@ -18,7 +18,7 @@ import sys
 
 import click
 
-from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common, pairs
+from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common, examples, pairs
 from mcp_orch.frontends.cli.commands import COMMANDS
 from mcp_orch.frontends.render import table
 
@@ -39,6 +39,7 @@ __all__ = [
 #: ``serve``/``check``/``probe`` keep ``mcp`` off the fast path.
 LAZY_COMMANDS = {
     "add-server": "mcp_orch.frontends.cli.draft_commands:add_server_cmd",
+    "get-server": "mcp_orch.frontends.cli.draft_commands:get_server_cmd",
     "remove-server": "mcp_orch.frontends.cli.draft_commands:remove_server_cmd",
     "show-draft": "mcp_orch.frontends.cli.draft_commands:show_draft_cmd",
     "validate-draft": "mcp_orch.frontends.cli.draft_commands:validate_draft_cmd",
@@ -77,6 +78,7 @@ ORDER = [
     "sync",
     "registry",
     "add-server",
+    "get-server",
     "remove-server",
     "show-draft",
     "validate-draft",
@@ -106,6 +108,13 @@ ORDER = [
 @click.group(
     cls=type("Cli", (Group,), {"lazy": LAZY_COMMANDS, "order": ORDER}),
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "mcp-orch list-servers --search git",
+        "mcp-orch add-server time --client cursor",
+        "mcp-orch publish-config --client cursor -m 'add time'",
+        "mcp-orch deploy-config --client cursor --dry-run",
+        "mcp-orch COMMAND --help   (each command's own examples)",
+    ),
 )
 @click.version_option(package_name="mcp-orch", prog_name="mcp-orch")
 def cli() -> None:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from mcp_orch.core.errors import MCPOrchError, UsageError
-from mcp_orch.frontends.render import CLI, as_error, error_document, error_lines
+from mcp_orch.frontends.cli.complete import client_ids, profile_ids
+from mcp_orch.frontends.render import (
+    CLI,
+    as_error,
+    colour_enabled,
+    colour_text,
+    error_document,
+    error_lines,
+)
 
 if TYPE_CHECKING:
     from mcp_orch.facade.registry import Registry
@@ -53,14 +61,25 @@ class Ctx:
     def warn(self, message: str) -> None:
         """A warning on stderr (with ``--json`` the document carries it instead)."""
         if not self.as_json:
-            click.echo(f"warning: {message}", err=True)
+            say(f"warning: {message}", err=True)
 
-    def emit(self, result: Result, text: str | Callable[[], str]) -> None:
-        """The result's document with ``--json``, else its text."""
+    def emit(self, result: Result, text: str | Callable[[], str], *, diff: bool = False) -> None:
+        """The result's document with ``--json`` (never coloured), else its text: coloured on
+        a terminal (``diff``: its ``+``/``-``/``@@`` lines too)."""
         if self.as_json:
             click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
         else:
-            click.echo(text() if callable(text) else text)
+            say(text() if callable(text) else text, diff=diff)
+
+
+def say(text: str, *, err: bool = False, diff: bool = False) -> None:
+    """Print text lines, coloured when the stream is a terminal (or ``FORCE_COLOR``), never when
+    ``NO_COLOR`` is set or the output is piped."""
+    stream = sys.stderr if err else sys.stdout
+    if colour_enabled(stream):
+        click.echo(colour_text(text, diff=diff), err=err, color=True)
+    else:
+        click.echo(text, err=err)
 
 
 def pairs(values: Sequence[str], what: str) -> dict[str, str]:
@@ -80,8 +99,7 @@ def fail(ctx: Ctx, exc: BaseException) -> None:
     if ctx.as_json:
         click.echo(json.dumps(error_document(err), indent=2, default=str))
     else:
-        for line in error_lines(err, CLI):
-            click.echo(line, err=True)
+        say("\n".join(error_lines(err, CLI)), err=True)
     sys.exit(err.exit_code)
 
 
@@ -124,9 +142,25 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def client_profile(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
-        "--profile", "-p", default="default", show_default=True, help="Profile id."
+        "--profile",
+        "-p",
+        default="default",
+        show_default=True,
+        help="Profile id.",
+        shell_complete=profile_ids,
     )(func)
-    return click.option("--client", "-c", required=True, help="Client id (see list-clients).")(func)
+    return client_option(required=True)(func)
+
+
+def client_option(required: bool = False, help: str = "Client id (see list-clients).") -> Any:
+    """``--client``/``-c``, completed with the client ids."""
+    return click.option("--client", "-c", required=required, help=help, shell_complete=client_ids)
+
+
+def examples(*lines: str) -> str:
+    """The ``Examples:`` epilog of a command's ``--help``, one command line per line (``\\b``
+    keeps click from rewrapping them)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 class Group(click.Group):

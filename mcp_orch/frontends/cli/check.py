@@ -25,14 +25,21 @@ from typing import Any
 import click
 
 from mcp_orch.core.ids import short_id
-from mcp_orch.frontends.cli.base import Ctx, common
-from mcp_orch.frontends.render import CLI, spelled_hint, table
+from mcp_orch.frontends.cli.base import Ctx, client_option, common, examples
+from mcp_orch.frontends.render import CLI, plural, spelled_hint, table
 from mcp_orch.services.validation.settings import LEVELS
 
 
-@click.command("check")
+@click.command(
+    "check",
+    epilog=examples(
+        "mcp-orch check ~/.cursor/mcp.json",
+        "mcp-orch check configs/ --level static --junit-xml reports/mcp.xml",
+        "mcp-orch check draft:cursor/default artifact:3f2a9c --level live",
+    ),
+)
 @click.argument("paths", nargs=-1)
-@click.option("--client", "-c", help="Read every file as this client's (default: from the path).")
+@client_option(help="Read every file as this client's (default: from the path).")
 @click.option("--select", multiple=True, help="Only these rules (codes, prefixes or names).")
 @click.option("--ignore", multiple=True, help="Skip these rules (added to pyproject's ignore).")
 @click.option(
@@ -77,9 +84,15 @@ def check_cmd(
     sys.exit(result.exit_code)
 
 
-@click.command("probe")
+@click.command(
+    "probe",
+    epilog=examples(
+        "mcp-orch probe ~/.cursor/mcp.json",
+        "mcp-orch probe draft:cursor/default --against latest --json",
+    ),
+)
 @click.argument("target")
-@click.option("--client", "-c", help="Read the file as this client's (default: from the path).")
+@client_option(help="Read the file as this client's (default: from the path).")
 @click.option("--server", "-s", "servers", multiple=True, help="Only these servers.")
 @click.option("--jobs", "-j", type=int, default=4, show_default=True, help="Servers at once.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per server.")
@@ -137,20 +150,20 @@ def probe_cmd(
         headers = ["server", "status", "server info", "protocol", "tools", "start-up"]
         out = [
             f"{report.target} ({report.client}): {report.summary()}",
-            table([*headers, "first response", "error"], rows, 80),
+            table([*headers, "first response", "error"], rows),
         ]
         for r in [*report.failed, *report.sign_in]:
             out.append(f"{r.server}: {r.error}\n  hint: {r.hint}")
         for r in report:
             if r.manifest_digest:
                 digest = short_id(r.manifest_digest)
-                out.append(f"{r.server}: manifest {digest}, {r.tool_count} tool(s)")
+                out.append(f"{r.server}: manifest {digest}, {plural(r.tool_count, 'tool')}")
         out += report.poisoning_lines()  # the warning section (rule MCP012)
         if result.compared:
             out.append(changes_text(report))
         return "\n".join(out)
 
-    ctx.emit(result, text)
+    ctx.emit(result, text, diff=result.compared)
     sys.exit(0 if result.ok else 1)
 
 
@@ -165,7 +178,9 @@ def changes_text(report: Any) -> str:
         if not r.changes:
             lines.append(f"{r.server}: same tools as {report.against}")
             continue
-        lines.append(f"{r.server}: {len(r.changes)} change(s) since {report.against} (MCP014)")
+        lines.append(
+            f"{r.server}: {plural(len(r.changes), 'change')} since {report.against} (MCP014)"
+        )
         for c in r.changes:
             lines.append(f"  {c.kind}: {c.message}")
             lines += [f"    {d}" for d in c.diff.splitlines()[:40]]

@@ -15,17 +15,18 @@ from typing import Any
 import click
 
 from mcp_orch.core.ids import short_id
-from mcp_orch.frontends.cli.base import Ctx, common, pairs
-from mcp_orch.frontends.render import table
+from mcp_orch.frontends.cli.base import Ctx, client_option, client_profile, common, examples, pairs
+from mcp_orch.frontends.cli.complete import server_ids
+from mcp_orch.frontends.render import plural, table, terminal_width
 
 COMMANDS: list[click.Command] = []
 
 
-def command(name: str) -> Any:
-    """``click.command(name)``, collected into :data:`COMMANDS` in definition order."""
+def command(name: str, **kw: Any) -> Any:
+    """``click.command(name, ...)``, collected into :data:`COMMANDS` in definition order."""
 
     def register(func: Any) -> click.Command:
-        cmd = click.command(name)(func)
+        cmd = click.command(name, **kw)(func)
         COMMANDS.append(cmd)
         return cmd
 
@@ -35,7 +36,7 @@ def command(name: str) -> Any:
 # ---- catalog -------------------------------------------------------------------------------
 
 
-@command("list-clients")
+@command("list-clients", epilog=examples("mcp-orch list-clients", "mcp-orch list-clients --json"))
 @common
 def list_clients_cmd(ctx: Ctx) -> None:
     """The supported MCP clients and where their config files are."""
@@ -46,10 +47,12 @@ def list_clients_cmd(ctx: Ctx) -> None:
         (s.id, s.name, s.dialect, ", ".join(sorted(s.remote)) or "bridged (mcp-remote)", path)
         for s, path in result.clients
     ]
-    ctx.emit(result, lambda: table(["id", "name", "format", "remote", "config path"], rows, 80))
+    ctx.emit(result, lambda: table(["id", "name", "format", "remote", "config path"], rows))
 
 
-@command("list-profiles")
+@command(
+    "list-profiles", epilog=examples("mcp-orch list-profiles", "mcp-orch list-profiles --json")
+)
 @common
 def list_profiles_cmd(ctx: Ctx) -> None:
     """Profiles in the workspace with their draft size, latest and deployed artifacts."""
@@ -66,10 +69,22 @@ def list_profiles_cmd(ctx: Ctx) -> None:
         )
         for r in result.rows()
     ]
-    ctx.emit(result, lambda: table(["client", "profile", "draft", "latest", "deployed"], rows))
+    ctx.emit(
+        result,
+        lambda: table(
+            ["client", "profile", "draft", "latest", "deployed"], rows, keep=(0, 1, 3, 4)
+        ),
+    )
 
 
-@command("list-servers")
+@command(
+    "list-servers",
+    epilog=examples(
+        "mcp-orch list-servers --search github",
+        "mcp-orch list-servers --transport remote --tag docs",
+        "mcp-orch list-servers --limit 20 --json",
+    ),
+)
 @click.option("--transport", "-t", help="stdio, streamable-http, sse or remote.")
 @click.option("--search", "-s", default="", help="Words to look for.")
 @click.option("--tag", help="Only servers with this tag.")
@@ -113,7 +128,7 @@ def list_servers_cmd(
         result,
         lambda: (
             table(["id", "title", "transports", "description"], rows)
-            + f"\n{len(result.page)} server(s){more}"
+            + f"\n{plural(len(result.page), 'server')}{more}"
         ),
     )
 
@@ -122,9 +137,15 @@ def _with_status(status: str, text: str) -> str:
     return text if status == "active" else f"[{status}] {text}"
 
 
-@command("describe-server")
-@click.argument("server_id")
-@click.option("--client", "-c", help="Also show the entry this client would get.")
+@command(
+    "describe-server",
+    epilog=examples(
+        "mcp-orch describe-server github",
+        "mcp-orch describe-server time --client cursor --param local_timezone=Europe/Paris",
+    ),
+)
+@click.argument("server_id", shell_complete=server_ids)
+@client_option(help="Also show the entry this client would get.")
 @click.option("--param", multiple=True, help="KEY=VALUE for an argument or URL variable.")
 @click.option("--env", "env", multiple=True, help="KEY=VALUE for an environment variable.")
 @click.option("--transport", help="stdio, remote, streamable-http or sse.")
@@ -185,6 +206,8 @@ def describe_server_cmd(
                         )
                         for i in inputs
                     ],
+                    width=terminal_width() - 4,  # indented under the server
+                    keep=(0, 1),
                 ).replace("\n", "\n    ")
             )
         if result.entry is not None:
@@ -195,7 +218,12 @@ def describe_server_cmd(
     ctx.emit(result, text)
 
 
-@command("import-servers")
+@command(
+    "import-servers",
+    epilog=examples(
+        "mcp-orch import-servers server.json", "mcp-orch import-servers registry-page.json --json"
+    ),
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @common
 def import_servers_cmd(ctx: Ctx, file: str) -> None:
@@ -210,10 +238,10 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
         ids = result.imported.ids()
         shown = ", ".join(ids[:20]) + (f" … {len(ids) - 20} more" if len(ids) > 20 else "")
         lines = [
-            f"imported {len(ids)} server(s): {shown}" if ids else "imported no server",
-            "  "
+            f"imported {plural(len(ids), 'server')}: {shown}" if ids else "imported no server",
+            "  names: "
             + ", ".join(f"{counts[k]} {k}" for k in ("new", "updated", "unchanged", "older"))
-            + f" name(s); {counts['rejected']} record(s) rejected",
+            + f"; {plural(counts['rejected'], 'record')} rejected",
         ]
         lines += [f"skipped {r['name']}: {r['reason']}" for r in doc["skipped"]]
         rejected = doc["rejected"]
@@ -222,13 +250,13 @@ def import_servers_cmd(ctx: Ctx, file: str) -> None:
             for r in rejected[:20]
         ]
         if len(rejected) > 20:
-            lines.append(f"… {len(rejected) - 20} more rejected record(s) (--json lists them all)")
+            lines.append(f"… {len(rejected) - 20} more rejected records (--json lists them all)")
         return "\n".join(lines)
 
     ctx.emit(result, text)
 
 
-@command("detect")
+@command("detect", epilog=examples("mcp-orch detect", "mcp-orch detect --all --project-dir ."))
 @click.option("--project-dir", type=click.Path(file_okay=False), help="Also look at this project.")
 @click.option("--all", "show_all", is_flag=True, help="List every client, installed or not.")
 @common
@@ -246,12 +274,17 @@ def detect_cmd(ctx: Ctx, project_dir: str | None, show_all: bool) -> None:
         )
         for r in result.rows
     ]
-    ctx.emit(result, lambda: table(["client", "name", "servers", "path"], rows, 90))
+    ctx.emit(result, lambda: table(["client", "name", "servers", "path"], rows))
 
 
-@command("import")
-@click.option("--client", "-c", required=True, help="Client id (see list-clients).")
-@click.option("--profile", "-p", default="default", show_default=True, help="Profile id.")
+@command(
+    "import",
+    epilog=examples(
+        "mcp-orch import --client cursor",
+        "mcp-orch import --client vscode --scope project --project-dir .",
+    ),
+)
+@client_profile
 @click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True)
 @click.option(
     "--project-dir", type=click.Path(file_okay=False), help="Project folder (--scope project)."
@@ -283,7 +316,13 @@ def import_cmd(
     ctx.emit(result, lambda: str(result.result))
 
 
-@command("sync")
+@command(
+    "sync",
+    epilog=examples(
+        "mcp-orch sync --from claude-desktop --to cursor,vscode",
+        "mcp-orch sync --from cursor/work --to codex --deploy -m 'same servers'",
+    ),
+)
 @click.option("--from", "source", required=True, help="CLIENT or CLIENT/PROFILE to copy from.")
 @click.option("--to", "targets", required=True, help="Comma-separated client ids.")
 @click.option("--deploy", "do_deploy", is_flag=True, help="Also deploy each target.")

@@ -6,18 +6,26 @@ from typing import Any
 
 import click
 
-from mcp_orch.frontends.cli.base import Ctx, Group, common
+from mcp_orch.frontends.cli.base import Ctx, Group, common, examples
 from mcp_orch.frontends.render import table
 
 # ---- keys ----------------------------------------------------------------------------------
 
 
-@click.group("keys", cls=Group)
+@click.group(
+    "keys",
+    epilog=examples(
+        "mcp-orch keys list",
+        "mcp-orch keys export-public > me.pem",
+        "mcp-orch keys trust teammate.pem",
+    ),
+    cls=Group,
+)
 def keys_group() -> None:
     """Signing keys: init, rotate, export-public, trust, revoke, list."""
 
 
-@keys_group.command("init")
+@keys_group.command("init", epilog=examples("mcp-orch keys init"))
 @common
 def keys_init_cmd(ctx: Ctx) -> None:
     """Create the workspace's signing key (if it has none)."""
@@ -29,7 +37,7 @@ def keys_init_cmd(ctx: Ctx) -> None:
     )
 
 
-@keys_group.command("rotate")
+@keys_group.command("rotate", epilog=examples("mcp-orch keys rotate"))
 @common
 def keys_rotate_cmd(ctx: Ctx) -> None:
     """Make a new signing key; old public keys stay so old artifacts still verify."""
@@ -39,7 +47,13 @@ def keys_rotate_cmd(ctx: Ctx) -> None:
     ctx.emit(result, f"rotated: {result.old or '(none)'} -> {result.key_id}")
 
 
-@keys_group.command("export-public")
+@keys_group.command(
+    "export-public",
+    epilog=examples(
+        "mcp-orch keys export-public > me.pem",
+        "mcp-orch keys export-public --key-id ed25519:637ec404",
+    ),
+)
 @click.option("--key-id", help="Which key (default: the current one).")
 @common
 def keys_export_cmd(ctx: Ctx, key_id: str | None) -> None:
@@ -50,7 +64,13 @@ def keys_export_cmd(ctx: Ctx, key_id: str | None) -> None:
     ctx.emit(result, result.pem.rstrip())
 
 
-@keys_group.command("trust")
+@keys_group.command(
+    "trust",
+    epilog=examples(
+        "mcp-orch keys trust teammate.pem",
+        "curl -s https://example.com/team.pem | mcp-orch keys trust -",
+    ),
+)
 @click.argument("file", type=click.File("rb"))
 @common
 def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
@@ -61,7 +81,7 @@ def keys_trust_cmd(ctx: Ctx, file: Any) -> None:
     ctx.emit(result, f"trusted {result.key_id}")
 
 
-@keys_group.command("revoke")
+@keys_group.command("revoke", epilog=examples("mcp-orch keys revoke ed25519:637ec404"))
 @click.argument("key_id")
 @common
 def keys_revoke_cmd(ctx: Ctx, key_id: str) -> None:
@@ -75,7 +95,7 @@ def keys_revoke_cmd(ctx: Ctx, key_id: str) -> None:
         ctx.emit(result, f"revoked {result.key_id} (was {result.was})")
 
 
-@keys_group.command("list")
+@keys_group.command("list", epilog=examples("mcp-orch keys list", "mcp-orch keys list --json"))
 @common
 def keys_list_cmd(ctx: Ctx) -> None:
     """Own (current and retired), trusted and revoked public keys."""

@@ -6,10 +6,17 @@ import sys
 
 import click
 
-from mcp_orch.frontends.cli.base import Ctx, client_profile, common
+from mcp_orch.frontends.cli.base import Ctx, client_profile, common, examples
+from mcp_orch.frontends.cli.complete import draft_names
 
 
-@click.command("profile-settings")
+@click.command(
+    "profile-settings",
+    epilog=examples(
+        "mcp-orch profile-settings --client cursor",
+        "mcp-orch profile-settings -c cursor --pin minor --pin-tools",
+    ),
+)
 @client_profile
 @click.option(
     "--pin",
@@ -39,7 +46,12 @@ def profile_settings_cmd(
     )
 
 
-@click.command("outdated")
+@click.command(
+    "outdated",
+    epilog=examples(
+        "mcp-orch outdated --client cursor", "mcp-orch outdated github -c cursor --json"
+    ),
+)
 @click.argument("servers", nargs=-1)
 @client_profile
 @click.option(
@@ -58,8 +70,13 @@ def outdated_cmd(
     sys.exit(0 if result.ok else 1)
 
 
-@click.command("upgrade")
-@click.argument("server", required=False)
+@click.command(
+    "upgrade",
+    epilog=examples(
+        "mcp-orch upgrade --client cursor", "mcp-orch upgrade github -c cursor --to 1.2.0"
+    ),
+)
+@click.argument("server", required=False, shell_complete=draft_names)
 @client_profile
 @click.option("--to", "to", help="This version (for the one SERVER named).")
 @click.option(

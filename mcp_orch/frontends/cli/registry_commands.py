@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import click
 
-from mcp_orch.frontends.cli.base import Ctx, Group, common
+from mcp_orch.frontends.cli.base import Ctx, Group, common, examples
 
 __all__ = ["registry_group"]
 
 
-@click.group("registry", cls=Group)
+@click.group(
+    "registry",
+    epilog=examples("mcp-orch registry sync", "mcp-orch registry source list"),
+    cls=Group,
+)
 def registry_group() -> None:
     """The official MCP Registry: sync the catalog with its API."""
 
 
-@registry_group.command("sync")
+@registry_group.command(
+    "sync",
+    epilog=examples(
+        "mcp-orch registry sync",
+        "mcp-orch registry sync --since 2026-11-01T00:00:00Z",
+        "mcp-orch registry sync --source corp",
+    ),
+)
 @click.option(
     "--url",
     default=None,
@@ -40,7 +51,14 @@ def registry_sync_cmd(ctx: Ctx, url: str | None, since: str | None, source: str 
     ctx.emit(result, lambda: str(result))
 
 
-@registry_group.group("source", cls=Group)
+@registry_group.group(
+    "source",
+    epilog=examples(
+        "mcp-orch registry source list",
+        "mcp-orch registry source add corp --url https://registry.example.com --priority 80",
+    ),
+    cls=Group,
+)
 def source_group() -> None:
     """Catalog sources with a priority: a company sub-registry, local files, the official
     registry. Where two hold the same server name, the higher priority wins."""
@@ -63,11 +81,12 @@ def _sources_text(rows: list[dict[str, object]]) -> str:
             )
             for r in rows
         ],
-        max_width=80,
     )
 
 
-@source_group.command("list")
+@source_group.command(
+    "list", epilog=examples("mcp-orch registry source list", "mcp-orch registry source list --json")
+)
 @common
 def source_list_cmd(ctx: Ctx) -> None:
     """The catalog's layers by priority: bundled, your workspace catalog, each source."""
@@ -77,7 +96,13 @@ def source_list_cmd(ctx: Ctx) -> None:
     ctx.emit(result, lambda: _sources_text(result.rows))
 
 
-@source_group.command("add")
+@source_group.command(
+    "add",
+    epilog=examples(
+        "mcp-orch registry source add corp --url https://registry.example.com",
+        "mcp-orch registry source add mine --path ./servers --priority 90",
+    ),
+)
 @click.argument("name")
 @click.option("--url", default=None, help="A registry API's base URL (synced with --source).")
 @click.option("--path", default=None, help="A folder or file of server.json documents.")
@@ -106,7 +131,7 @@ def source_add_cmd(
     ctx.emit(result, lambda: f"added source {name}\n" + _sources_text(result.rows))
 
 
-@source_group.command("remove")
+@source_group.command("remove", epilog=examples("mcp-orch registry source remove corp"))
 @click.argument("name")
 @common
 def source_remove_cmd(ctx: Ctx, name: str) -> None:

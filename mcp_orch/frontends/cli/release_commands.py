@@ -9,14 +9,23 @@ from typing import Any
 
 import click
 
+from mcp_orch.core.errors import UsageError
 from mcp_orch.core.ids import short_id
-from mcp_orch.frontends.cli.base import Ctx, client_profile, common
-from mcp_orch.frontends.render import table
+from mcp_orch.frontends.cli.base import Ctx, client_option, client_profile, common, examples, say
+from mcp_orch.frontends.cli.complete import profile_ids
+from mcp_orch.frontends.render import is_terminal, plural, table
 
 # ---- release -------------------------------------------------------------------------------
 
 
-@click.command("publish-config")
+@click.command(
+    "publish-config",
+    epilog=examples(
+        "mcp-orch publish-config --client cursor -m 'add time'",
+        "mcp-orch publish-config -c cursor --file ~/.cursor/mcp.json -m 'the file as is'",
+        "mcp-orch publish-config -c cursor --pin-tools -m 'pin the tools'",
+    ),
+)
 @client_profile
 @click.option("--file", "file", type=click.Path(dir_okay=False), help="Publish this file as is.")
 @click.option("--changelog", "-m", default="", help="What changed and why.")
@@ -55,15 +64,21 @@ def publish_config_cmd(
         resolve=not offline,
     )
     art = result.artifact
-    ctx.emit(
-        result,
-        lambda: (
-            f"{'published' if result.status == 'published' else 'unchanged (already latest):'} "
-            f"{art.artifact_id}\n  {art.client}/{art.profile}, "
-            f"{len(art.servers)} server(s), signed by {art.key_id}\n  changelog: {art.changelog}"
-            f"\n  {pins_summary(art)}"
-        ),
-    )
+
+    def text() -> str:
+        if result.unchanged:  # nothing new was signed: the changelog given went nowhere
+            why = "changelog not recorded" if changelog else "same content as latest"
+            head = f"unchanged: {art.artifact_id} ({why})"
+            said = f"  changelog of that release: {art.changelog or '-'}"
+        else:
+            head = f"published {art.artifact_id}"
+            said = f"  changelog: {art.changelog}"
+        return (
+            f"{head}\n  {art.client}/{art.profile}, {plural(len(art.servers), 'server')}, "
+            f"signed by {art.key_id}\n{said}\n  {pins_summary(art)}"
+        )
+
+    ctx.emit(result, text)
 
 
 def pins_summary(art: Any) -> str:
@@ -71,7 +86,7 @@ def pins_summary(art: Any) -> str:
     lock = art.lock or {}
     resolved = [n for n, r in lock.items() if r.get("status") == "resolved"]
     parts = [
-        f"lock: {len(resolved)} of {len(lock)} package(s) resolved"
+        f"lock: {len(resolved)} of {plural(len(lock), 'package')} resolved"
         if lock
         else "lock: no registry packages"
     ]
@@ -79,7 +94,7 @@ def pins_summary(art: Any) -> str:
         first = next(r for r in lock.values() if r.get("status") != "resolved")
         parts[0] += f" ({str(first.get('reason') or 'unresolved').rstrip('.')})"
     if art.tools is not None:
-        parts.append(f"tools pinned for {len(art.tools)} server(s)")
+        parts.append(f"tools pinned for {plural(len(art.tools), 'server')}")
     return "; ".join(parts)
 
 
@@ -100,7 +115,31 @@ def deployment_text(dep: Any) -> str:
     )
 
 
-@click.command("deploy-config")
+def confirm_replacing(dep: Any) -> None:
+    """Show the diff of a deploy that would replace hand edits and ask (on stderr); without a
+    terminal to ask on, refuse: nothing is written either way unless the user says yes."""
+    names = ", ".join(dep.overwritten)
+    if not is_terminal(sys.stdin):
+        raise UsageError(
+            f"the deploy would replace hand edits to {names} in {dep.path}; nothing was changed",
+            "run again with --yes to replace them (the backup keeps the hand edits), or in a "
+            "terminal to see the diff and be asked",
+        )
+    say(dep.diff_text or f"{dep.path}: no changes", err=True, diff=True)
+    say(f"note: this replaces hand edits to {names} (a backup is kept)", err=True)
+    if not click.confirm("Deploy and replace them?", default=False, err=True):
+        say("not confirmed: nothing was changed", err=True)
+        sys.exit(1)
+
+
+@click.command(
+    "deploy-config",
+    epilog=examples(
+        "mcp-orch deploy-config --client cursor --dry-run",
+        "mcp-orch deploy-config --client cursor",
+        "mcp-orch deploy-config -c vscode --scope project --project-dir .",
+    ),
+)
 @client_profile
 @click.option("--artifact-id", help="Deploy this artifact (default: latest).")
 @click.option(
@@ -145,10 +184,16 @@ def deploy_config_cmd(
         adopt=adopt,
         force=force,
     )
-    ctx.emit(result, lambda: deployment_text(result.deployment))
+    ctx.emit(result, lambda: deployment_text(result.deployment), diff=True)
 
 
-@click.command("get-config")
+@click.command(
+    "get-config",
+    epilog=examples(
+        "mcp-orch get-config --client cursor",
+        "mcp-orch get-config -c cursor --artifact-id 3f2a9c --json",
+    ),
+)
 @client_profile
 @click.option("--artifact-id", help="An artifact id (default: latest).")
 @common
@@ -168,7 +213,7 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
             manifest = pin.get("manifest") or {}
             count = len(manifest.get("tools") or [])
             digest = short_id(pin["digest"]) if pin.get("digest") else pin.get("status", "-")
-            lines.append(f"  {name}: {digest}, {count} tool(s)")
+            lines.append(f"  {name}: {digest}, {plural(count, 'tool')}")
         return "\n".join(lines)
 
     ctx.emit(
@@ -182,7 +227,13 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
     )
 
 
-@click.command("diff-config")
+@click.command(
+    "diff-config",
+    epilog=examples(
+        "mcp-orch diff-config --client cursor",
+        "mcp-orch diff-config -c cursor --from 3f2a9c --to 8b1d04",
+    ),
+)
 @client_profile
 @click.option("--path", type=click.Path(dir_okay=False), help="The client file to compare.")
 @click.option("--from", "from_id", help="Compare two artifacts: the older one ...")
@@ -197,10 +248,15 @@ def diff_config_cmd(
     result = releases.diff_config(
         ctx.ws, client, profile, path=path, from_artifact=from_id, to_artifact=to_id
     )
-    ctx.emit(result, lambda: str(result.diff))
+    ctx.emit(result, lambda: str(result.diff), diff=True)
 
 
-@click.command("drift")
+@click.command(
+    "drift",
+    epilog=examples(
+        "mcp-orch drift --client cursor", "mcp-orch drift -c cursor --tools --timeout 20"
+    ),
+)
 @client_profile
 @click.option("--path", type=click.Path(dir_okay=False), help="The deployed file (default: last).")
 @click.option(
@@ -218,22 +274,46 @@ def drift_cmd(
     from mcp_orch.operations import releases
 
     result = releases.drift(ctx.ws, client, profile, path=path, tools=tools, timeout=timeout)
-    ctx.emit(result, lambda: str(result.report))
+    ctx.emit(result, lambda: str(result.report), diff=True)
     sys.exit(0 if result.ok else 1)
 
 
-@click.command("rollback")
+@click.command(
+    "rollback",
+    epilog=examples(
+        "mcp-orch rollback --client cursor",
+        "mcp-orch rollback -c cursor --deploy",
+        "mcp-orch rollback -c cursor --artifact-id 3f2a9c --deploy --yes",
+    ),
+)
 @client_profile
 @click.option("--artifact-id", help="Roll back to this artifact (default: latest's parent).")
 @click.option("--deploy", "do_deploy", is_flag=True, help="Also deploy it.")
 @click.option("--path", type=click.Path(dir_okay=False), help="Deploy here (with --deploy).")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Replace hand edits in the client's file without asking."
+)
 @common
 def rollback_cmd(
-    ctx: Ctx, client: str, profile: str, artifact_id: str | None, do_deploy: bool, path: str | None
+    ctx: Ctx,
+    client: str,
+    profile: str,
+    artifact_id: str | None,
+    do_deploy: bool,
+    path: str | None,
+    yes: bool,
 ) -> None:
-    """Point latest back at an earlier artifact (records a revert event)."""
+    """Point latest back at an earlier artifact (records a revert event); with --deploy also
+    deploy it, asking first when that would replace hand edits in the client's file."""
     from mcp_orch.operations import releases
 
+    if do_deploy and not yes:  # --yes: nothing to ask, so no dry run first
+        preview = releases.rollback_preview(
+            ctx.ws, client, profile, artifact_id=artifact_id, path=path
+        )
+        if preview.deployment.overwritten:
+            confirm_replacing(preview.deployment)
+        artifact_id = preview.artifact.artifact_id  # the one previewed, whatever moves since
     result = releases.rollback(
         ctx.ws, client, profile, artifact_id=artifact_id, deploy=do_deploy, path=path
     )
@@ -248,7 +328,10 @@ def rollback_cmd(
     ctx.emit(result, text)
 
 
-@click.command("restore")
+@click.command(
+    "restore",
+    epilog=examples("mcp-orch restore --client cursor --list", "mcp-orch restore --client cursor"),
+)
 @client_profile
 @click.option("--backup", help="The backup to restore (default: the newest).")
 @click.option("--list", "list_only", is_flag=True, help="List the backups.")
@@ -260,14 +343,20 @@ def restore_cmd(ctx: Ctx, client: str, profile: str, backup: str | None, list_on
     if list_only:
         listed = releases.list_backups(ctx.ws, client, profile)
         rows = [(b["taken"], b["source"], b["backup"]) for b in listed.backups]
-        ctx.emit(listed, lambda: table(["taken", "source", "backup"], rows, 100))
+        ctx.emit(listed, lambda: table(["taken", "source", "backup"], rows, keep=(0, 2)))
         return
     result = releases.restore(ctx.ws, client, profile, backup=backup)
     chosen = result.restored
     ctx.emit(result, f"restored {chosen['source']} from {chosen['backup']}")
 
 
-@click.command("config-history")
+@click.command(
+    "config-history",
+    epilog=examples(
+        "mcp-orch config-history --client cursor",
+        "mcp-orch config-history -c cursor --limit 5 --json",
+    ),
+)
 @client_profile
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @common
@@ -290,13 +379,19 @@ def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
     ctx.emit(result, lambda: table(["artifact", "created", "refs", "servers", "changelog"], rows))
 
 
-@click.command("audit-log")
+@click.command(
+    "audit-log",
+    epilog=examples(
+        "mcp-orch audit-log --since 7d",
+        "mcp-orch audit-log --action deploy --client cursor --limit 10",
+    ),
+)
 @click.option("--since", help="7d, 30d, 12h or an ISO date.")
 @click.option(
     "--action", help="publish, deploy, revert, restore, key, import, register, sync, catalog-sync."
 )
-@click.option("--client", "-c", help="Only this client.")
-@click.option("--profile", "-p", help="Only this profile.")
+@client_option(help="Only this client.")
+@click.option("--profile", "-p", help="Only this profile.", shell_complete=profile_ids)
 @click.option("--artifact-id", help="Only events about this artifact.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @common
@@ -335,11 +430,15 @@ def audit_log_cmd(
     ]
     ctx.emit(
         result,
-        lambda: table(["seq", "time", "action", "profile", "artifact", "actor", "changelog"], rows),
+        lambda: table(
+            ["seq", "time", "action", "profile", "artifact", "actor", "changelog"],
+            rows,
+            keep=(0, 1, 4),  # seq, time and artifact whole
+        ),
     )
 
 
-@click.command("verify")
+@click.command("verify", epilog=examples("mcp-orch verify", "mcp-orch verify --json"))
 @common
 def verify_cmd(ctx: Ctx) -> None:
     """Check every stored artifact, signature and ref, and the audit chain (exit 1 on problems)."""
@@ -350,7 +449,9 @@ def verify_cmd(ctx: Ctx) -> None:
     sys.exit(0 if result.ok else 1)
 
 
-@click.command("init-configs")
+@click.command(
+    "init-configs", epilog=examples("mcp-orch init-configs", "mcp-orch init-configs --json")
+)
 @common
 def init_configs_cmd(ctx: Ctx) -> None:
     """Publish signed sample configs (time + fetch + memory) for a first look. Deploys nothing."""
@@ -358,4 +459,6 @@ def init_configs_cmd(ctx: Ctx) -> None:
 
     result = releases.init_configs(ctx.ws)
     rows = [(a.client, a.profile, a.short_id, sorted(a.servers)) for a in result.published]
-    ctx.emit(result, lambda: table(["client", "profile", "artifact", "servers"], rows))
+    ctx.emit(
+        result, lambda: table(["client", "profile", "artifact", "servers"], rows, keep=(0, 1, 2))
+    )

@@ -20,8 +20,8 @@ import click
 
 from mcp_orch.core.errors import UsageError
 from mcp_orch.facade.workspace import Workspace
-from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common
-from mcp_orch.frontends.render import table
+from mcp_orch.frontends.cli.base import Ctx, Group, client_profile, common, examples
+from mcp_orch.frontends.render import plural, table
 from mcp_orch.operations import serving
 
 __all__ = ["install_self_cmd", "serve_cmd", "token_group"]
@@ -73,7 +73,7 @@ def serve_http(
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     click.echo(
         f"mcp-orch {_version()}: MCP over streamable HTTP at http://{shown}:{actual}/mcp "
-        f"(workspace {ws.path}; {count} token(s); Ctrl+C stops)",
+        f"(workspace {ws.path}; {plural(count, 'token')}; Ctrl+C stops)",
         err=True,
     )
     if count == 0:
@@ -99,7 +99,14 @@ def _version() -> str:
     return __version__
 
 
-@click.command("serve")
+@click.command(
+    "serve",
+    epilog=examples(
+        "mcp-orch serve",
+        "mcp-orch serve --http --port 8765",
+        "mcp-orch serve --http --host 127.0.0.1 --port 0",
+    ),
+)
 @click.option(
     "--http", "use_http", is_flag=True, help="Serve streamable HTTP (bearer tokens) not stdio."
 )
@@ -197,12 +204,18 @@ def serve_cmd(
 # ---- tokens --------------------------------------------------------------------------------
 
 
-@click.group("token", cls=Group)
+@click.group(
+    "token",
+    epilog=examples(
+        "mcp-orch token create laptop", "mcp-orch token list", "mcp-orch token revoke laptop"
+    ),
+    cls=Group,
+)
 def token_group() -> None:
     """Bearer tokens for `mcp-orch serve --http` (only their hashes are stored)."""
 
 
-@token_group.command("create")
+@token_group.command("create", epilog=examples("mcp-orch token create laptop"))
 @click.argument("name")
 @common
 def token_create_cmd(ctx: Ctx, name: str) -> None:
@@ -219,7 +232,7 @@ def token_create_cmd(ctx: Ctx, name: str) -> None:
     click.echo(result.token)
 
 
-@token_group.command("list")
+@token_group.command("list", epilog=examples("mcp-orch token list", "mcp-orch token list --json"))
 @common
 def token_list_cmd(ctx: Ctx) -> None:
     """The tokens' names and creation times (never the tokens)."""
@@ -228,7 +241,7 @@ def token_list_cmd(ctx: Ctx) -> None:
     ctx.emit(result, lambda: table(["name", "created"], rows))
 
 
-@token_group.command("revoke")
+@token_group.command("revoke", epilog=examples("mcp-orch token revoke laptop"))
 @click.argument("name")
 @common
 def token_revoke_cmd(ctx: Ctx, name: str) -> None:
@@ -240,7 +253,13 @@ def token_revoke_cmd(ctx: Ctx, name: str) -> None:
 # ---- install-self --------------------------------------------------------------------------
 
 
-@click.command("install-self")
+@click.command(
+    "install-self",
+    epilog=examples(
+        "mcp-orch install-self --client cursor",
+        "mcp-orch install-self -c claude-desktop --name orch",
+    ),
+)
 @client_profile
 @click.option(
     "--name", default="mcp-orch", show_default=True, help="The entry's name in the client's file."
@@ -263,7 +282,7 @@ def install_self_cmd(ctx: Ctx, client: str, profile: str, name: str, adopt: bool
             f"installed {name!r} in {result.client_name} ({dep.path})\n"
             f"  command: {' '.join(result.command)}\n"
             f"  workspace: {ctx.ws.path}\n"
-            f"  artifact: {art.short_id} ({len(art.servers)} server(s) in {result.profile_ref})\n"
+            f"  artifact: {art.short_id} ({plural(len(art.servers), 'server')} in {result.profile_ref})\n"
             f"restart {result.client_name} (or reload its MCP servers) to use it"
         ),
     )

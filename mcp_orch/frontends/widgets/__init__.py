@@ -13,6 +13,16 @@ command calls (``operations.drafts.add_server`` / ``remove_server`` / ``validate
 notebook display; errors are drawn by ``frontends.render.error_html`` with hints that name the
 widgets' fields. Each module's docstring maps its buttons to the operations and CLI commands.
 
+The widgets stay in sync with no Reload or Refresh: each follows its workspace's change signal
+(``ws.changes`` / ``ws.on_change``, :mod:`mcp_orch.core.signals`), which the library's writers
+emit whoever calls them (another widget, the Python API in another cell, an MCP tool served in
+this kernel). A DraftEditor shows a server the CatalogBrowser added at once; a HistoryView
+updates after every publish, rollback or deploy of its profile. ``widget.close()`` stops that.
+Feedback appears next to the button that caused it (CSS class ``mco-message``); a write that
+would replace hand edits in a client's file shows the diff and waits for *Replace hand edits*
+(``mco-confirm``). The main buttons carry stable CSS classes (``mco-add``, ``mco-validate``,
+``mco-publish``, ``mco-preview``, ``mco-deploy``, ``mco-rollback``, ...) listed in each module.
+
 They need ``ipywidgets`` (``pip install "mcp-orch[notebook]"``). Without it this module still
 imports; constructing a widget raises an ``ImportError`` that says how to install it. Nothing
 here is imported by ``import mcp_orch``.

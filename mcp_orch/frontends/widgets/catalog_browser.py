@@ -21,6 +21,16 @@ The search passes ``transport=`` and ``tag=`` too. "Add to draft" passes the for
 env=, headers=`` and ``name=, transport=, replace=, registry=`` (this browser's registry); ``ws``
 is the registry's workspace (else the default one). The entry pane previews the entry "Add to
 draft" would store (``Server.render`` with ``headers=`` too, for this machine's OS).
+
+"Add to draft" is disabled, with the reason beside it, while a required input (``*``) without a
+default is empty. After adding, the draft is validated (``drafts.validate_draft``, as
+``validate-draft``): a finding about the added server (a placeholder left unfilled, MCP002) is
+shown as a problem with the report, not as a plain success. The result appears right under the
+button (CSS class ``mco-message``); a success replaces an earlier error. Every DraftEditor and
+HistoryView on the same workspace sees the added server at once (the workspace's change signal).
+
+Stable CSS classes for tests and styles: ``mco-search``, ``mco-results``, ``mco-detail``,
+``mco-entry``, ``mco-add``, ``mco-required`` (why Add is disabled), ``mco-message``.
 """
 
 from __future__ import annotations
@@ -37,6 +47,8 @@ from mcp_orch.facade.workspace import Workspace
 from mcp_orch.frontends.widgets._common import (
     InputForm,
     Message,
+    button,
+    checked_html,
     failure_html,
     json_html,
     note_html,
@@ -130,10 +142,12 @@ class CatalogBrowser(w.VBox):
         self.entry_name = w.Text(placeholder="default: the server id", description="name")
         self.replace = w.Checkbox(value=False, description="replace same name", indent=False)
         self.form_box = w.VBox(layout=w.Layout(width="100%"))
-        self.add_button = w.Button(description="Add to draft", button_style="primary", icon="plus")
-        self.add_button.add_class("mco-add")
+        self.add_button = button(
+            "Add to draft", "mco-add", button_style="primary", icon="plus", disabled=True
+        )
+        self.required = w.HTML()  # why Add is disabled (the form's reason)
+        self.add_row = w.HBox([self.replace, self.add_button, self.required])
         self.message = Message()
-        self.message.add_class("mco-message")
 
         pane = w.VBox(
             [
@@ -144,7 +158,8 @@ class CatalogBrowser(w.VBox):
                 w.HTML("<b>add to draft</b>"),
                 w.HBox([self.profile, self.entry_name]),
                 self.form_box,
-                w.HBox([self.replace, self.add_button]),
+                self.add_row,
+                self.message,  # right under the button it reports on
             ],
             layout=w.Layout(width="61%", padding="0 0 0 8px"),
         )
@@ -153,7 +168,6 @@ class CatalogBrowser(w.VBox):
                 style(),
                 w.HBox([self.search, self.transport, self.tag, self.status]),
                 w.HBox([w.VBox([self.count, self.results], layout=w.Layout(width="37%")), pane]),
-                self.message,
             ]
         )
         self.add_class("mco-widget")
@@ -198,8 +212,11 @@ class CatalogBrowser(w.VBox):
                 status=self.status.value,
             ).page
         except Exception as exc:
-            self.message.show(failure_html(exc))
+            self.message.fail(exc)
             found = CatalogView()
+        else:
+            if self.message.failed:  # a search that works again clears its error
+                self.message.clear()
         keep = self.results.value
         options = [
             (f"{s.id} — {s.title}" + ("" if s.status == "active" else f" [{s.status}]"), s.id)
@@ -221,6 +238,9 @@ class CatalogBrowser(w.VBox):
             self.form = None
             self.form_box.children = ()
             self.add_transport.options = [("auto", "")]
+            self.add_button.disabled = True
+            self.add_button.tooltip = "select a server in the list"
+            self.required.value = ""
             return
         self.detail.value = server._repr_html_() + _packages_html(server)
         options = [("auto", ""), *((t, t) for t in server.transports)]
@@ -236,6 +256,10 @@ class CatalogBrowser(w.VBox):
         self.form = InputForm(server, self._transport())
         self.form.observe(lambda _change: self._render_entry())
         self.form_box.children = (self.form.box,)
+        self.required = self.form.reason
+        self.add_button.disabled = False
+        self.form.bind(self.add_button)
+        self.add_row.children = (self.replace, self.add_button, self.required)
         self._render_entry()
 
     def _render_entry(self) -> None:
@@ -260,8 +284,10 @@ class CatalogBrowser(w.VBox):
     # -- actions -----------------------------------------------------------------------------
     def add(self, _button: Any = None) -> None:
         """Add the selected server to the draft of (client, profile): ``drafts.add_server``."""
+        clean = True
 
         def action() -> str:
+            nonlocal clean
             server, form = self.selected, self.form
             if server is None or form is None:
                 raise UsageError("select a server first", "pick one in the result list")
@@ -290,17 +316,18 @@ class CatalogBrowser(w.VBox):
                     "are kept only in this kernel's environment"
                 )
             warnings = "".join(note_html(f"warning: {w}") for w in result.warnings)
-            return (
-                ok_html(
-                    f"added {result.name} to the draft of {draft.profile.ref} "
-                    f"({len(draft)} server(s))"
-                )
-                + warnings
-                + note
-                + draft._repr_html_()
+            done, clean = checked_html(
+                ws,
+                draft.client.id,
+                draft.profile.id,
+                result.name,
+                f"added {result.name} to the draft of {draft.profile.ref} ({len(draft)} server(s))",
             )
+            # a clean add shows the draft; a problem shows the report instead
+            return done + warnings + note + (draft._repr_html_() if clean else "")
 
-        self.message.run(action)
+        if self.message.run(action) and not clean:
+            self.message.failed = True  # added, but invalid: an error the next success clears
 
     def __repr__(self) -> str:
         filters = "".join(

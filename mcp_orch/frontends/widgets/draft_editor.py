@@ -20,14 +20,37 @@ Outdated         ``pins.outdated(...)``                                 ``outdat
 Upgrade          ``pins.upgrade(...)`` (every outdated server)          ``upgrade``
 Publish          ``releases.publish(..., changelog=, pin_tools=)``      ``publish-config``
 Preview deploy   ``releases.deploy(..., path=, adopt=, dry_run=True)``  ``deploy-config --dry-run``
-Deploy           ``releases.deploy(..., artifact_id=, path=, adopt=)``  ``deploy-config``
+Deploy           ``releases.deploy(..., dry_run=True)``, then             ``deploy-config``
+                 ``releases.deploy(..., artifact_id=, path=, adopt=)``
 Reload           reads ``Draft.records``, ``settings`` and the refs     ``show-draft``
 ===============  =====================================================  ===========================
 
-Deploy is enabled only after a preview, and only for the artifact, path and adopt setting that
-were previewed: you always see the diff against the real file before anything is written. Like
-``deploy-config``, it notes the managed entries whose hand edits it replaced. The server rows and
-the title (the draft's records, ``latest`` and ``deployed``) are read from the draft itself.
+*Deploy* first computes the deployment of ``latest`` as a dry run (``dry_run=True``). When it
+would replace entries edited by hand since the last deploy (``Deployment.overwritten``), it
+shows the coloured diff and waits: *Replace hand edits* writes exactly that artifact (if the
+file changed again meanwhile, the new diff is shown and asked about again) and notes "replaced
+hand edits to … (backup …)", as ``deploy-config`` does; *Cancel* writes nothing. Otherwise it
+deploys at once and shows the diff it wrote. *Preview deploy* only shows the diff. Changing the
+path or the adopt box, or a change of ``latest`` or of the file elsewhere, cancels a pending
+confirmation.
+
+The editor stays in sync with its workspace (``ws.changes``, see :mod:`mcp_orch.core.signals`):
+a server added by a CatalogBrowser, by ``Draft.add`` in another cell or by an MCP tool in this
+kernel appears at once, and the title follows ``latest`` and ``deployed`` wherever they move.
+Rows whose record did not change keep what was typed in them. It refreshes once per change
+(a publish is one), never in the middle of its own action, and no longer after ``close()``;
+*Reload* is there for changes made by another process.
+
+Feedback appears next to what caused it: a Save in its row, a Remove under the server list, the
+buttons' results right under the button bars (CSS ``mco-message``), above the report and the
+diff. A success clears the errors earlier actions left. Save is disabled, with the reason
+beside it, while a required input is empty.
+
+Stable CSS classes for tests and styles: ``mco-draft-server`` (a row), ``mco-save``,
+``mco-remove``, ``mco-required``, ``mco-reload``, ``mco-validate``, ``mco-outdated``,
+``mco-upgrade``, ``mco-publish``, ``mco-preview``, ``mco-deploy``, ``mco-confirm``,
+``mco-cancel``, ``mco-message``, ``mco-report``, ``mco-diff`` (the diff shown by preview and
+deploy).
 
 The *pin* dropdown and the *pin tools* checkbox show the profile's settings; changing one stores
 it (servers added afterwards are written at the new mode; entries already in the draft keep their
@@ -49,18 +72,26 @@ from mcp_orch.core.ids import short_id
 from mcp_orch.domain.pins import PIN_MODES
 from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.frontends.widgets._common import (
+    NOTE,
+    OK,
+    ConfirmBar,
     InputForm,
+    Live,
     Message,
+    ask_html,
+    button,
+    checked_html,
     deployment_note,
-    failure_html,
     json_html,
     note_html,
     ok_html,
+    problem_html,
     style,
 )
 from mcp_orch.operations import drafts, pins, releases
 
 if TYPE_CHECKING:
+    from mcp_orch.core.signals import Change
     from mcp_orch.domain.catalog import Server
     from mcp_orch.facade.artifact import Artifact
     from mcp_orch.facade.draft import Draft
@@ -87,13 +118,14 @@ def lock_summary(art: Artifact) -> str:
 
 def lines_html(text: str, ok: bool = True) -> str:
     """A report of several lines (``str()`` of an operation's report) in one message box."""
-    colour = "#1e8449" if ok else "#b7950b"
+    colour = OK if ok else NOTE
     body = "<br>".join(escape(line) for line in text.splitlines())
     return f"<div style='border-left:4px solid {colour};padding:4px 8px'>{body}</div>"
 
 
 class ServerRow:
-    """One server of the draft: its fields (for catalog servers), Save and Remove."""
+    """One server of the draft: its fields (for catalog servers), Save and Remove, and the
+    message that says what Save did."""
 
     def __init__(self, editor: DraftEditor, name: str, record: dict[str, Any]) -> None:
         self.editor = editor
@@ -102,16 +134,18 @@ class ServerRow:
         self.server: Server | None = None
         self.form: InputForm | None = None
         self.save_button: w.Button | None = None
+        self.message = Message()
         if record.get("catalog_id"):
             try:
                 self.server = editor.draft.profile.workspace.registry().get(record["catalog_id"])
             except NotFound:
                 self.server = None
-        self.remove_button = w.Button(description="Remove", button_style="danger", icon="trash")
+        self.remove_button = button("Remove", "mco-remove", button_style="danger", icon="trash")
         self.remove_button.on_click(lambda _b: editor.remove(name))
         parts: list[w.Widget] = []
         origin = record.get("origin", "")
         head = f"<b>{escape(name)}</b> <i>{escape(origin)}</i>"
+        extra: list[w.Widget] = []
         if self.server is not None:
             head += f" · catalog <code>{escape(self.server.id)}</code>"
             self.form = InputForm(
@@ -123,8 +157,10 @@ class ServerRow:
                     "header": record.get("headers") or {},
                 },
             )
-            self.save_button = w.Button(description="Save", icon="check")
+            self.save_button = button("Save", "mco-save", icon="check")
             self.save_button.on_click(lambda _b: editor.save(name))
+            self.form.bind(self.save_button)
+            extra.append(self.form.reason)
             parts.append(self.form.box)
         else:
             parts.append(
@@ -136,15 +172,15 @@ class ServerRow:
         parts.append(w.HTML(json_html(mask_secrets(record.get("entry")))))  # shown masked
         buttons = [b for b in (self.save_button, self.remove_button) if b is not None]
         self.box = w.VBox(
-            [w.HTML(head), *parts, w.HBox(buttons)],
-            layout=w.Layout(border="1px solid #ddd", padding="4px", margin="2px 0", width="100%"),
+            [w.HTML(head), *parts, w.HBox([*buttons, *extra]), self.message],
+            layout=w.Layout(border="1px solid #8888", padding="4px", margin="2px 0", width="100%"),
         )
         self.box.add_class("mco-draft-server")
 
 
-class DraftEditor(w.VBox):
+class DraftEditor(Live, w.VBox):
     """The draft's servers with editable params and env, remove buttons, validate, publish and a
-    deploy that always shows the diff against the real file first."""
+    deploy that asks before it replaces hand edits; it follows the workspace's changes."""
 
     def __init__(self, draft: Draft) -> None:
         self.draft = draft
@@ -152,12 +188,14 @@ class DraftEditor(w.VBox):
         self.rows: dict[str, ServerRow] = {}
         self.artifact: Artifact | None = None  # the last artifact published here
         self.deployment: Deployment | None = None  # the last preview or deploy
-        self._previewed: tuple[str, str, bool] | None = None
+        self.pending: Deployment | None = None  # a dry run waiting for "Replace hand edits"
+        self._shown_records: dict[str, dict[str, Any]] | None = None
 
         self.title = w.HTML()
         self.servers_box = w.VBox(layout=w.Layout(width="100%"))
-        self.reload_button = w.Button(description="Reload", icon="refresh")
-        self.validate_button = w.Button(description="Validate", icon="stethoscope")
+        self.servers_message = Message()  # what Remove did, or why the draft cannot be read
+        self.reload_button = button("Reload", "mco-reload", icon="refresh")
+        self.validate_button = button("Validate", "mco-validate", icon="stethoscope")
         self.pin = w.Dropdown(
             options=list(PIN_MODES),
             value="exact",
@@ -172,14 +210,14 @@ class DraftEditor(w.VBox):
             indent=False,
             layout=w.Layout(width="auto"),
         )
-        self.outdated_button = w.Button(description="Outdated", icon="search")
-        self.upgrade_button = w.Button(description="Upgrade", icon="arrow-up")
+        self.outdated_button = button("Outdated", "mco-outdated", icon="search")
+        self.upgrade_button = button("Upgrade", "mco-upgrade", icon="arrow-up")
         self._syncing = False  # True while refresh() shows the stored settings
         self._settings: dict[str, Any] = {"pin": "exact", "pin_tools": False}  # as last read
         self.report = w.HTML()
         self.report.add_class("mco-report")
         self.changelog = w.Text(placeholder="what changed and why", description="changelog")
-        self.publish_button = w.Button(description="Publish", button_style="primary", icon="tag")
+        self.publish_button = button("Publish", "mco-publish", button_style="primary", icon="tag")
         try:
             default_path = str(self.profile.config_path())
         except Exception:
@@ -195,28 +233,39 @@ class DraftEditor(w.VBox):
             indent=False,
             layout=w.Layout(width="auto"),
         )
-        self.preview_button = w.Button(description="Preview deploy", icon="eye")
-        self.deploy_button = w.Button(
-            description="Deploy", button_style="warning", icon="upload", disabled=True
+        self.preview_button = button("Preview deploy", "mco-preview", icon="eye")
+        self.deploy_button = button(
+            "Deploy", "mco-deploy", button_style="warning", icon="upload", disabled=True
         )
+        self.confirm = ConfirmBar(self.replace_hand_edits, self.cancel)
         self.preview = w.HTML()
-        self.preview.add_class("mco-preview")
+        self.preview.add_class("mco-diff")
         self.message = Message()
-        self.message.add_class("mco-message")
+        self._messages = (self.message, self.servers_message)
 
         super().__init__(
             [
                 style(),
                 self.title,
                 self.servers_box,
-                w.HBox([self.reload_button, self.validate_button]),
-                w.HBox([self.pin, self.pin_tools, self.outdated_button, self.upgrade_button]),
-                self.report,
+                self.servers_message,
+                w.HBox(
+                    [
+                        self.reload_button,
+                        self.validate_button,
+                        self.pin,
+                        self.pin_tools,
+                        self.outdated_button,
+                        self.upgrade_button,
+                    ]
+                ),
                 w.HBox([self.changelog, self.publish_button]),
                 w.HBox([self.path, self.adopt]),
                 w.HBox([self.preview_button, self.deploy_button]),
+                self.confirm,
+                self.message,  # under the button bars, above the long report and diff
+                self.report,
                 self.preview,
-                self.message,
             ]
         )
         self.add_class("mco-widget")
@@ -230,18 +279,27 @@ class DraftEditor(w.VBox):
         self.publish_button.on_click(self.publish)
         self.preview_button.on_click(self.preview_deploy)
         self.deploy_button.on_click(self.deploy)
-        self.path.observe(lambda _c: self._forget_preview(), names="value")
-        self.adopt.observe(lambda _c: self._forget_preview(), names="value")
+        self.path.observe(lambda _c: self._drop_pending("the path changed"), names="value")
+        self.adopt.observe(
+            lambda _c: self._drop_pending("the adopt setting changed"), names="value"
+        )
         self.refresh()
+        self._follow(self.profile.workspace)
 
     # -- display -----------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Read the draft again and rebuild the server rows."""
+        """Read the draft, its settings and the refs again; rebuild the rows that changed."""
         try:
             records = self.draft.records
         except Exception as exc:
-            self.message.show(failure_html(exc))
+            self.servers_message.fail(exc)
             records = {}
+        else:
+            if self.servers_message.failed:  # readable again
+                self.servers_message.clear()
+        if self._shown_records is not None and records != self._shown_records:
+            self.report.value = ""  # a validation or outdated report of another draft: stale
+        self._shown_records = records
         old = self.rows
         self.rows = {}
         for name, rec in records.items():
@@ -254,15 +312,25 @@ class DraftEditor(w.VBox):
         )
         self._show_settings()
         refs = []
+        latest: Artifact | None = None
         for ref in ("latest", "deployed"):
             try:
                 art = self.profile.latest() if ref == "latest" else self.profile.deployed()
             except Exception:
                 art = None
+            if ref == "latest":
+                latest = art
             refs.append(f"{ref}: <code>{escape(art.short_id) if art else '-'}</code>")
         self.title.value = (
             f"<b>Draft</b> {escape(self.profile.ref)} · {len(records)} server(s) · "
             + " · ".join(refs)
+        )
+        self.deploy_button.disabled = latest is None
+        self.deploy_button.description = f"Deploy {latest.short_id}" if latest else "Deploy"
+        self.deploy_button.tooltip = (
+            "deploy latest into the client's file (asks first if that replaces hand edits)"
+            if latest
+            else "publish first: there is nothing to deploy"
         )
 
     def _show_settings(self) -> None:
@@ -279,10 +347,24 @@ class DraftEditor(w.VBox):
         finally:
             self._syncing = False
 
-    def _forget_preview(self) -> None:
-        self._previewed = None
-        self.deploy_button.disabled = True
-        self.deploy_button.description = "Deploy"
+    def _message_areas(self) -> tuple[Message, ...]:
+        return (*self._messages, *(row.message for row in self.rows.values()))
+
+    def _concerns(self, change: Change) -> bool:
+        return change.kind in ("drafts", "refs", "deploy") and change.concerns(
+            self.profile.client.id, self.profile.id
+        )
+
+    def _changed_elsewhere(self, change: Change) -> None:
+        if change.kind in ("refs", "deploy"):
+            self._drop_pending(f"{change.kind} of {self.profile.ref} changed elsewhere")
+
+    def _drop_pending(self, why: str) -> None:
+        if self.pending is None:
+            return
+        self.pending = None
+        self.confirm.hide()
+        self.message.show(note_html(f"deploy cancelled ({why}): nothing was written"))
 
     @property
     def _where(self) -> tuple[Workspace, str, str]:
@@ -292,10 +374,12 @@ class DraftEditor(w.VBox):
     # -- actions -----------------------------------------------------------------------------
     def save(self, name: str) -> bool:
         """Re-render a catalog server with the row's values: ``drafts.add_server(...,
-        replace=True)``."""
+        replace=True)``; the result is shown in the row."""
         row = self.rows[name]
+        shown, clean = "", True
 
         def action() -> str:
+            nonlocal shown, clean
             if row.server is None or row.form is None:
                 raise UsageError(f"{name} is a native entry", "add it again from the catalog")
             params, env, headers = row.form.values()
@@ -312,11 +396,13 @@ class DraftEditor(w.VBox):
             )
             moved = row.form.commit_secrets()
             note = f"; secrets {', '.join(moved)} kept only in this kernel" if moved else ""
-            return ok_html(f"saved {name}{note}")
+            shown, clean = checked_html(*self._where, name, f"saved {name}{note}")
+            return shown
 
-        done = self.message.run(action)
-        if done:
-            self.refresh()
+        done = self._run(row.message, action)
+        new = self.rows.get(name, row)
+        if done:  # in the row (rebuilt, when the record changed); an invalid entry is an error
+            new.message.show(shown, failed=not clean)
         return done
 
     def remove(self, name: str) -> bool:
@@ -326,19 +412,24 @@ class DraftEditor(w.VBox):
             result = drafts.remove_server(*self._where, name)
             return ok_html(f"removed {name} from the draft of {result.draft.profile.ref}")
 
-        done = self.message.run(action)
-        self.refresh()
-        return done
+        return self._run(self.servers_message, action)
 
     def validate(self, _button: Any = None) -> bool:
         """``drafts.validate_draft(...)``: every finding, shown inline."""
+        report = None
 
         def action() -> str:
+            nonlocal report
             report = drafts.validate_draft(*self._where).report
             self.report.value = report._repr_html_()
-            return ok_html(report.summary())
+            if not report.ok:
+                return problem_html(report.summary())
+            return (note_html if report.warnings else ok_html)(report.summary())
 
-        return self.message.run(action)
+        done = self._run(self.message, action)
+        if report is not None and not report.ok:
+            self.message.failed = True  # a failed validation is an error a success clears
+        return done
 
     def change_settings(self, *, pin: str | None = None, pin_tools: bool | None = None) -> bool:
         """``pins.settings(..., pin=, pin_tools=)``: store the profile's settings (what the pin
@@ -358,7 +449,7 @@ class DraftEditor(w.VBox):
                 )
             return ok_html(line)
 
-        done = self.message.run(action)
+        done = self._run(self.message, action)
         self._show_settings()  # the stored values (unchanged if storing failed)
         return done
 
@@ -387,7 +478,7 @@ class DraftEditor(w.VBox):
                 )
             return (ok_html if newer or not unresolved else note_html)(line)
 
-        return self.message.run(action)
+        return self._run(self.message, action)
 
     def upgrade(self, _button: Any = None) -> bool:
         """``pins.upgrade(...)``: the newer pin of every outdated server into the draft."""
@@ -397,10 +488,7 @@ class DraftEditor(w.VBox):
             self.report.value = ""  # an Outdated table shown before is stale now
             return lines_html(str(report), ok=bool(report.changed))
 
-        done = self.message.run(action)
-        if done:
-            self.refresh()  # the rows show the new pins
-        return done
+        return self._run(self.message, action)  # the rows then show the new pins
 
     def publish(self, _button: Any = None) -> bool:
         """``releases.publish(..., changelog=, pin_tools=)``: validate, resolve the lock, sign,
@@ -413,62 +501,102 @@ class DraftEditor(w.VBox):
             )
             art = result.artifact
             self.artifact = art
-            self._forget_preview()
             verb = "published" if result.status == "published" else "unchanged (already latest):"
             return lines_html(f"{verb} {art.artifact_id}\n{lock_summary(art)}") + art._repr_html_()
 
-        done = self.message.run(action)
-        self.refresh()
-        return done
+        return self._run(self.message, action)
 
     def _target(self) -> str | None:
         return self.path.value.strip() or None
+
+    def _dry_run(self, artifact_id: str | None = None) -> Deployment:
+        dep = releases.deploy(
+            *self._where,
+            artifact_id=artifact_id,
+            path=self._target(),
+            dry_run=True,
+            adopt=self.adopt.value,
+        ).deployment
+        self.deployment = dep
+        self.preview.value = dep._repr_html_()
+        return dep
 
     def preview_deploy(self, _button: Any = None) -> bool:
         """``releases.deploy(..., dry_run=True)`` of latest: the diff against the real file."""
 
         def action() -> str:
-            self._forget_preview()
-            dep = releases.deploy(
-                *self._where, path=self._target(), dry_run=True, adopt=self.adopt.value
-            ).deployment
-            self.deployment = dep
-            self.preview.value = dep._repr_html_()
-            self._previewed = (dep.artifact_id, self.path.value, self.adopt.value)
-            self.deploy_button.disabled = False
-            self.deploy_button.description = f"Deploy {short_id(dep.artifact_id)}"
+            self._drop_pending("a new preview")
+            dep = self._dry_run()
             state = "would change" if dep.changed else "is already up to date:"
-            return ok_html(f"preview: {short_id(dep.artifact_id)} {state} {dep.path}")
+            line = ok_html(f"preview: {short_id(dep.artifact_id)} {state} {dep.path}")
+            if dep.overwritten:
+                line += note_html(
+                    f"it would replace hand edits to {', '.join(dep.overwritten)}: Deploy asks "
+                    "before it does"
+                )
+            return line
 
-        return self.message.run(action)
+        return self._run(self.message, action)
 
     def deploy(self, _button: Any = None) -> bool:
-        """``releases.deploy(..., artifact_id=)`` for the artifact that was previewed."""
+        """A dry run of latest first; if it would replace hand edits, show the diff and wait
+        for *Replace hand edits*; else ``releases.deploy(..., artifact_id=)`` at once."""
 
         def action() -> str:
-            if self._previewed is None:
-                raise UsageError("preview the deploy first", "click Preview deploy")
-            dep = releases.deploy(
-                *self._where,
-                artifact_id=self._previewed[0],
-                path=self._target(),
-                adopt=self.adopt.value,
-            ).deployment
-            self.deployment = dep
-            self._forget_preview()
-            self.preview.value = dep._repr_html_()
-            verb = "deployed" if dep.changed else "already up to date:"
-            return ok_html(f"{verb} {short_id(dep.artifact_id)} to {dep.path}") + deployment_note(
-                dep
-            )
+            self.pending = None
+            self.confirm.hide()
+            dry = self._dry_run()
+            if dry.overwritten:
+                return self._ask(dry)
+            return self._write(dry.artifact_id)
 
-        done = self.message.run(action)
-        self.refresh()
-        return done
+        return self._run(self.message, action)
+
+    def _ask(self, dry: Deployment) -> str:
+        self.pending = dry
+        self.confirm.show()
+        return ask_html(
+            f"deploying {escape(short_id(dry.artifact_id))} would replace hand edits to "
+            f"<b>{escape(', '.join(dry.overwritten))}</b> in {escape(dry.path)} (the diff is "
+            "below): <i>Replace hand edits</i> writes it and keeps a backup; <i>Cancel</i> "
+            "leaves the file as it is. Nothing is written yet."
+        )
+
+    def _write(self, artifact_id: str) -> str:
+        dep = releases.deploy(
+            *self._where, artifact_id=artifact_id, path=self._target(), adopt=self.adopt.value
+        ).deployment
+        self.deployment = dep
+        self.preview.value = dep._repr_html_()
+        verb = "deployed" if dep.changed else "already up to date:"
+        return ok_html(f"{verb} {short_id(dep.artifact_id)} to {dep.path}") + deployment_note(dep)
+
+    def replace_hand_edits(self, _button: Any = None) -> bool:
+        """Confirm the pending deploy: write the artifact that was shown, unless the file
+        changed again since (then the new diff is shown and asked about)."""
+
+        def action() -> str:
+            pending = self.pending
+            if pending is None:
+                raise UsageError("no deploy is waiting for confirmation", "click Deploy")
+            self.pending = None
+            self.confirm.hide()
+            again = self._dry_run(pending.artifact_id)
+            if again.diff_text != pending.diff_text and again.overwritten:
+                changed = note_html("the file changed since the diff was shown")
+                return changed + self._ask(again)
+            return self._write(pending.artifact_id)
+
+        return self._run(self.message, action)
+
+    def cancel(self, _button: Any = None) -> None:
+        """Drop the pending deploy: nothing is written."""
+        self._drop_pending("as asked")
 
     def __repr__(self) -> str:
         try:
             names = ", ".join(self.draft.names) or "(empty)"
         except Exception:
             names = "?"
-        return f"<DraftEditor {self.profile.ref}: {names}; deploy {'ready' if self._previewed else 'needs a preview'}>"
+        state = "waits for confirmation" if self.pending is not None else "ready"
+        return f"<DraftEditor {self.profile.ref}: {names}; deploy {state}>"

@@ -7,9 +7,11 @@ from dataclasses import asdict, dataclass, field
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from mcp_orch.core import charts
 from mcp_orch.core.errors import NotFound
 from mcp_orch.core.ids import short_id
-from mcp_orch.core.markup import STYLE, html_table, safe_html
+from mcp_orch.core.markup import badge, diff_html, html_table, page, safe_html, status
+from mcp_orch.core.text import plural
 from mcp_orch.services.probe.compare import ManifestChange, diff_manifests, manifest_of, summary
 from mcp_orch.services.probe.manifest import manifest_digest as digest_of
 from mcp_orch.services.probe.poisoning import PoisonHit, scan_manifest
@@ -221,6 +223,12 @@ class ProbeReport:
         ]
         return pl.DataFrame(rows, schema=schema)
 
+    def chart(self) -> Any:
+        """Latency (start-up plus first response) and tool count per server, side by side, as
+        an altair chart (see :func:`mcp_orch.core.charts.probe`); needs the notebook extra."""
+        where = self.target or self.client
+        return charts.probe(self.frame(), title=f"probe: {where}" if where else "probe")
+
     def poisoning_lines(self) -> list[str]:
         """The warning section: each poisoning pattern found, one line per description."""
         lines = []
@@ -252,15 +260,27 @@ class ProbeReport:
         )
 
     def __repr__(self) -> str:
-        return f"<ProbeReport {self.target or self.client}: {self.summary()}>"
+        good = sum(1 for r in self.results if r.ok)
+        verdict = "ok" if self.ok else "FAILED"
+        answered = f"{good} of {plural(len(self.results), 'server')} answered"
+        return f"<ProbeReport {self.target or self.client}: {verdict}: {answered}>"
 
     def _repr_html_(self) -> str:
         def render() -> str:
-            colour = "#1e8449" if self.ok else "#c0392b"
+            good = sum(1 for r in self.results if r.ok)
+            line = f"{good} of {plural(len(self.results), 'server')} answered"
+            if self.sign_in:
+                line += f", {len(self.sign_in)} {NEEDS_SIGN_IN}"
+            if self.skipped:
+                line += f" ({len(self.skipped)} disabled, not started)"
             rows = [
                 (
                     r.server,
-                    "ok" if r.ok else NEEDS_SIGN_IN if r.needs_sign_in else "FAILED",
+                    badge("ok")
+                    if r.ok
+                    else badge("warning", NEEDS_SIGN_IN)
+                    if r.needs_sign_in
+                    else badge("error", "FAILED"),
                     " ".join(x for x in (r.server_name, r.server_version) if x),
                     r.protocol_version,
                     r.tool_count,
@@ -271,9 +291,9 @@ class ProbeReport:
                 )
                 for r in self.results
             ]
-            head = (
-                f"{STYLE}<div class='mco'><b style='color:{colour}'>{escape(self.summary())}</b>"
-                f" <i>{escape(self.target or self.client)}</i></div>"
+            head = page(
+                f"{status(self.ok, 'ok' if self.ok else 'FAILED')}: {escape(line)}"
+                f" <i>{escape(self.target or self.client)}</i>"
             )
             return (
                 head
@@ -305,15 +325,18 @@ class ProbeReport:
             if not changes:
                 continue
             items = "".join(
-                f"<li class='{'warn' if c.severity == 'warning' else 'err'}'>{escape(c.message)}"
-                f" <code>[{escape(c.where)}]</code>"
-                + (f"<pre>{escape(c.diff)}</pre>" if c.diff else "")
+                f"<li style='text-align:left'>"
+                f"{badge('warning' if c.severity == 'warning' else 'error', c.severity)} "
+                f"{escape(c.message)} <code>[{escape(c.where)}]</code>"
+                + (diff_html(c.diff, limit=60) if c.diff else "")
                 + "</li>"
                 for c in changes[:5]
             )
             more = f"<li>… {len(changes) - 5} more</li>" if len(changes) > 5 else ""
             out.append(
-                f"<div class='mco'><b>{escape(r.server)}</b>: manifest changed since the "
-                f"release: {len(changes)} change(s)<ul>{items}{more}</ul></div>"
+                page(
+                    f"<b>{escape(r.server)}</b>: manifest changed since the release: "
+                    f"{escape(plural(len(changes), 'change'))}<ul>{items}{more}</ul>"
+                )
             )
         return "".join(out)

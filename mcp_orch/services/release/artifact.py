@@ -21,7 +21,8 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from mcp_orch.core.ids import canonical, sha256_id, short_id
-from mcp_orch.core.markup import safe_html
+from mcp_orch.core.markup import badge, diff_html, page, safe_html, styled
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import get_client, server_map
 from mcp_orch.services.release.signing import bad_key_id, is_key_id
 
@@ -201,15 +202,24 @@ class Deployment(BaseModel):
             names = ", ".join(self.managed[:50]) + (
                 f" … {len(self.managed) - 50} more" if len(self.managed) > 50 else ""
             )
-            diff = self.diff_text[:5000]
-            if len(self.diff_text) > 5000:
-                diff += f"\n… {len(self.diff_text) - 5000} more characters"
-            return (
-                f"<div class='mco'><b>Deployment</b> {escape(verb)} "
-                f"<code>{escape(self.path)}</code><br>artifact "
-                f"<code>{escape(self.artifact_id)}</code> · managed ({len(self.managed)}): "
-                f"{escape(names)} · backup: {escape(self.backup or '-')}"
-                f"<pre>{escape(diff)}</pre></div>"
+            head = (
+                f"<div><b>Deployment</b> {escape(verb)} <code>{escape(self.path)}</code>"
+                + ("" if self.changed else f" {badge('ok', 'unchanged')}")
+                + f"<br>artifact <code>{escape(self.artifact_id)}</code> · "
+                f"{escape(plural(len(self.managed), 'managed server'))}: {escape(names)} · "
+                f"backup: {escape(self.backup or '-')}</div>"
             )
+            notes = "".join(
+                f"<div>{badge('warning', f'{n} had been edited by hand since the last deploy')}"
+                "</div>"
+                for n in self.overwritten
+            )
+            if self.unmanaged:
+                left = ", ".join(self.unmanaged[:20]) + (" …" if len(self.unmanaged) > 20 else "")
+                notes += (
+                    f"<div>{styled('left as they are (not managed): ', 'muted')}"
+                    f"{escape(left)}</div>"
+                )
+            return page(head, notes, diff_html(self.diff_text, limit=300))
 
         return safe_html(render, self)

@@ -21,14 +21,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcp_orch.core import charts, signals
 from mcp_orch.core.clock import iso, now_utc, parse_since
 from mcp_orch.core.errors import IntegrityError, StoreCorrupt, UsageError
 from mcp_orch.core.fs import atomic_write, locked
 from mcp_orch.core.ids import Digest, canonical, sha256_id
-from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.markup import html_table, page, safe_html
+from mcp_orch.core.tables import Table
+from mcp_orch.core.text import plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -81,6 +85,49 @@ class AuditLog:
         self.root = Path(root)
         self.path = self.root / "events.jsonl"
         self.head_path = self.root / "head.json"
+
+    def event_count(self) -> int:
+        """How many events the log holds, by its head (O(1); ``verify()`` checks them)."""
+        return int(self._head()["seq"])
+
+    def __repr__(self) -> str:
+        try:
+            count = plural(self.event_count(), "event")
+        except Exception:  # a display never raises: a damaged head is shown as such
+            count = "head damaged"
+        return f"<AuditLog {self.path}: {count}>"
+
+    def _last_events(self, n: int) -> list[dict[str, Any]]:
+        """The last ``n`` events, read from the end of the file (a display: O(n))."""
+        if not self.path.exists():
+            return []
+        with open(self.path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            lines = fh.read().splitlines()[-n:]
+        out = []
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # the first, cut line of the window (or a damaged one: verify says)
+            if isinstance(event, dict):
+                out.append(event)
+        return out
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            head = self._head()
+            last = self._last_events(10)
+            return page(
+                f"<div><b>Audit log</b> <code>{escape(str(self.path))}</code>: "
+                f"{escape(plural(int(head['seq']), 'event'))} · head "
+                f"<code>{escape(str(head['hash'])[:19])}</code></div>",
+                events_table(last, title=f"last {plural(len(last), 'event')}") if last else "",
+            )
+
+        return safe_html(render, self)
 
     def check_ready(self) -> None:
         """Raise ``StoreCorrupt`` now when the log could not take an event: callers that write
@@ -180,6 +227,8 @@ class AuditLog:
                 os.close(fd)
             new_head = {"seq": event["seq"], "hash": event["hash"], "size": size + len(line)}
             atomic_write(self.head_path, json.dumps(new_head), fsync=False)
+        # the log lives in <workspace>/audit: that workspace's change signal hears of it
+        signals.emit(self.root.parent, "audit", client, profile, action=action, seq=event["seq"])
         return event
 
     def events(self) -> Iterator[dict[str, Any]]:
@@ -358,6 +407,62 @@ class AuditLog:
             lf = lf.filter(pl.col("artifact_id").str.starts_with(prefix))
         return lf.select(_COLUMNS).sort("seq", descending=True).collect()
 
+    def chart(
+        self,
+        by: str = "action",
+        every: str = "1d",
+        *,
+        since: str | datetime | None = None,
+        client: str | None = None,
+        profile: str | None = None,
+        action: str | None = None,
+    ) -> Any:
+        """Activity over time as an altair chart: stacked bars of events per ``every``
+        (``30m``, ``1h``, ``1d``, ``1w``, ``1mo``), one colour per ``by`` (``action``,
+        ``client``, ``profile``, ``actor``); the filters are those of :meth:`frame`.
+        Needs altair (the notebook extra); see :mod:`mcp_orch.core.charts`.
+
+            >>> ws.audit.chart(by="client", every="1h", since="2d")
+        """
+        frame = self.frame(since=since, client=client, profile=profile, action=action)
+        return charts.activity(frame, by=by, every=every)
+
+    def releases_chart(
+        self,
+        every: str = "1d",
+        *,
+        since: str | datetime | None = None,
+        client: str | None = None,
+        profile: str | None = None,
+    ) -> Any:
+        """Publishes, deploys and rollbacks per profile over time (every profile of the
+        workspace, one row each), as an altair chart; see :func:`mcp_orch.core.charts.releases`.
+
+            >>> ws.audit.releases_chart(every="1d", since="30d")
+        """
+        frame = self.frame(since=since, client=client, profile=profile)
+        return charts.releases(frame, every=every)
+
+    def table(
+        self,
+        *,
+        since: str | datetime | None = None,
+        client: str | None = None,
+        profile: str | None = None,
+        action: str | None = None,
+        artifact: str | None = None,
+        **options: Any,
+    ) -> Table:
+        """Every event matching the filters (those of :meth:`frame`) as a sortable, filterable,
+        paged table (itables, offline; the static table without it). ``options`` go to itables.
+
+            >>> ws.audit.table(since="7d", pageLength=50)
+        """
+        frame = self.frame(
+            since=since, client=client, profile=profile, action=action, artifact=artifact
+        )
+        return Table(frame, title=f"audit: {frame.height} event(s)", **options)
+
 
 _COLUMNS = [
     "seq",
@@ -418,29 +523,56 @@ class AuditView(list[dict[str, Any]]):
         ]
         return pl.DataFrame(rows, schema=schema)
 
+    def chart(self, by: str = "action", every: str = "1d") -> Any:
+        """These events over time as an altair chart (see :meth:`AuditLog.chart`)."""
+        return charts.activity(self.frame(), by=by, every=every)
+
+    def table(self, **options: Any) -> Table:
+        """These events as a sortable, filterable, paged table (see :meth:`AuditLog.table`)."""
+        return Table(self.frame(), title=f"audit: {len(self)} event(s)", **options)
+
     def to_dict(self) -> list[dict[str, Any]]:
         return list(self)
 
     def __repr__(self) -> str:
-        return f"<AuditView {len(self)} event(s)>"
+        return f"<AuditView {plural(len(self), 'event')}>"
 
     def _repr_html_(self) -> str:
         return safe_html(
-            lambda: html_table(
-                ["seq", "time", "action", "client/profile", "artifact", "changelog", "actor"],
-                [
-                    (
-                        e["seq"],
-                        e["time"],
-                        e["action"],
-                        f"{e['client']}/{e['profile']}",
-                        (e.get("artifact_id") or "")[:19],
-                        e.get("changelog", ""),
-                        e.get("actor", ""),
-                    )
-                    for e in self
-                ],
-                title=f"audit: {len(self)} event(s)",
-            ),
-            self,
+            lambda: events_table(self, title=f"audit: {plural(len(self), 'event')}"), self
         )
+
+
+def event_target(event: dict[str, Any]) -> str:
+    """What an event is about, for a display: ``client/profile``; for a key event what happened
+    to which key (``key rotate ed25519:1a2b…``, ``token create ci``)."""
+    if event.get("client") or event.get("profile"):
+        return f"{event.get('client', '')}/{event.get('profile', '')}".strip("/")
+    details = event.get("details") or {}
+    if event.get("action") == "key" and isinstance(details, dict):
+        what = str(details.get("event") or "change")
+        if details.get("token"):
+            return f"token {what.removeprefix('token-')} {details['token']}"
+        return f"key {what} {details.get('key_id') or ''}".rstrip()
+    return str(event.get("action") or "")
+
+
+def events_table(events: list[dict[str, Any]], *, title: str = "", limit: int = 50) -> str:
+    """Events as an HTML table, newest last as given."""
+    return html_table(
+        ["seq", "time", "action", "about", "artifact", "changelog", "actor"],
+        [
+            (
+                e.get("seq"),
+                e.get("time"),
+                e.get("action"),
+                event_target(e),
+                (e.get("artifact_id") or "")[:19],
+                e.get("changelog", ""),
+                e.get("actor", ""),
+            )
+            for e in events
+        ],
+        limit=limit,
+        title=title,
+    )

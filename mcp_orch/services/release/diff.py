@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from mcp_orch.core.markup import STYLE, safe_html
-from mcp_orch.core.text import mask
+from mcp_orch.core.markup import badge, diff_block, diff_line, page, safe_html
+from mcp_orch.core.text import mask, plural
 from mcp_orch.domain.clients import all_env_fields, all_header_fields
 from mcp_orch.domain.clients.payload import ServerSet
 from mcp_orch.domain.secrets import mask_secrets
@@ -135,31 +135,41 @@ class Diff:
             f"<Diff {self.status}: +{len(self.added)} -{len(self.removed)} ~{len(self.modified)}>"
         )
 
+    def _counts(self) -> str:
+        """``1 server added, 2 removed, 1 modified`` (``no changes`` when equal)."""
+        if not self.changed:
+            return "no changes"
+        return (
+            f"{plural(len(self.added), 'server')} added, {len(self.removed)} removed, "
+            f"{len(self.modified)} modified"
+        )
+
     def _repr_html_(self) -> str:
         def render() -> str:
-            out = [
-                STYLE,
-                f"<div class='mco'><b>{escape(self.status)}</b>: {escape(self.recommendation)}"
-                f"<br><code>{escape(self.a)}</code> → <code>{escape(self.b)}</code><ul>",
-            ]
+            verdict = badge("ok" if self.status == "up-to-date" else "warning", self.status)
+            head = (
+                f"<div>{verdict}: {escape(self.recommendation)}<br>"
+                f"<code>{escape(self.a)}</code> → <code>{escape(self.b)}</code> · "
+                f"{escape(self._counts())}</div>"
+            )
+            lines = [diff_line(f"--- {self.a}", "file"), diff_line(f"+++ {self.b}", "file")]
 
             def more(total: int, shown: int) -> list[str]:
-                return [f"<li><i>… {total - shown} more</i></li>"] if total > shown else []
+                return [diff_line(f"  … {total - shown} more", "")] if total > shown else []
 
-            out += [f"<li class='add'>+ {escape(n)}</li>" for n in sorted(self.added)[:100]]
-            out += more(len(self.added), 100)
-            out += [f"<li class='del'>- {escape(n)}</li>" for n in sorted(self.removed)[:100]]
-            out += more(len(self.removed), 100)
+            lines += [diff_line(f"+ {n}", "add") for n in sorted(self.added)[:100]]
+            lines += more(len(self.added), 100)
+            lines += [diff_line(f"- {n}", "del") for n in sorted(self.removed)[:100]]
+            lines += more(len(self.removed), 100)
             for name, changes in sorted(self.modified.items())[:100]:
-                items = "".join(
-                    f"<li><code>{escape(str(c.get('field')))}</code>: "
-                    f"{escape(repr(c.get('old')))} → {escape(repr(c.get('new')))}</li>"
+                lines.append(diff_line(f"~ {name}", "mod"))
+                lines += [
+                    diff_line(f"    {c.get('field')}: {c.get('old')!r} → {c.get('new')!r}", "")
                     for c in changes[:30]
-                ) + "".join(more(len(changes), 30))
-                out.append(f"<li class='mod'>~ {escape(name)}<ul>{items}</ul></li>")
-            out += more(len(self.modified), 100)
-            out.append("</ul></div>")
-            return "".join(out)
+                ]
+                lines += more(len(changes), 30)
+            lines += more(len(self.modified), 100)
+            return page(head, diff_block(lines))
 
         return safe_html(render, self)
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from mcp_orch.core.errors import MCPOrchError, MissingSecret, NotFound
 from mcp_orch.core.fs import read_text_file
-from mcp_orch.core.markup import html_table, safe_html
+from mcp_orch.core.markup import badge, diff_block, diff_html, diff_line, page, safe_html
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import server_map, substitute_refs
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.services.release.artifact import ArtifactRecord
@@ -76,7 +77,7 @@ class DriftReport:
         lines += [f"  removed  {n}" for n in self.removed]
         lines += [f"  added    {n} (by hand, not managed)" for n in self.added]
         for name, changes in self.tool_changes.items():
-            lines.append(f"  tools    {name}: {len(changes)} change(s) since the release")
+            lines.append(f"  tools    {name}: {plural(len(changes), 'change')} since the release")
             for c in changes:
                 lines.append(f"    {c.get('kind')}: {c.get('message')}")
                 lines += [f"      {d}" for d in str(c.get("diff") or "").splitlines()[:20]]
@@ -91,24 +92,45 @@ class DriftReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<DriftReport {self.status}: {len(self.edited)} edited, {len(self.removed)} removed, {len(self.added)} added>"
+        return (
+            f"<DriftReport {self.status}: {len(self.edited)} edited, {len(self.removed)} removed, "
+            f"{len(self.added)} added>"
+        )
 
     def _repr_html_(self) -> str:
         def render() -> str:
-            rows = [
-                (n, "edited", ", ".join(str(c.get("field", "?")) for c in ch))
+            verdict = badge("warning" if self.drifted else "ok", self.status)
+            head = f"<div><b>Drift</b> <code>{escape(self.path)}</code>: {verdict}</div>"
+            lines = [
+                diff_line(
+                    f"~ {n}: edited " + ", ".join(str(c.get("field", "?")) for c in ch), "mod"
+                )
                 for n, ch in self.edited.items()
             ]
-            rows += [(n, "removed", "") for n in self.removed]
-            rows += [(n, "added by hand", "") for n in self.added]
-            rows += [
-                (n, "tools changed", "; ".join(str(c.get("message")) for c in ch))
+            lines += [diff_line(f"- {n}: removed by hand", "del") for n in self.removed]
+            lines += [diff_line(f"+ {n}: added by hand (not managed)", "add") for n in self.added]
+            lines += [
+                diff_line(f"~ {n}: {plural(len(ch), 'tool change')} since the release", "mod")
                 for n, ch in self.tool_changes.items()
             ]
-            return (
-                f"<div class='mco'><b>Drift</b> {escape(self.path)}: {escape(self.status)}</div>"
-                + html_table(["server", "change", "fields"], rows)
-            )
+            parts = [head, diff_block(lines) if lines else ""]
+            for name, changes in self.tool_changes.items():
+                for c in changes[:20]:
+                    parts.append(
+                        f"<div><b>{escape(name)}</b> {badge('warning', str(c.get('kind')))}: "
+                        f"{escape(str(c.get('message')))}</div>"
+                        + diff_html(str(c.get("diff") or ""), limit=60)
+                    )
+            parts += [
+                f"<div>{badge('warning', f'{n}: tools not probed')} ({escape(why)})</div>"
+                for n, why in self.tool_errors.items()
+            ]
+            if self.tools_same:
+                parts.append(
+                    f"<div>{badge('ok', 'tools as pinned')}: "
+                    f"{escape(', '.join(self.tools_same))}</div>"
+                )
+            return page(*parts)
 
         return safe_html(render, self)
 

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mcp_orch.core import signals
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.errors import (
     ConflictError,
@@ -116,8 +117,9 @@ def target_lock(target: Path) -> contextlib.AbstractContextManager[None]:
 @contextlib.contextmanager
 def changing(ws: WorkspaceParts) -> Iterator[list[str]]:
     """Hold the workspace's release lock; first finish or undo what a crash left behind.
-    Yields the messages of that recovery (usually none)."""
-    with release_lock(ws):
+    Yields the messages of that recovery (usually none). The workspace's change signal hears
+    of the changes once the lock is released (one batch: never a change half-done)."""
+    with signals.batch(), release_lock(ws):
         yield recover(ws)
 
 
@@ -228,7 +230,20 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
         _forget(path)
         raise
     _forget(path)
+    _tell_deploys(ws, plan, steps)
     return event
+
+
+def _tell_deploys(ws: WorkspaceParts, plan: Plan, steps: list[dict[str, Any]]) -> None:
+    """A write outside the workspace's deployment records and backups is a client's config
+    file (deploy, restore): tell the workspace's change signal (refs and audit events tell it
+    themselves, as they are written)."""
+    own = tuple(os.path.realpath(ws.path / d) + os.sep for d in ("deployments", "backups"))
+    for step in steps:
+        if step["op"] == "write" and not os.path.realpath(step["path"]).startswith(own):
+            signals.emit(
+                ws.path, "deploy", plan.client, plan.profile, path=step["path"], action=plan.action
+            )
 
 
 def _undo_info(ws: WorkspaceParts, step: dict[str, Any], steps: list[dict[str, Any]]) -> Any:

@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -37,6 +38,8 @@ from mcp_orch.core.errors import (
     UsageError,
 )
 from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.markup import badge, html_table, page, safe_html
+from mcp_orch.core.text import plural
 
 if TYPE_CHECKING:
     from mcp_orch.services.release.audit import AuditLog
@@ -170,6 +173,41 @@ class Keyring:
         self.path = Path(path)
         self._private: Any = None
         self.audit = audit  # the workspace's AuditLog: key events are recorded there
+
+    def __repr__(self) -> str:
+        try:
+            current = (self.path / "current").read_text().strip() if self.exists() else ""
+        except OSError:  # a repr never raises
+            current = "?"
+        return f"<Keyring {self.path}: {'signing key ' + current if current else 'no signing key'}>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            keys = self.list()
+            look = {"current": "ok", "trusted": "info", "retired": "muted", "revoked": "error"}
+            rows = [
+                (
+                    k["key_id"],
+                    badge("error", "damaged")
+                    if k.get("damaged")
+                    else badge(look.get(k["status"], "info"), k["status"]),
+                    k.get("damaged", ""),
+                )
+                for k in keys
+            ]
+            current = next((k["key_id"] for k in keys if k["status"] == "current"), "")
+            head = (
+                f"<div><b>Keys</b> <code>{escape(str(self.path))}</code>: "
+                + (
+                    f"signing key <code>{escape(current)}</code>"
+                    if current
+                    else str(badge("warning", "no signing key"))
+                )
+                + f" · {escape(plural(len(keys), 'key file'))}</div>"
+            )
+            return page(head, html_table(["key", "status", "problem"], rows) if rows else "")
+
+        return safe_html(render, self)
 
     def _record(self, **details: Any) -> None:
         if self.audit is not None:

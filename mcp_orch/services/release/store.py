@@ -18,12 +18,23 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from mcp_orch.core.errors import IntegrityError, NotFound, ParseError, StoreCorrupt, UsageError
+from mcp_orch.core import signals
+from mcp_orch.core.errors import (
+    IntegrityError,
+    MCPOrchError,
+    NotFound,
+    ParseError,
+    StoreCorrupt,
+    UsageError,
+)
 from mcp_orch.core.fs import atomic_write, locked
-from mcp_orch.core.ids import canonical, normalise_id, sha256_id
+from mcp_orch.core.ids import canonical, normalise_id, sha256_id, short_id
+from mcp_orch.core.markup import html_table, page, safe_html
+from mcp_orch.core.text import plural
 from mcp_orch.services.release.artifact import ArtifactRecord
 
 A = TypeVar("A", bound=ArtifactRecord)
@@ -40,6 +51,46 @@ class Store(Generic[A]):
         self.model: type[A] = model
         self.objects = self.root / "objects" / "sha256"
         self.refs = self.root / "refs"
+
+    def __repr__(self) -> str:
+        try:
+            count = plural(sum(1 for _ in self.all_ids()), "artifact")
+        except OSError:  # a repr never raises
+            count = "unreadable"
+        return f"<Store {self.root}: {count}>"
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            def ref(client: str, prof: str, name: str) -> str:
+                try:
+                    aid = self.get_ref(client, prof, name)
+                except MCPOrchError as exc:
+                    return f"damaged: {exc.message}"
+                return short_id(aid) if aid else "-"
+
+            rows = []
+            for client, prof in self.profiles():
+                try:
+                    releases: Any = len(self.index(client, prof))
+                except MCPOrchError as exc:
+                    releases = f"damaged: {exc.message}"
+                rows.append(
+                    (
+                        f"{client}/{prof}",
+                        releases,
+                        ref(client, prof, "latest"),
+                        ref(client, prof, "deployed"),
+                    )
+                )
+            count = sum(1 for _ in self.all_ids())
+            head = (
+                f"<div><b>Store</b> <code>{escape(str(self.root))}</code>: "
+                f"{escape(plural(count, 'artifact'))}, {escape(plural(len(rows), 'profile'))}</div>"
+            )
+            table = html_table(["profile", "releases", "latest", "deployed"], rows)
+            return page(head, table if rows else "")
+
+        return safe_html(render, self)
 
     # -- objects -----------------------------------------------------------------------------
     def object_path(self, artifact_id: str) -> Path:
@@ -155,8 +206,9 @@ class Store(Generic[A]):
         if artifact_id is None:
             if path.exists():
                 os.unlink(path)
-            return
-        atomic_write(path, artifact_id + "\n")
+        else:
+            atomic_write(path, artifact_id + "\n")
+        signals.emit(self.root, "refs", client, profile, ref=name, artifact_id=artifact_id)
 
     def append_index(self, client: str, profile: str, artifact_id: str) -> None:
         path = self._ref_dir(client, profile) / "index"

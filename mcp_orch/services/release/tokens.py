@@ -26,6 +26,7 @@ from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.errors import AlreadyExists, IntegrityError, NotFound
 from mcp_orch.core.fs import atomic_write, locked
 from mcp_orch.core.ids import check_id
+from mcp_orch.core.text import plural
 from mcp_orch.services.release.audit import AuditLog
 
 
@@ -62,7 +63,7 @@ class TokenStore:
         self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<TokenStore {self.path}: {len(self)} token(s)>"
+        return f"<TokenStore {self.path}: {plural(len(self), 'token')}>"
 
     # -- storage -----------------------------------------------------------------------------
     def _load(self) -> dict[str, dict[str, Any]]:

@@ -9,13 +9,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.errors import IntegrityError, MCPOrchError, SignatureError
 from mcp_orch.core.fs import read_json
 from mcp_orch.core.ids import canonical, sha256_id, short_id
+from mcp_orch.core.markup import badge, page, safe_html, status
 from mcp_orch.core.text import plural
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.audit import AuditLog
@@ -46,9 +49,11 @@ def verify_artifact(record: ArtifactRecord, keyring: Keyring) -> None:
     keyring.verify(record.key_id, data, record.signature)
 
 
-@dataclass
-class VerifyReport:
-    """What a verification of the whole store and audit log found (and repaired)."""
+@dataclass(eq=False)
+class VerifyReport(Mapping[str, Any]):
+    """What a verification of the whole store and audit log found (and repaired). Also a
+    read-only mapping with the keys of :meth:`to_dict` (``report["ok"]``, ``dict(report)``),
+    for code written against the dict ``verify()`` used to return."""
 
     artifacts: int = 0
     events: int = 0
@@ -72,6 +77,19 @@ class VerifyReport:
     def __getitem__(self, key: str) -> Any:  # the dict form, for code written against it
         return self.to_dict()[key]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self.to_dict() == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dict it stands for
+
     def __str__(self) -> str:
         head = (
             f"{'ok' if self.ok else 'PROBLEMS'}: {self.artifacts} artifact(s) verified, "
@@ -81,8 +99,37 @@ class VerifyReport:
             [head, *("  " + p for p in self.problems), *("  repaired: " + r for r in self.repaired)]
         )
 
+    def _counts(self) -> str:
+        return (
+            f"{plural(self.artifacts, 'artifact')} verified, "
+            f"{plural(self.events, 'audit event')} chained"
+        )
+
     def __repr__(self) -> str:
-        return f"<VerifyReport {'ok' if self.ok else 'PROBLEMS'}: {len(self.problems)} problem(s)>"
+        verdict = "ok" if self.ok else "PROBLEMS"
+        return (
+            f"<VerifyReport {verdict}: {self._counts()}, {plural(len(self.problems), 'problem')}>"
+        )
+
+    def _repr_html_(self) -> str:
+        def render() -> str:
+            head = (
+                f"<div><b>Verify</b> {status(self.ok, 'ok' if self.ok else 'PROBLEMS')}: "
+                f"{escape(self._counts())}</div>"
+            )
+            items = "".join(
+                f"<li style='text-align:left'>{badge('error', p)}</li>" for p in self.problems[:200]
+            )
+            items += "".join(
+                f"<li style='text-align:left'>{badge('info', 'repaired: ' + r)}</li>"
+                for r in self.repaired[:200]
+            )
+            more = len(self.problems) + len(self.repaired) - 400
+            if more > 0:
+                items += f"<li>… {more} more</li>"
+            return page(head, f"<ul style='margin:2px 0'>{items}</ul>" if items else "")
+
+        return safe_html(render, self)
 
 
 #: Marks a ref whose expected value the log cannot tell (a restore recorded before 0.x).

@@ -7,7 +7,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Literal
 
 from mcp_orch.core.errors import InvalidConfig
-from mcp_orch.core.markup import STYLE, safe_html
+from mcp_orch.core.markup import badge, page, safe_html, status
+from mcp_orch.core.text import plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -117,28 +118,36 @@ class ValidationReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<ValidationReport {self.summary()}>"
+        return f"<ValidationReport {'ok' if self.ok else 'FAILED'}: {self._counts()}>"
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def _counts(self) -> str:
+        """``1 error, 2 warnings, 0 suggestions``."""
+        return ", ".join(
+            plural(len(items), word)
+            for items, word in (
+                (self.errors, "error"),
+                (self.warnings, "warning"),
+                (self.suggestions, "suggestion"),
+            )
+        )
+
     def _repr_html_(self) -> str:
         def render() -> str:
-            colour = "#1e8449" if self.ok else "#c0392b"
             out = [
-                STYLE,
-                f"<div class='mco'><b style='color:{colour}'>{escape(self.summary())}</b>"
-                f" <i>{escape(self.target or self.client)}</i>",
+                f"<div>{status(self.ok, 'ok' if self.ok else 'FAILED')}: "
+                f"{escape(self._counts())} <i>{escape(self.target or self.client)}</i></div>"
             ]
             by_server: dict[str, list[Finding]] = {}
             for f in self.findings:
                 by_server.setdefault(f.server or "(config)", []).append(f)
-            klass = {"error": "err", "warning": "warn", "suggestion": "sug"}
             for server, items in list(by_server.items())[:50]:
-                out.append(f"<div><b>{escape(server)}</b><ul>")
+                out.append(f"<div><b>{escape(server)}</b><ul style='margin:2px 0'>")
                 for f in items[:20]:
                     out.append(
-                        f"<li class='{klass[f.severity]}'>{escape(f.severity)} "
+                        f"<li style='text-align:left'>{badge(f.severity)} "
                         f"<code>{escape(f.code)}</code> {escape(f.message)}"
                         + (f" <code>[{escape(f.field)}]</code>" if f.field else "")
                         + f"<br><i>fix:</i> {escape(f.hint)}</li>"
@@ -147,8 +156,7 @@ class ValidationReport:
                     out.append(f"<li>… {len(items) - 20} more</li>")
                 out.append("</ul></div>")
             if len(by_server) > 50:
-                out.append(f"<i>… {len(by_server) - 50} more servers</i>")
-            out.append("</div>")
-            return "".join(out)
+                out.append(f"<i>… {plural(len(by_server) - 50, 'more server')}</i>")
+            return page(*out)
 
         return safe_html(render, self)
