@@ -66,7 +66,7 @@ def test_a_literal_secret_fails_the_check_and_is_shown_masked(tmp_path: Path) ->
     assert "ghp_…(44 chars)" in result.output
     assert GHP not in result.output
     assert "claude-desktop, client from path" in result.output
-    assert "1 target(s) FAILED" in result.output
+    assert "1 target FAILED" in result.output
 
 
 def test_a_clean_file_passes_and_no_workspace_is_created(tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_probe_command(tmp_path: Path) -> None:
     path = desktop(tmp_path, {"tiny": {"command": PY, "args": [str(tiny)]}})
     text = run("probe", str(path))
     assert text.exit_code == 0, text.output
-    assert "1 of 1 server(s) answered" in text.output
+    assert "1 of 1 server answered" in text.output
     assert "tiny 0.1.0" in text.output and "2025-06-18" in text.output
     data = json.loads(run("probe", str(path), "--json").output)
     assert data["ok"] and data["servers"][0]["tools"] == ["echo"]

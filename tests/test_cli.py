@@ -1075,7 +1075,7 @@ def test_init_configs_publishes_samples_and_deploys_nothing(cli: Cli) -> None:
         assert p["latest"] == s["artifact_id"] and p["deployed"] is None
         got = cli.json("get-config", "-c", s["client"], "-p", "sample")
         assert sorted(got["payload"]["mcpServers"]) == sorted(s["servers"])
-    assert cli.out("verify").startswith(f"ok: {len(samples)} artifact(s) verified")
+    assert cli.out("verify").startswith(f"ok: {len(samples)} artifacts verified")
     assert "sample" in cli.out("list-profiles")
 
 

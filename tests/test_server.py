@@ -402,7 +402,7 @@ async def test_publish_get_and_history(client: Client, ws: mo.Workspace) -> None
     assert (art["status"], again["status"]) == ("published", "unchanged")
 
     got = await ok(client, "get_config", client_id="cursor")
-    assert got == {k: v for k, v in art.items() if k != "status"}
+    assert got == {k: v for k, v in art.items() if k not in ("status", "unchanged")}
     assert (
         await ok(client, "get_config", client_id="cursor", artifact_id=art["artifact_id"][:15])
     )["artifact_id"] == art["artifact_id"]
@@ -618,7 +618,7 @@ async def test_config_and_audit_resources(client: Client, client_root: Path) -> 
     assert list(draft["payload"]["mcpServers"]) == ["time"]
     art = await ok(client, "publish_config", client_id="cursor", changelog="c1")
     assert await read(client, "config://cursor/default/latest") == {
-        k: v for k, v in art.items() if k != "status"
+        k: v for k, v in art.items() if k not in ("status", "unchanged")
     }
     await ok(client, "deploy_config", client_id="cursor")
     deployed = await read(client, "config://cursor/default/deployed")

@@ -229,7 +229,7 @@ def test_probe_findings_end_to_end(report: ProbeReport) -> None:
 def test_report_text_json_and_html_name_the_changes(report: ProbeReport) -> None:
     probe_findings(report, select=["MCP014"], pins=pinned(report, v2="v1", desc="v1"))
     text = str(report)
-    assert "manifest changed since the release: 1 change(s): tool 'add': its input schema" in text
+    assert "manifest changed since the release: 1 change: tool 'add': its input schema" in text
     assert "manifest changes (MCP014):" in text
     assert "+ properties.note:" in text and "+Add two integers." in text
     data = report["v2"].to_dict()
@@ -265,7 +265,7 @@ def test_budget_over_cursors_limit(probed: ProbeReport) -> None:
     ]
     f = findings[0]
     assert "Cursor gives the model at most 40 tools" in f.message
-    assert "the 2 server(s) of this profile offer 42 (2 too many)" in f.message
+    assert "the 2 servers of this profile offer 42 (2 too many)" in f.message
     assert "the biggest: big1 21, big2 21" in f.message
     assert f.hint.startswith("disable servers or tools in the client, or split the profile")
     assert "docs.cursor.com" in f.hint
@@ -287,7 +287,7 @@ def test_budget_findings_on_counts() -> None:
     assert budget_findings(vscode, {"a": 128}) == []  # at the limit is fine
     [f] = budget_findings(vscode, {"small": 1, "huge": 100, "mid": 20, "tiny": 8})
     assert "at most 128 tools" in f.message and "offer 129 (1 too many)" in f.message
-    assert "the biggest: huge 100, mid 20, tiny 8 and 1 more server(s)" in f.message
+    assert "the biggest: huge 100, mid 20, tiny 8 and 1 more server" in f.message
     assert f.field == "tools" and f.server == ""
     assert budget_findings(get_client("claude-desktop"), {"a": 10_000}) == []
     custom = dataclasses.replace(get_client("cursor"), tool_limit=2, tool_limit_source="")
@@ -302,7 +302,7 @@ def test_budget_from_a_releases_pinned_manifests(probed: ProbeReport) -> None:
     assert counts == {"big1": 21, "big2": 21, "oauth": 0}
     assert tool_counts({"v1": probed["v1"].manifest}) == {"v1": 2}
     [f] = budget_findings(get_client("cursor"), counts)
-    assert "offer 42" in f.message and "the 2 server(s)" in f.message
+    assert "offer 42" in f.message and "the 2 servers" in f.message
 
 
 def test_check_live_reports_the_budget(server: Path, tmp_path: Path) -> None:
@@ -444,7 +444,7 @@ def test_text_diff_is_escaped_and_limited() -> None:
     new = "\n".join(f"LINE {i}" for i in range(100))
     [change] = diff_manifests(_manifest(_tool("t", old)), _manifest(_tool("t", new)))
     lines = change.diff.splitlines()
-    assert len(lines) == MAX_DIFF_LINES and re.fullmatch(r"… \d+ more line\(s\)", lines[-1])
+    assert len(lines) == MAX_DIFF_LINES and re.fullmatch(r"… \d+ more lines", lines[-1])
     assert "\u200b" not in change.diff and "-\\u200bline 0" in lines
     [none] = diff_manifests(_manifest(_tool("t", None)), _manifest(_tool("t", "now")))
     assert none.diff.splitlines()[-1] == "+now" and none.old is None

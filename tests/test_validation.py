@@ -427,7 +427,7 @@ def test_report_partitions_and_order() -> None:
     ]  # config-wide first, then by server
     assert [f.code for f in report.warnings] == ["MCP009"]
     assert [f.code for f in report.suggestions] == ["MCP900"]
-    assert "2 error(s), 1 warning(s), 1 suggestion(s)" in report.summary()
+    assert "2 errors, 1 warning, 1 suggestion" in report.summary()
     only_warnings = ValidationReport(report.warnings + report.suggestions)
     assert only_warnings.ok and bool(only_warnings)
 
@@ -469,7 +469,7 @@ def test_report_str() -> None:
     assert "hint: fill p" in text
     assert text.index("MCP002") < text.index("MCP009") < text.index("MCP900")
     ok = str(ValidationReport([], client="cursor"))
-    assert ok.startswith("cursor: ok: 0 error(s)")
+    assert ok.startswith("cursor: ok: 0 errors")
     assert "FAILED" in repr(_report())
 
 

@@ -224,7 +224,7 @@ def test_upgrade_puts_the_newer_pins_into_the_draft_and_the_rows(
     assert [c[0] for c in calls] == ["upgrade"]
     assert "2099" not in old
     assert f"memory: {old.rsplit('@', 1)[1]} -> 2099.1.0" in unescape(editor.message.value)
-    assert "1 server(s) upgraded in the draft of cursor/default" in editor.message.value
+    assert "1 server upgraded in the draft of cursor/default" in editor.message.value
     assert cursor.draft.servers["memory"]["args"] == ["-y", f"{MEMORY_PACKAGE}@~2099.1.0"]
     assert cursor.draft.servers["time"] == time_before
     # the rows were reloaded: the new pin shows

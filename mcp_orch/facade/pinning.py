@@ -469,7 +469,7 @@ class UpgradeReport:
             lines.append(f"{self.profile}: nothing to upgrade")
         else:
             lines.append(
-                f"{len(self.changed)} server(s) upgraded in the draft of {self.profile}; "
+                f"{plural(len(self.changed), 'server')} upgraded in the draft of {self.profile}; "
                 "validate and publish it to release them"
             )
         return "\n".join(lines)

@@ -89,7 +89,7 @@ class ImportResult:
 
     def __str__(self) -> str:
         lines = [
-            f"imported {len(self.servers)} server(s) from {self.path} into {self.client}/{self.profile}"
+            f"imported {plural(len(self.servers), 'server')} from {self.path} into {self.client}/{self.profile}"
         ]
         lines += [f"  note: {note}" for note in self.notes]
         for name in self.servers:

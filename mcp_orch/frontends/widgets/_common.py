@@ -29,6 +29,7 @@ import ipywidgets as w
 
 from mcp_orch.core.errors import InternalError, MCPOrchError
 from mcp_orch.core.markup import COLOURS, SYMBOLS
+from mcp_orch.core.text import plural
 from mcp_orch.domain.secrets import is_reference
 from mcp_orch.domain.transport import choose, env_ref
 from mcp_orch.frontends.render import WIDGET, as_error
@@ -137,7 +138,7 @@ def checked_html(
     if errors:
         first = errors[0]
         line = (
-            f"{done}, but it is not valid: {len(errors)} error(s) in {name} "
+            f"{done}, but it is not valid: {plural(len(errors), 'error')} in {name} "
             f"(first: {first.code} {first.message}); fix the fields and save or add it again"
         )
         return problem_html(line) + report._repr_html_(), False

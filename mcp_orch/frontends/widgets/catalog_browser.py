@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from mcp_orch.core.errors import UsageError
+from mcp_orch.core.text import plural
 from mcp_orch.domain.catalog import CatalogView
 from mcp_orch.domain.clients import current_os, get_client, list_clients
 from mcp_orch.facade.workspace import Workspace
@@ -321,7 +322,7 @@ class CatalogBrowser(w.VBox):
                 draft.client.id,
                 draft.profile.id,
                 result.name,
-                f"added {result.name} to the draft of {draft.profile.ref} ({len(draft)} server(s))",
+                f"added {result.name} to the draft of {draft.profile.ref} ({plural(len(draft), 'server')})",
             )
             # a clean add shows the draft; a problem shows the report instead
             return done + warnings + note + (draft._repr_html_() if clean else "")

@@ -69,6 +69,7 @@ import ipywidgets as w
 
 from mcp_orch.core.errors import NotFound, UsageError
 from mcp_orch.core.ids import short_id
+from mcp_orch.core.text import plural
 from mcp_orch.domain.pins import PIN_MODES
 from mcp_orch.domain.secrets import mask_secrets
 from mcp_orch.frontends.widgets._common import (
@@ -112,7 +113,7 @@ def lock_summary(art: Artifact) -> str:
             name, row = unresolved[0]
             text += f" ({name}: {row.get('reason') or 'no reason given'})"
     if art.tools is not None:
-        text += f"; tools pinned for {len(art.tools)} server(s)"
+        text += f"; tools pinned for {plural(len(art.tools), 'server')}"
     return text
 
 
@@ -322,7 +323,7 @@ class DraftEditor(Live, w.VBox):
                 latest = art
             refs.append(f"{ref}: <code>{escape(art.short_id) if art else '-'}</code>")
         self.title.value = (
-            f"<b>Draft</b> {escape(self.profile.ref)} · {len(records)} server(s) · "
+            f"<b>Draft</b> {escape(self.profile.ref)} · {plural(len(records), 'server')} · "
             + " · ".join(refs)
         )
         self.deploy_button.disabled = latest is None

@@ -52,6 +52,7 @@ import ipywidgets as w
 from mcp_orch.core.clock import parse_since
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.ids import short_id
+from mcp_orch.core.text import plural
 from mcp_orch.facade.profile import History
 from mcp_orch.frontends.widgets._common import (
     ConfirmBar,
@@ -303,7 +304,7 @@ class HistoryView(Live, w.VBox):
             f"{k}={v!r}" for k, v in self._filters().items() if v and k in ("action", "since")
         )
         return (
-            f"<HistoryView {self.profile.ref}: {len(self.history)} artifact(s)"
+            f"<HistoryView {self.profile.ref}: {plural(len(self.history), 'artifact')}"
             f"{'; ' + filters if filters else ''}; selected: "
             f"{(self.artifacts.value or '-')[:19]}>"
         )

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mcp_orch.core.text import plural
 from mcp_orch.services.probe.poisoning import escape
 
 #: Every kind of change, in report order.
@@ -180,7 +181,7 @@ def json_paths(old: Any, new: Any, path: str = "") -> Iterator[tuple[str, str, A
 def _limit(lines: list[str]) -> str:
     if len(lines) > MAX_DIFF_LINES:
         rest = len(lines) - (MAX_DIFF_LINES - 1)
-        lines = [*lines[: MAX_DIFF_LINES - 1], f"… {rest} more line(s)"]
+        lines = [*lines[: MAX_DIFF_LINES - 1], f"… {plural(rest, 'more line')}"]
     return "\n".join(lines)
 
 
@@ -366,10 +367,10 @@ def diff_manifests(pinned: Mapping[str, Any], live: Mapping[str, Any]) -> list[M
 
 
 def summary(changes: list[ManifestChange], first: int = 3) -> str:
-    """``manifest changed since the release: N change(s)`` and the first messages."""
+    """``manifest changed since the release: N changes`` and the first messages."""
     if not changes:
         return ""
-    head = f"manifest changed since the release: {len(changes)} change(s)"
+    head = f"manifest changed since the release: {plural(len(changes), 'change')}"
     shown = "; ".join(c.message for c in changes[:first])
     more = f"; … {len(changes) - first} more" if len(changes) > first else ""
     return f"{head}: {shown}{more}"

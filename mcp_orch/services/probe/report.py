@@ -90,8 +90,8 @@ class ServerProbe:
             who = " ".join(x for x in (self.server_name, self.server_version) if x)
             line = (
                 f"ok      {self.server}: {who or '?'} (protocol {self.protocol_version}), "
-                f"{self.tool_count} tool(s), {len(self.resources)} resource(s), "
-                f"{len(self.prompts)} prompt(s); start-up {_ms(self.startup_ms)}, "
+                f"{plural(self.tool_count, 'tool')}, {plural(len(self.resources), 'resource')}, "
+                f"{plural(len(self.prompts), 'prompt')}; start-up {_ms(self.startup_ms)}, "
                 f"first response {_ms(self.first_response_ms)}"
                 + (f"; manifest {short_id(self.manifest_digest)}" if self.manifest_digest else "")
             )
@@ -169,7 +169,7 @@ class ProbeReport:
         verdict = "ok" if self.ok else "FAILED"
         off = f" ({len(self.skipped)} disabled, not started)" if self.skipped else ""
         oauth = f", {len(self.sign_in)} {NEEDS_SIGN_IN}" if self.sign_in else ""
-        return f"{verdict}: {good} of {len(self.results)} server(s) answered{oauth}{off}"
+        return f"{verdict}: {good} of {plural(len(self.results), 'server')} answered{oauth}{off}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

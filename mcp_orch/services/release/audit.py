@@ -461,7 +461,7 @@ class AuditLog:
         frame = self.frame(
             since=since, client=client, profile=profile, action=action, artifact=artifact
         )
-        return Table(frame, title=f"audit: {frame.height} event(s)", **options)
+        return Table(frame, title=f"audit: {plural(frame.height, 'event')}", **options)
 
 
 _COLUMNS = [
@@ -529,7 +529,7 @@ class AuditView(list[dict[str, Any]]):
 
     def table(self, **options: Any) -> Table:
         """These events as a sortable, filterable, paged table (see :meth:`AuditLog.table`)."""
-        return Table(self.frame(), title=f"audit: {len(self)} event(s)", **options)
+        return Table(self.frame(), title=f"audit: {plural(len(self), 'event')}", **options)
 
     def to_dict(self) -> list[dict[str, Any]]:
         return list(self)

@@ -92,8 +92,8 @@ class VerifyReport(Mapping[str, Any]):
 
     def __str__(self) -> str:
         head = (
-            f"{'ok' if self.ok else 'PROBLEMS'}: {self.artifacts} artifact(s) verified, "
-            f"{self.events} audit event(s) chained"
+            f"{'ok' if self.ok else 'PROBLEMS'}: {plural(self.artifacts, 'artifact')} verified, "
+            f"{plural(self.events, 'audit event')} chained"
         )
         return "\n".join(
             [head, *("  " + p for p in self.problems), *("  repaired: " + r for r in self.repaired)]

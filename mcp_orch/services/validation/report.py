@@ -69,7 +69,7 @@ class ValidationReport:
             return self
         first = self.errors[0]
         raise InvalidConfig(
-            f"{what} has {len(self.errors)} error(s); first: "
+            f"{what} has {plural(len(self.errors), 'error')}; first: "
             f"{first.server + ': ' if first.server else ''}{first.message}",
             first.hint,
             report=self,
@@ -81,8 +81,8 @@ class ValidationReport:
     def summary(self) -> str:
         verdict = "ok" if self.ok else "FAILED"
         return (
-            f"{verdict}: {len(self.errors)} error(s), {len(self.warnings)} warning(s), "
-            f"{len(self.suggestions)} suggestion(s)"
+            f"{verdict}: {plural(len(self.errors), 'error')}, {plural(len(self.warnings), 'warning')}, "
+            f"{plural(len(self.suggestions), 'suggestion')}"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.resources import client_schema_name, data_dir, validator
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import (
     ClientSpec,
     all_servers_keys,
@@ -578,9 +579,9 @@ def budget_findings(client: ClientSpec, counts: Mapping[str, int]) -> list[Findi
     spec = next(r for r in RULES if r.code == TOOL_BUDGET_CODE)
     biggest = sorted(((n, s) for s, n in counts.items() if n > 0), key=lambda x: (-x[0], x[1]))
     shown = ", ".join(f"{s} {n}" for n, s in biggest[:3])
-    more = f" and {len(biggest) - 3} more server(s)" if len(biggest) > 3 else ""
+    more = f" and {plural(len(biggest) - 3, 'more server')}" if len(biggest) > 3 else ""
     message = (
-        f"{client.name} gives the model at most {limit} tools; the {len(biggest)} server(s) of "
+        f"{client.name} gives the model at most {limit} tools; the {plural(len(biggest), 'server')} of "
         f"this profile offer {total} ({total - limit} too many); the biggest: {shown}{more}"
     )
     source = client.tool_limit_source

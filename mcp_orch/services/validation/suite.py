@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.errors import MCPOrchError, UsageError
+from mcp_orch.core.text import plural
 from mcp_orch.domain.clients.detect import find_config_files
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.validation.report import Finding, ValidationReport
@@ -178,7 +179,7 @@ def notes_for(target: Target) -> list[str]:
     if not builtin:
         return []
     return [
-        f"{len(builtin)} extension(s) that {spec.name} runs itself (not imported or probed): "
+        f"{plural(len(builtin), 'extension')} that {spec.name} runs itself (not imported or probed): "
         + ", ".join(builtin)
     ]
 
@@ -210,7 +211,7 @@ def render_text(
         warnings += len(o.report.warnings)
         how = f", client from {o.target.detected}" if o.target.kind == "file" else ""
         lines.append(
-            f"{o.label} ({o.target.client.id}{how}; {len(o.servers)} server(s)): "
+            f"{o.label} ({o.target.client.id}{how}; {plural(len(o.servers), 'server')}): "
             f"{o.report.summary()}"
         )
         lines += [f"{'info':<10} {note}" for note in o.notes]
@@ -221,11 +222,11 @@ def render_text(
                     lines.append(f"live       {r}")
         lines.append("")
     failed = sum(1 for o in outcomes if not o.ok)
-    verdict = "all checks passed" if not failed else f"{failed} target(s) FAILED"
+    verdict = "all checks passed" if not failed else f"{plural(failed, 'target')} FAILED"
     levels = ", ".join(outcomes[0].levels) if outcomes else ""
     lines.append(
-        f"checked {len(outcomes)} target(s) at level(s) {levels}: {errors} error(s), "
-        f"{warnings} warning(s); {verdict}"
+        f"checked {plural(len(outcomes), 'target')} at level(s) {levels}: {plural(errors, 'error')}, "
+        f"{plural(warnings, 'warning')}; {verdict}"
     )
     return "\n".join(lines)
 
