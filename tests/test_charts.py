@@ -242,7 +242,7 @@ def test_without_altair_a_chart_raises_a_typed_error_with_the_install_hint(
         with pytest.raises(mo.MissingDependency) as err:
             build()
         assert isinstance(err.value, ImportError)  # guarded optional imports catch it too
-        assert 'pip install "mcp-orch[notebook]"' in err.value.hint
+        assert 'pip install ".[notebook]"' in err.value.hint
         assert "altair" in err.value.message
         assert not CLI_WORDS.search(err.value.message + err.value.hint)
     assert err.value.to_dict()["error"] == "MissingDependency"
@@ -387,6 +387,6 @@ def test_without_itables_a_table_shows_the_static_html_and_says_how_to_get_more(
 ) -> None:
     monkeypatch.setitem(sys.modules, "itables", None)
     html = registry.table()._repr_html_()
-    assert "<table" in html and "mcp-orch[notebook]" in html
+    assert "<table" in html and "pip install &quot;.[notebook]&quot;" in html
     assert "more (showing 50 of" in html  # the static table's trim, with counts
     assert "DataTable" not in html

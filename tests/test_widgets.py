@@ -710,7 +710,7 @@ def test_without_ipywidgets_widgets_explain_how_to_install() -> None:
     assert [line.split()[0] for line in lines] == ["CatalogBrowser", "DraftEditor", "HistoryView"]
     for line in lines:
         assert "ipywidgets" in line
-        assert 'pip install "mcp-orch[notebook]"' in line
+        assert 'pip install ".[notebook]"' in line
 
 
 def test_import_mcp_orch_does_not_import_ipywidgets_or_polars() -> None:

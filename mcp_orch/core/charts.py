@@ -58,7 +58,7 @@ def altair() -> Any:
     except ImportError:
         raise MissingDependency(
             "charts need altair, which is not installed",
-            'install the notebook extra: pip install "mcp-orch[notebook]" (or pip install "altair>=5")',
+            'install the notebook extra: pip install ".[notebook]" in the mcp-orch checkout (or pip install "altair>=5")',
         ) from None
     return alt
 

@@ -207,7 +207,7 @@ class MissingDependency(MCPOrchError, ImportError):
     """An optional package that a feature needs (altair for ``.chart()``) is not installed;
     also an ``ImportError``, so code that guards optional imports catches it."""
 
-    default_hint = 'install the notebook extra: pip install "mcp-orch[notebook]"'
+    default_hint = 'install the notebook extra: pip install ".[notebook]" in the mcp-orch checkout'
 
 
 class InternalError(MCPOrchError):

@@ -32,9 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["Table"]
 
 #: Shown under the static table when itables is missing.
-INSTALL_NOTE = (
-    'install the notebook extra for a sortable, filterable table: pip install "mcp-orch[notebook]"'
-)
+INSTALL_NOTE = 'install the notebook extra for a sortable, filterable table: pip install ".[notebook]" in the mcp-orch checkout'
 #: DataTables options every table starts from (any can be overridden per table).
 DEFAULTS: dict[str, Any] = {
     "maxBytes": 0,  # itables downsamples frames over 64 KB by default: show every row

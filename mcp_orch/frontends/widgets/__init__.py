@@ -23,7 +23,7 @@ would replace hand edits in a client's file shows the diff and waits for *Replac
 (``mco-confirm``). The main buttons carry stable CSS classes (``mco-add``, ``mco-validate``,
 ``mco-publish``, ``mco-preview``, ``mco-deploy``, ``mco-rollback``, ...) listed in each module.
 
-They need ``ipywidgets`` (``pip install "mcp-orch[notebook]"``). Without it this module still
+They need ``ipywidgets`` (``pip install ".[notebook]"`` in the mcp-orch checkout). Without it this module still
 imports; constructing a widget raises an ``ImportError`` that says how to install it. Nothing
 here is imported by ``import mcp_orch``.
 """
@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["INSTALL_HINT", "CatalogBrowser", "DraftEditor", "HistoryView"]
 
-INSTALL_HINT = 'pip install "mcp-orch[notebook]"'
+INSTALL_HINT = (
+    'pip install ".[notebook]" in the mcp-orch checkout (or pip install "ipywidgets>=8.1")'
+)
 
 try:
     import ipywidgets as _ipywidgets  # noqa: F401
