@@ -153,6 +153,16 @@ def visible(text: str) -> list[str]:
     return ANSI.sub("", text).splitlines()
 
 
+def test_piped_tables_without_columns_cut_nothing(env: dict[str, str]) -> None:
+    env = {k: v for k, v in env.items() if k != "COLUMNS"}
+    everything = json.loads(run(env, "list-servers", "--json").stdout)["servers"]
+    rows = run(env, "list-servers").stdout.splitlines()[1:-1]
+    assert len(rows) == len(everything)
+    assert not [r for r in rows if r.endswith("…")]  # a pipe to grep or a file keeps every cell
+    for row, server in zip(rows, everything, strict=True):
+        assert row.endswith(server["description"].replace("\n", " "))
+
+
 @pytest.mark.parametrize("columns", [60, 120, 200])
 def test_tables_fit_columns_and_never_cut_ids(env: dict[str, str], columns: int) -> None:
     servers = run(env, "list-servers", "--json").stdout
