@@ -222,6 +222,8 @@ def test_read_only_commands_write_nothing(cli: Cli, tmp_path: Path) -> None:
         "events": 0,
         "problems": [],
         "repaired": [],
+        "verified_before": 0,
+        "notes": [],
     }
     assert files_under(tmp_path / "ws") == [] and files_under(tmp_path / "root") == []
     assert files_under(tmp_path / "home") == []
@@ -971,6 +973,8 @@ def test_verify_catches_tampering(cli: Cli, ws: mcp_orch.Workspace) -> None:
         "events": result["events"],
         "problems": [],
         "repaired": [],
+        "verified_before": 0,
+        "notes": [],
     }
     assert result["events"] >= 4
 

@@ -287,6 +287,7 @@ CLI_ONLY = {
     "import",
     "sync",
     "restore",
+    "backups",
     "verify",
     "init-configs",
     "keys",
@@ -346,7 +347,7 @@ def test_every_mcp_tool_and_every_cli_command_is_covered() -> None:
 # ---- the behaviours that had drifted between the front ends ---------------------------------
 
 
-def test_importing_through_either_front_end_records_one_register_event_per_server(
+def test_importing_through_either_front_end_records_one_register_event_per_import(
     keys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = REMOTE_FILE
@@ -356,9 +357,10 @@ def test_importing_through_either_front_end_records_one_register_event_per_serve
     run_tool(via_mcp, "import_servers", {"path": str(page)})
     for ws in (via_cli, via_mcp):
         events = ws.audit.query(action="register")
-        remote = [e for e in events if e["details"]["server"] == "remote-weather"]
-        assert len(remote) == 1
+        remote = [e for e in events if "remote-weather" in e["details"]["servers"]]
+        assert len(remote) == 1  # the whole file is one import
         assert remote[0]["details"]["file"] == str(page)
+        assert remote[0]["details"]["count"] == len(remote[0]["details"]["servers"])
 
 
 def test_config_history_json_says_which_artifact_is_latest_and_deployed(

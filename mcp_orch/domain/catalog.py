@@ -15,7 +15,8 @@ registry publishes can be imported as is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
 from html import escape
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -261,6 +262,23 @@ class Server:
         )
         return draft
 
+    def summary(self) -> dict[str, Any]:
+        """What a listing shows of this server: :meth:`to_dict` without its inputs, OAuth flag
+        and ``server_json`` (and without working them out)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "version": self.version,
+            "transports": self.transports,
+            "runtimes": self.runtimes,
+            "tags": self.tags,
+            "category": self.category,
+            "source": self.source,
+            "status": self.status,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -304,6 +322,9 @@ class Server:
 class CatalogView(list[Server]):
     """A list of servers (a search result) with a polars view and a notebook display."""
 
+    #: (length, per-transport counts) when the search that built it counted them already.
+    _counts: tuple[int, dict[str, int]] | None = None
+
     def ids(self) -> list[str]:
         return [s.id for s in self]
 
@@ -343,10 +364,17 @@ class CatalogView(list[Server]):
         )
 
     def to_dict(self) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in s.to_dict().items() if k not in ("server_json", "inputs", "oauth")}
-            for s in self
-        ]
+        return [s.summary() for s in self]
+
+    def transport_counts(self) -> dict[str, int]:
+        """How many of these servers run over each transport (a server with two counts twice)."""
+        if self._counts is not None and self._counts[0] == len(self):
+            return dict(self._counts[1])
+        counts: dict[str, int] = {}
+        for server in self:
+            for kind in server.transports:
+                counts[kind] = counts.get(kind, 0) + 1
+        return counts
 
     def __repr__(self) -> str:
         shown = ", ".join(self.ids()[:8])
@@ -388,6 +416,8 @@ def validate_doc(doc: Any, where: str) -> dict[str, Any]:
         raise ParseError(f"{where}: a server.json document must be an object", "see server.json")
     if nesting_depth(doc) > MAX_DEPTH:  # before the schema validator recurses into it
         raise too_deep(where)
+    if _compiled_check()(doc):
+        return doc
     errors = sorted(validator(SCHEMA_FILE).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
@@ -399,6 +429,50 @@ def validate_doc(doc: Any, where: str) -> dict[str, Any]:
             "server.schema.json",
         )
     return doc
+
+
+@cache
+def _compiled_check() -> Callable[[Any], bool]:
+    """Whether a document is valid server.json, ~20x faster than the jsonschema validator:
+    the schema compiled to Python by fastjsonschema, with jsonschema's own format checks (so
+    both accept exactly the same documents; a test holds them to it over the registry's
+    data set). A document it refuses goes to jsonschema for the error a person reads. Without
+    fastjsonschema every document goes to jsonschema."""
+    try:
+        import fastjsonschema  # only when documents are validated
+    except ImportError:  # pragma: no cover - a declared dependency
+        return lambda doc: False
+    import copy
+
+    checker = validator(SCHEMA_FILE).format_checker
+    formats = {
+        name: (lambda value, name=name: checker is None or checker.conforms(value, name))
+        for name in _formats(load_schema(SCHEMA_FILE))
+    }
+    check = fastjsonschema.compile(copy.deepcopy(load_schema(SCHEMA_FILE)), formats=formats)
+
+    def valid(doc: Any) -> bool:
+        try:
+            check(doc)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return valid
+
+
+def _formats(schema: Any) -> set[str]:
+    """Every ``format`` a schema names."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        if isinstance(schema.get("format"), str):
+            found.add(schema["format"])
+        for value in schema.values():
+            found |= _formats(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _formats(value)
+    return found
 
 
 def iter_docs(source: Any, _depth: int = 1) -> Iterable[dict[str, Any]]:

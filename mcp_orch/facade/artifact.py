@@ -21,10 +21,25 @@ from mcp_orch.core.markup import badge, html_table, safe_html
 from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
+from mcp_orch.services.release.backups import DEFAULT_KEEP, auto_prune
 from mcp_orch.services.release.context import ProfileParts
 from mcp_orch.services.release.deploy import deploy_artifact
 from mcp_orch.services.release.store import Store
 from mcp_orch.services.release.verify import verify_artifact
+
+
+def keep_backups_setting(profile: ProfileParts) -> int | None:
+    """The profile's ``keep_backups`` setting (a facade Profile has settings; any other
+    ProfileParts keeps the default), or None when its draft cannot be read: then nothing is
+    pruned (the setting may say to keep every backup)."""
+    try:
+        settings = getattr(profile, "settings", None)
+    except MCPOrchError:
+        return None
+    if not isinstance(settings, dict):
+        return DEFAULT_KEEP
+    keep = settings.get("keep_backups", DEFAULT_KEEP)
+    return keep if isinstance(keep, int) else None
 
 
 class Artifact(ArtifactRecord):
@@ -35,7 +50,10 @@ class Artifact(ArtifactRecord):
     @classmethod
     def adopt(cls, record: ArtifactRecord, profile: ProfileParts) -> Artifact:
         """``record`` as a fluent artifact bound to ``profile``."""
-        art = record if isinstance(record, Artifact) else cls.from_stored(record.stored())
+        if isinstance(record, Artifact):
+            art = record
+        else:  # the record's id was checked when it was made or read: not hashed again
+            art = cls.from_stored(record.stored(), artifact_id=record.artifact_id)
         return art.bind(profile)
 
     def bind(self, profile: ProfileParts) -> Artifact:
@@ -61,8 +79,15 @@ class Artifact(ArtifactRecord):
         return self
 
     def deploy(self, path: str | os.PathLike[str] | None = None, **kw: Any) -> Deployment:
-        """Deploy into the client's config file (default: its path under the client root)."""
-        return deploy_artifact(self._require_profile(), self, path=path, **kw)
+        """Deploy into the client's config file (default: its path under the client root);
+        then prune the profile's backups to its ``keep_backups`` setting."""
+        profile = self._require_profile()
+        deployment = deploy_artifact(profile, self, path=path, **kw)
+        if not deployment.dry_run and deployment.changed:  # it took a backup
+            keep = keep_backups_setting(profile)
+            if keep is not None:
+                auto_prune(profile, keep)
+        return deployment
 
     def probe(self, **kw: Any) -> ProbeReport:
         """Start each server as the client would and run the MCP handshake."""

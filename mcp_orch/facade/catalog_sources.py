@@ -185,7 +185,8 @@ def add_source(
             )
         source = Source(name, priority, location.get("url"), location.get("path"))
         _write(root, [s for s in sources if s.name != name] + [source])
-    registry._servers = None  # the catalog is read again with the new source
+    registry._forget()  # the catalog is read again (here and by every other registry)
+    registry._changed()
     registry.audit.append(AUDIT_ACTION, details={"change": "added", **source.to_dict()})
     return source
 
@@ -208,7 +209,8 @@ def remove_source(registry: Registry, name: str) -> Source:
         _write(root, [s for s in sources if s.name != name])
         if found.kind == "registry":
             shutil.rmtree(root / SOURCES_DIR / name, ignore_errors=True)
-    registry._servers = None
+    registry._forget()  # the catalog is read again (here and by every other registry)
+    registry._changed()
     registry.audit.append(AUDIT_ACTION, details={"change": "removed", **found.to_dict()})
     return found
 

@@ -285,7 +285,8 @@ def _remove(registry: Registry, name: str) -> None:
                         old.unlink()
                 except (OSError, StoreCorrupt, AttributeError):
                     pass
-    registry._servers = None  # the catalog is read again from its files
+    registry._forget()  # the catalog is read again (here and by every other registry)
+    registry._changed()
 
 
 def _snapshot(registry: Registry, folder: Path) -> str:

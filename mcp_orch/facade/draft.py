@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import warnings
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from mcp_orch.core.errors import (
     UsageError,
 )
 from mcp_orch.core.fs import MAX_DEPTH, locked, nesting_depth, read_limited, write_json
+from mcp_orch.core.ids import sha256_id
 from mcp_orch.core.markup import html_table, safe_html
 from mcp_orch.core.text import plural
 from mcp_orch.domain.catalog import Server
@@ -52,8 +54,15 @@ from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.pinning import lock_for, repinned_entry, tool_pins
 from mcp_orch.facade.registry import Registry
 from mcp_orch.services.probe import ProbeReport, probe_set
+from mcp_orch.services.release.backups import DEFAULT_KEEP, check_keep
 from mcp_orch.services.release.publish import publish_payload
-from mcp_orch.services.validation import Finding, Subject, ValidationReport, check_subjects
+from mcp_orch.services.validation import (
+    Finding,
+    Subject,
+    ValidationReport,
+    check_subjects,
+    rules_version,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -84,6 +93,9 @@ def _draft_problem(data: Any) -> str | None:
         return f"has the pin setting {settings.get('pin')!r}, not one of {', '.join(PIN_MODES)}"
     if not isinstance(settings.get("pin_tools", False), bool):
         return f"has {_kind(settings.get('pin_tools'))} as its pin_tools setting, not a boolean"
+    keep = settings.get("keep_backups", DEFAULT_KEEP)
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        return f"has {keep!r} as its keep_backups setting, not a whole number of at least 0"
     for name, record in servers.items():
         if not isinstance(record, dict):
             return f"has {_kind(record)} as the record of {name!r}, not an object"
@@ -191,6 +203,7 @@ class Draft:
         self.path: Path = (
             profile.workspace.path / "drafts" / profile.client.id / f"{profile.id}.json"
         )
+        self._validated: str | None = None  # the content key of the last passing validate()
 
     # -- storage -----------------------------------------------------------------------------
     def _read(self) -> dict[str, Any]:
@@ -252,13 +265,26 @@ class Draft:
     def settings(self) -> dict[str, Any]:
         """The profile's settings: ``pin`` (``exact``, ``minor`` or ``floating``: how
         :meth:`add` and ``upgrade`` write package versions) and ``pin_tools`` (whether every
-        publish pins each server's tool manifest, as ``publish(pin_tools=True)`` does)."""
+        publish pins each server's tool manifest, as ``publish(pin_tools=True)`` does) and
+        ``keep_backups`` (how many backups of the client's files each deploy keeps: the newest
+        ones, 20 unless set; 0 keeps every backup)."""
         raw = self._read().get("settings") or {}
-        return {"pin": raw.get("pin", "exact"), "pin_tools": bool(raw.get("pin_tools", False))}
+        return {
+            "pin": raw.get("pin", "exact"),
+            "pin_tools": bool(raw.get("pin_tools", False)),
+            "keep_backups": raw.get("keep_backups", DEFAULT_KEEP),
+        }
 
-    def configure(self, *, pin: str | None = None, pin_tools: bool | None = None) -> Draft:
+    def configure(
+        self,
+        *,
+        pin: str | None = None,
+        pin_tools: bool | None = None,
+        keep_backups: int | None = None,
+    ) -> Draft:
         """Change the profile's settings (see :attr:`settings`); entries already in the draft
-        keep their pins until they are added again or upgraded."""
+        keep their pins until they are added again or upgraded; a smaller ``keep_backups``
+        prunes at the next deploy (or ``Profile.prune_backups()``)."""
         if pin is not None and pin not in PIN_MODES:
             raise UsageError(
                 f"pin must be one of {', '.join(PIN_MODES)}, not {pin!r}",
@@ -267,6 +293,8 @@ class Draft:
             )
         if pin_tools is not None and not isinstance(pin_tools, bool):
             raise UsageError("pin_tools must be true or false", inputs=("pin_tools",))
+        if keep_backups is not None:
+            check_keep(keep_backups, "keep_backups", allow_all=True)
 
         def change(data: dict[str, Any]) -> None:
             settings = dict(data.get("settings") or {})
@@ -274,6 +302,8 @@ class Draft:
                 settings["pin"] = pin
             if pin_tools is not None:
                 settings["pin_tools"] = pin_tools
+            if keep_backups is not None:
+                settings["keep_backups"] = keep_backups
             data["settings"] = settings
 
         self._update(change)
@@ -572,9 +602,31 @@ class Draft:
         )
 
     def validate(self, **kw: Any) -> Draft:
-        """The draft itself, or ``InvalidConfig`` carrying the report."""
+        """The draft itself, or ``InvalidConfig`` carrying the report. A draft that passed
+        with the same content, options, rules and catalog is not checked again (so
+        ``draft.validate().publish()`` validates once); any change to any of them checks
+        it anew."""
+        key = self._content_key(kw)
+        if key is not None and key == self._validated:
+            return self
         self.check(**kw).raise_for_errors(f"draft {self.profile.ref}")
+        self._validated = key
         return self
+
+    def _content_key(self, kw: dict[str, Any]) -> str | None:
+        """A digest of everything a validation of this draft reads: the draft file's bytes,
+        the options, the rules, the catalog folder (a catalog server's inputs are checked) and the environment (environment-level rules). ``None``: no draft file."""
+        try:
+            raw = read_limited(self.path, what="draft")
+        except FileNotFoundError:
+            return None
+        try:  # catalog files are written by rename: any change moves the folder's mtime
+            st = os.stat(self.profile.workspace.path / "catalog")
+            listing: tuple[int, ...] = (st.st_mtime_ns, st.st_ino)
+        except OSError:
+            listing = ()
+        extra = repr((sorted(kw.items()), rules_version(), listing, sorted(os.environ.items())))
+        return sha256_id(raw + b"\0" + extra.encode("utf-8", "surrogatepass"))
 
     def set_version(self, name: str, version: str, pin: str | None = None) -> Draft:
         """Run ``name``'s package at ``version`` (written at ``pin``, default the profile's
@@ -637,12 +689,15 @@ class Draft:
                 inputs=("profile",),
             )
         self.validate()
-        servers = self.servers
+        data = self._read()  # once: the entries, the settings and the payload all come from it
+        servers = {name: rec["entry"] for name, rec in data["servers"].items()}
         lock = lock_for(self.client, servers, resolve_now=resolve)
-        wants_tools = self.settings["pin_tools"] if pin_tools is None else pin_tools
+        saved = bool((data.get("settings") or {}).get("pin_tools", False))
+        wants_tools = saved if pin_tools is None else pin_tools
         tools = tool_pins(self) if wants_tools and servers else None
+        payload = build_payload(self.client, servers)
         record = publish_payload(
-            self.profile, self.payload, changelog=changelog, lock=lock, tools=tools, **kw
+            self.profile, payload, changelog=changelog, lock=lock, tools=tools, **kw
         )
         return Artifact.adopt(record, self.profile)
 

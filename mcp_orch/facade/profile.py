@@ -22,7 +22,7 @@ from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import ClientSpec, build_payload, current_os, server_map
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.domain.clients.payload import payload_servers
-from mcp_orch.facade.artifact import Artifact
+from mcp_orch.facade.artifact import Artifact, keep_backups_setting
 from mcp_orch.facade.draft import Draft
 from mcp_orch.facade.pinning import (
     OutdatedReport,
@@ -38,7 +38,7 @@ from mcp_orch.facade.sync import ImportResult, SyncResult, import_client, sync_p
 from mcp_orch.services.probe import ProbeReport
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.audit import default_actor
-from mcp_orch.services.release.backups import backups, restore
+from mcp_orch.services.release.backups import auto_prune, backups, prune, restore
 from mcp_orch.services.release.deploy import target_path
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport, drift, file_diff
@@ -139,11 +139,18 @@ class Profile:
     # -- settings and pins ---------------------------------------------------------------------
     @property
     def settings(self) -> dict[str, Any]:
-        """``pin`` (exact, minor, floating) and ``pin_tools``: see :attr:`Draft.settings`."""
+        """``pin`` (exact, minor, floating), ``pin_tools`` and ``keep_backups``: see
+        :attr:`Draft.settings`."""
         return self.draft.settings
 
-    def configure(self, *, pin: str | None = None, pin_tools: bool | None = None) -> Profile:
-        self.draft.configure(pin=pin, pin_tools=pin_tools)
+    def configure(
+        self,
+        *,
+        pin: str | None = None,
+        pin_tools: bool | None = None,
+        keep_backups: int | None = None,
+    ) -> Profile:
+        self.draft.configure(pin=pin, pin_tools=pin_tools, keep_backups=keep_backups)
         return self
 
     def outdated(self, servers: list[str] | None = None, **kw: Any) -> OutdatedReport:
@@ -224,10 +231,33 @@ class Profile:
         return report
 
     def restore(self, backup: str | None = None) -> dict[str, str]:
-        return restore(self, backup)
+        chosen = restore(self, backup)
+        keep = keep_backups_setting(self)  # the restore took a backup too
+        if keep is not None:
+            auto_prune(self, keep)
+        return chosen
 
     def backups(self) -> list[dict[str, str]]:
         return backups(self)
+
+    def prune_backups(self, keep: int | None = None, *, dry_run: bool = False) -> dict[str, Any]:
+        """Remove all but the newest ``keep`` backups (default: the ``keep_backups`` setting;
+        when that is 0, every backup is kept), recorded as a ``prune`` audit event. With
+        ``dry_run``, ``removed`` lists what would go and nothing changes."""
+        if keep is None:
+            keep = self.settings["keep_backups"]
+            if keep == 0:  # keep every backup: nothing to prune
+                listed = backups(self)
+                return {
+                    "client": self.client.id,
+                    "profile": self.id,
+                    "keep": 0,
+                    "dry_run": dry_run,
+                    "removed": [],
+                    "kept": len(listed),
+                    "bytes_freed": 0,
+                }
+        return prune(self, keep, dry_run=dry_run)
 
     def rollback(
         self, artifact_id: str | None = None, *, deploy: bool = False, path: str | None = None

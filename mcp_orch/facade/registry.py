@@ -17,9 +17,11 @@ version (semantic version, then ``isLatest``, then the publish time): never a do
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import time
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +34,14 @@ from mcp_orch.core.errors import (
     ParseError,
     UsageError,
 )
-from mcp_orch.core.fs import default_path, json_files, read_json, read_limited, write_json
+from mcp_orch.core.fs import (
+    atomic_write,
+    default_path,
+    json_files,
+    read_json,
+    read_limited,
+    write_json,
+)
 from mcp_orch.core.ids import check_id
 from mcp_orch.core.markup import badge, html_table, page, safe_html
 from mcp_orch.core.resources import data_dir
@@ -59,6 +68,15 @@ BUNDLED_PRIORITY = 10_000
 WORKSPACE_PRIORITY = 100
 #: Where the catalog's sources are listed (see :mod:`mcp_orch.facade.catalog_sources`).
 SOURCES_FILE = "catalog-sources.json"
+#: The catalog's generation: a random token every change made through mcp-orch rewrites
+#: (register, import, sync, a source added or removed), so :meth:`Registry.refresh` sees it
+#: even within the file system's timestamp granularity.
+GENERATION_FILE = Path("catalog") / ".generation"
+#: A folder changed less than this before the catalog was read may change again within the
+#: same tick of its clock unseen: :meth:`Registry.refresh` compares its listing then.
+RACY_NS = 2_000_000_000
+#: The most names an import's audit event lists (its counts are always whole).
+MAX_NAMES = 200
 
 
 class Registry:
@@ -85,6 +103,10 @@ class Registry:
         self._audit: AuditLog | None = None
         self._servers: dict[str, Server] | None = None
         self._layers: dict[str, tuple[int, int]] = {}
+        self._index: _Index | None = None
+        self._stamp: tuple[Any, ...] | None = None  # the disk's stamp when it was loaded
+        self._names: list[str] | None = None  # the own folder's listing, while its time is racy
+        self._sources_seen: tuple[tuple[int, int, int] | None, list[Any]] = (None, [])
         self.source: str | None = None
         if source is not None and source != "workspace":
             known = {s.name: s for s in _sources_api().read_sources(self.path)}
@@ -119,8 +141,75 @@ class Registry:
             return self.path / _sources_api().SOURCES_DIR / self.source
         return self.path / "catalog"
 
+    # -- freshness -----------------------------------------------------------------------------
+    def stamp(self) -> tuple[Any, ...]:
+        """What tells whether the catalog on disk changed, in a few system calls whatever its
+        size: the catalog's generation (rewritten by every change made through mcp-orch:
+        register, import, sync, a source added or removed), the folder this catalog's own
+        servers live in (a file added, removed or renamed there by hand changes its time), the
+        sources file, each registry source's folder, and every file of each files source
+        (those are yours to edit in place). Not seen: a file of the workspace catalog or of a
+        synced registry source edited in place by hand (not replaced), until the next change.
+
+        A folder's time has the file system's granularity (a few milliseconds, or seconds):
+        while the folder changed less than :data:`RACY_NS` before the catalog was read, a
+        file added or removed in that same tick would not move it, so :meth:`refresh` also
+        compares the folder's listing then (as git does for a racily clean index)."""
+        parts: list[Any] = [_read_generation(self.path), _dir_stamp(self._user_dir())]
+        if self.source is not None:
+            return tuple(parts)
+        sources_stat = _stat(self.path / SOURCES_FILE)
+        parts.append(sources_stat)
+        if sources_stat is None:
+            return tuple(parts)
+        if self._sources_seen[0] != sources_stat:  # parsed again only when the file changed
+            self._sources_seen = (sources_stat, _sources_api().read_sources(self.path))
+        api = _sources_api()
+        for src in self._sources_seen[1]:
+            if src.kind == "registry":
+                parts.append(_dir_stamp(self.path / api.SOURCES_DIR / src.name))
+            else:
+                parts.append(_files_stamp(Path(src.path)))
+        return tuple(parts)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the catalog has been read (it is read on first use)."""
+        return self._servers is not None
+
+    def refresh(self) -> bool:
+        """Read the catalog again on next use if it changed on disk since it was read (see
+        :meth:`stamp` for what is seen); whether it did. A registry kept by a long-lived
+        process (the MCP server) calls this before each use."""
+        if self._servers is None:
+            return False
+        stamp = self.stamp()
+        if stamp == self._stamp:
+            if self._names is None:
+                return False
+            if _listing(self._user_dir()) == self._names:
+                if time.time_ns() - stamp[1][1] >= RACY_NS:
+                    self._names = None  # its clock moved on: a change now moves its time
+                return False
+        self._forget()
+        return True
+
+    def _forget(self) -> None:
+        """Drop what was read: the next use reads the catalog again."""
+        self._servers, self._index, self._stamp, self._names = None, None, None, None
+
+    def _changed(self) -> None:
+        """Record a change made through this registry: a new generation, so every other
+        registry (another process, or the MCP server's) reads the catalog again."""
+        self._index = None
+        _bump_generation(self.path)
+
     def _load(self) -> dict[str, Server]:
         if self._servers is None:
+            stamp = self.stamp()  # before reading: a change made meanwhile is seen next time
+            folder = stamp[1]
+            racy = folder is not None and time.time_ns() - folder[1] < RACY_NS
+            names = _listing(self._user_dir()) if racy else None
             servers: dict[str, Server] = {}
             by_name: dict[str, str] = {}  # registry name -> id
             layers: dict[str, tuple[int, int]] = {}
@@ -137,8 +226,15 @@ class Registry:
                     s = Server(doc, label)
                     s.priority = priority
                     self._admit(servers, by_name, s)
-            self._servers, self._layers = servers, layers
+            self._servers, self._layers, self._index = servers, layers, None
+            self._stamp, self._names = stamp, names
         return self._servers
+
+    def _search_index(self) -> _Index:
+        servers = self._load()
+        if self._index is None:
+            self._index = _Index(servers.values())
+        return self._index
 
     def _sources(self) -> list[tuple[str, int, list[dict[str, Any]], int]]:
         """The catalog's layers after the bundled one, highest priority first: (label,
@@ -326,29 +422,7 @@ class Registry:
                 f"use {', '.join(STATUSES)} or any",
                 inputs=("status",),
             )
-        scored: list[tuple[tuple[int, int, int, int], str, Server]] = []
-        text_l = " ".join(words)
-        tag_l = tag.lower() if tag else None
-        for s in self._load().values():
-            facts = _facts(s)
-            if status != "any" and facts.status != status:
-                continue
-            if not all(w in facts.hay for w in words):
-                continue
-            kinds = facts.transports
-            if transport == "remote" and not any(k != "stdio" for k in kinds):
-                continue
-            if transport and transport != "remote" and transport not in kinds:
-                continue
-            if tag_l and tag_l not in facts.tags:
-                continue
-            # an exact id, alias or title first; then bundled servers, then vendor-official
-            # ones (a verified domain namespace such as com.notion); then those whose id or
-            # title holds the words; then the rest
-            exact = 0 if text_l in (s.id, facts.title) else 1
-            in_title = 0 if words and all(w in facts.id_title for w in words) else 1
-            scored.append(((exact, facts.trust, in_title, -s.priority), s.id, s))
-        return CatalogView(s for _, _, s in sorted(scored, key=lambda t: (t[0], t[1])))
+        return self._search_index().search(words, transport, tag.lower() if tag else None, status)
 
     def register(
         self, doc: dict[str, Any], *, replace: bool = False, source: str | None = None
@@ -385,6 +459,7 @@ class Registry:
             (self._user_dir() / f"{existing.id}.json").unlink(missing_ok=True)
         self._write(server)
         self._load()[server.id] = server
+        self._changed()
         details = {"server": server.id, "name": server.name}
         if source:
             details["file"] = source
@@ -396,6 +471,9 @@ class Registry:
         same name under its old id-based file name is removed)."""
         target = self._user_dir() / name_file(server.name)
         write_json(target, server.doc)
+        self._drop_old_file(server, target)
+
+    def _drop_old_file(self, server: Server, target: Path) -> None:
         old = self._user_dir() / f"{server.id}.json"
         if old != target and old.exists():
             try:
@@ -403,6 +481,15 @@ class Registry:
                     old.unlink()
             except (OSError, ValueError):
                 pass
+
+    def _write_all(self, servers: list[Server], placed: list[Path]) -> None:
+        """Store imported servers as :meth:`_write` does, each file atomically, with the
+        flushes batched (:func:`_write_files`); ``placed`` gets each file put in place."""
+        folder = self._user_dir()
+        files = [(folder / name_file(s.name), _json_bytes(s.doc)) for s in servers]
+        _write_files(files, placed)
+        for server, target in zip(servers, placed, strict=False):
+            self._drop_old_file(server, target)
 
     def import_server_json(self, source: str | Path | dict[str, Any] | list[Any]) -> ImportView:
         """Import official server.json documents: a path, one document, a list of them, or a
@@ -437,12 +524,13 @@ class Registry:
             raise ParseError(f"{where}: no server.json documents found", "see server.json")
         best: dict[str, dict[str, Any]] = {}
         rejected: list[tuple[int, dict[str, Any], MCPOrchError]] = []
+        clean: set[str] = set()  # texts found without a secret in this import
         for n, doc in enumerate(docs, 1):
             # a file's records by number: its values are not echoed (it may be any JSON file)
             label = f"record {n}" if where != "inline document" else str(doc.get("name", "?"))
             try:
                 validate_doc(doc, f"{where}: {label}")
-                refuse_secrets_in_doc(doc)
+                refuse_secrets_in_doc(doc, clean)
             except (InvalidConfig, ParseError, UsageError) as exc:
                 rejected.append((n, doc if isinstance(doc, dict) else {}, exc))
                 continue
@@ -458,6 +546,7 @@ class Registry:
             raise type(refused)(message + more, refused.hint, inputs=refused.inputs)
         counts = {"new": 0, "updated": 0, "unchanged": 0, "older": 0, "rejected": len(rejected)}
         taken: list[Server] = []
+        pending: list[Server] = []  # taken and to be written
         skipped: list[dict[str, Any]] = []
         servers = self._load()
         by_name = {s.name: s.id for s in servers.values()}
@@ -497,30 +586,51 @@ class Registry:
                 counts["updated"] += 1
             else:
                 counts["new"] += 1
-            taken.append(self._import_one(doc, where))
+            server = self._place(doc, servers, by_name)
+            taken.append(server)
+            pending.append(server)
+        if pending:
+            self._store_imported(pending, where, counts)
         view = ImportView(taken)
         view.rejected = [_rejection(n, doc, exc) for n, doc, exc in rejected]
         view.skipped = skipped
         view.counts = counts
         return view
 
-    def _import_one(self, doc: dict[str, Any], where: str) -> Server:
-        """Store one imported document under its own identity and record the event."""
+    def _place(
+        self, doc: dict[str, Any], servers: dict[str, Server], by_name: dict[str, str]
+    ) -> Server:
+        """An imported document as a server of this catalog, under its own identity: the id
+        its name already has, else its short id unless another name holds it (or it is no
+        slug), else its name. It is in ``servers`` (and ``by_name``) from then on."""
         server = Server(doc, self.own_source)
         server.priority = self._own_priority()
-        servers = self._load()
-        by_name = {s.name: s.id for s in servers.values()}
         known = by_name.get(server.name)
         if known is not None:
             server.id = known
         elif server.id in servers or not _is_slug(server.id):
             server.id = server.name  # the short id is taken (or no slug): go by the name
-        self._write(server)
         servers[server.id] = server
-        self.audit.append(
-            "register", details={"server": server.id, "name": server.name, "file": where}
-        )
+        by_name[server.name] = server.id
         return server
+
+    def _store_imported(self, servers: list[Server], where: str, counts: dict[str, int]) -> None:
+        """Write an import's servers and record it: one audit event for the whole import
+        (``register``, naming up to :data:`MAX_NAMES` of them, counts whole)."""
+        placed: list[Path] = []
+        try:
+            self._write_all(servers, placed)
+        finally:
+            if len(placed) < len(servers):  # a write failed: the catalog is read again
+                self._forget()
+            stored = servers[: len(placed)]
+            if stored:
+                self._changed()
+                self.audit.append(
+                    "register",
+                    changelog=_import_changelog(stored, where, counts),
+                    details=_import_details(stored, where, counts),
+                )
 
 
 #: The shape of a registry name (the official schema's pattern for ``name``).
@@ -538,6 +648,149 @@ def _sources_api() -> Any:
     from mcp_orch.facade import catalog_sources  # local: off the light path (see above)
 
     return catalog_sources
+
+
+def _json_bytes(doc: dict[str, Any]) -> bytes:
+    """A catalog file's bytes (what :func:`~mcp_orch.core.fs.write_json` writes)."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_files(files: list[tuple[Path, bytes]], placed: list[Path]) -> None:
+    """Write each file atomically, as :func:`~mcp_orch.core.fs.atomic_write` does (a temporary
+    file in its folder, flushed to disk, renamed into place, the folder flushed; a file's
+    mode is kept), with the flushes batched: every temporary file is written first, then all
+    are flushed at once (in threads, so the file system commits them together instead of one
+    commit per file), then renamed, then each folder flushed once. If writing a temporary
+    file fails, every temporary file is removed and nothing is replaced. ``placed`` gets each
+    file as it is put in place (all of them, unless a rename raises)."""
+    import tempfile  # stdlib, only writers need them
+    from concurrent.futures import ThreadPoolExecutor
+
+    temps: list[tuple[str, Path, int | None]] = []
+    folders: dict[Path, None] = {}
+    try:
+        for path, data in files:
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders[path.parent] = None
+            try:
+                mode: int | None = os.stat(path).st_mode & 0o7777
+            except FileNotFoundError:
+                mode = None
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path, mode))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+
+        def flush(tmp: str) -> None:
+            fd = os.open(tmp, os.O_WRONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+        if len(temps) == 1:
+            flush(temps[0][0])
+        elif temps:
+            with ThreadPoolExecutor(max_workers=min(16, len(temps))) as pool:
+                list(pool.map(flush, [t for t, _, _ in temps]))
+        for tmp, _, mode in temps:
+            if mode is not None:
+                os.chmod(tmp, mode)
+    except BaseException:
+        for tmp, _, _ in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    try:
+        for tmp, path, _ in temps:
+            os.replace(tmp, path)
+            placed.append(path)
+    finally:
+        for tmp, _, _ in temps[len(placed) :]:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if hasattr(os, "O_DIRECTORY"):
+            for folder in folders:
+                with contextlib.suppress(OSError):
+                    dfd = os.open(folder, os.O_DIRECTORY)
+                    try:
+                        os.fsync(dfd)
+                    finally:
+                        os.close(dfd)
+
+
+def _shown(names: list[str], most: int = 3) -> str:
+    more = f" … {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def _import_changelog(servers: list[Server], where: str, counts: dict[str, int]) -> str:
+    """What ``audit-log`` shows of an import: which servers (the first few), how many, from
+    where."""
+    new, updated = counts.get("new", 0), counts.get("updated", 0)
+    ids = [s.id for s in servers]
+    if len(ids) == 1:
+        return f"imported {ids[0]} from {where}"
+    split = f", {new} new, {updated} updated" if new and updated else ""
+    return f"imported {plural(len(ids), 'server')} ({_shown(ids)}{split}) from {where}"
+
+
+def _import_details(servers: list[Server], where: str, counts: dict[str, int]) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "file": where,
+        "count": len(servers),
+        "servers": [s.id for s in servers[:MAX_NAMES]],
+        "names": [s.name for s in servers[:MAX_NAMES]],
+        "counts": dict(counts),
+    }
+    if len(servers) == 1:  # one server reads as a register of it
+        details.update(server=servers[0].id, name=servers[0].name)
+    return details
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    """(inode, modification time, size) of ``path``; ``None`` when it does not exist."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _dir_stamp(folder: Path) -> tuple[int, int, int] | None:
+    """A folder's stat: its time moves when a file is added, removed or renamed into it (every
+    catalog write is a temporary file renamed into place), not when a file is edited in place."""
+    return _stat(folder)
+
+
+def _files_stamp(path: Path) -> tuple[Any, ...]:
+    """A files source: every ``*.json`` file's stat (edited in place by their owner)."""
+    if not path.is_dir():
+        return (_stat(path),)
+    return tuple((str(p), _stat(p)) for p in sorted(path.rglob("*.json")))
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _read_generation(root: Path) -> str:
+    try:
+        with open(root / GENERATION_FILE, "rb") as fh:
+            return fh.read(64).decode("ascii", "replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
+def _bump_generation(root: Path) -> None:
+    """A new random generation (random, not a count: two processes never write the same one).
+    Not fsync'd: it only tells readers to look again, and a lost one after a crash is a fresh
+    start anyway."""
+    atomic_write(root / GENERATION_FILE, os.urandom(16).hex(), fsync=False)
 
 
 class _Facts:
@@ -566,6 +819,146 @@ def _facts(s: Server) -> _Facts:
         facts = _Facts(s)
         s._search_facts = facts  # type: ignore[attr-defined]
     return facts
+
+
+#: How many different searches' matches one version of the catalog keeps (then it starts over).
+MEMO_WORDS = 1024
+
+
+class _Text:
+    """The texts of every server joined in one string, so a word is looked for with one
+    ``str.find`` loop over it (each hit mapped to its server by bisection) instead of once
+    per server. Words never hold whitespace, so none found spans two servers' texts."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.text = "\n".join(texts)
+        self.starts: list[int] = []
+        offset = 0
+        for t in texts:
+            self.starts.append(offset)
+            offset += len(t) + 1
+        self.starts.append(offset)  # the end, so text i ends before starts[i + 1]
+
+    def holding(self, word: str) -> list[int]:
+        """The numbers of the texts that hold ``word``, in order."""
+        from bisect import bisect_right  # stdlib; only a search needs it (not list-servers)
+
+        found: list[int] = []
+        starts, find = self.starts, self.text.find
+        at = find(word)
+        while at != -1:
+            i = bisect_right(starts, at) - 1
+            found.append(i)
+            at = find(word, starts[i + 1])  # on to the next text
+        return found
+
+
+class _Index:
+    """Search over one version of the catalog, built once (the registry drops it when the
+    catalog changes): every server in its standing order (bundled, then vendor-official,
+    then the rest; then by the priority of its source, then by id), their search texts and
+    their id-and-title texts each joined in one string (:class:`_Text`), and the servers by
+    exact id and title.
+
+    The ranking is :meth:`Registry.search`'s: (exact id or title, trust, words in the id or
+    title, priority, id). With the servers numbered in the standing order, the last two are
+    that number, and the whole key one integer: ``exact * 6n + trust * 2n + in_title * n + i``
+    (0 is first for each flag)."""
+
+    def __init__(self, servers: Any) -> None:
+        ordered = sorted(
+            ((_facts(s), s) for s in servers),
+            key=lambda fs: (fs[0].trust, -fs[1].priority, fs[1].id),
+        )
+        self.servers: list[Server] = [s for _, s in ordered]
+        self.facts: list[_Facts] = [f for f, _ in ordered]
+        n = self.n = len(ordered)
+        self.hay = [f.hay for f in self.facts]
+        self.status = [f.status for f in self.facts]
+        self.words = _Text(self.hay)
+        self.id_titles = [f.id_title for f in self.facts]
+        self.titles = _Text(self.id_titles)
+        # the key of a server that is not an exact match and has the words only elsewhere
+        self.base = [6 * n + f.trust * 2 * n + n + i for i, f in enumerate(self.facts)]
+        self.exact: dict[str, list[int]] = {}
+        for i, f in enumerate(self.facts):
+            for key in {f.id, f.title}:
+                self.exact.setdefault(key, []).append(i)
+        self._all: dict[str, tuple[list[Server], dict[str, int]]] = {}
+        #: the servers holding each set of words asked for (what a page after page of one
+        #: search, or the same search again, asks for again), for this version of the catalog
+        self._found: dict[tuple[int, str], list[int]] = {}
+
+    def every(self, status: str) -> tuple[list[Server], dict[str, int]]:
+        """Every server of ``status`` (``any``: all) in the standing order, and how many run
+        over each transport: what an unfiltered listing shows, worked out once."""
+        if status not in self._all:
+            picked = [
+                s
+                for f, s in zip(self.facts, self.servers, strict=True)
+                if status == "any" or f.status == status
+            ]
+            counts: dict[str, int] = {}
+            for s in picked:
+                for kind in _facts(s).transports:
+                    counts[kind] = counts.get(kind, 0) + 1
+            self._all[status] = (picked, counts)
+        return self._all[status]
+
+    def _holding_all(self, text: _Text, texts: list[str], words: list[str]) -> list[int]:
+        key = (id(text), " ".join(words))
+        found = self._found.get(key)
+        if found is None:  # a pass over the text (~0.5 MB at 3,000 servers); then kept
+            longest = max(words, key=len)  # the rarest, most likely: found first, then checked
+            found = text.holding(longest)
+            for w in words:
+                if w is not longest:
+                    found = [i for i in found if w in texts[i]]
+            if len(self._found) >= MEMO_WORDS:
+                self._found.clear()
+            self._found[key] = found
+        return found
+
+    def search(
+        self, words: list[str], transport: str | None, tag: str | None, status: str
+    ) -> CatalogView:
+        if not words and not transport and not tag:
+            picked, counts = self.every(status)
+            view = CatalogView(picked)
+            view._counts = (len(picked), counts)
+            return view
+        n = self.n
+        found: list[int] = (
+            self._holding_all(self.words, self.hay, words) if words else list(range(n))
+        )
+        if status != "any":
+            of = self.status
+            found = [i for i in found if of[i] == status]
+        if transport or tag:
+            facts = self.facts
+            kept = []
+            for i in found:
+                kinds = facts[i].transports
+                if transport == "remote" and not any(k != "stdio" for k in kinds):
+                    continue
+                if transport and transport != "remote" and transport not in kinds:
+                    continue
+                if tag and tag not in facts[i].tags:
+                    continue
+                kept.append(i)
+            found = kept
+        base = self.base
+        if words:  # those whose id or title holds every word come first (after trust)
+            titled = set(self._holding_all(self.titles, self.id_titles, words))
+            keys = [base[i] - n if i in titled else base[i] for i in found]
+        else:
+            keys = [base[i] for i in found]
+        exact = set(self.exact.get(" ".join(words), ()))
+        if exact:  # an exact id or title before everything
+            keys = [k - 6 * n if k % n in exact else k for k in keys]
+        keys.sort()
+        servers = self.servers
+        return CatalogView([servers[k % n] for k in keys])
 
 
 def _vendor_namespace(name: str) -> bool:
@@ -625,18 +1018,23 @@ class ImportView(CatalogView):
 _CATALOG_TEXT = "the catalog keeps it in the workspace and shows it to everyone who browses it"
 
 
-def refuse_secrets_in_doc(doc: dict[str, Any]) -> None:
+def refuse_secrets_in_doc(doc: dict[str, Any], clean: set[str] | None = None) -> None:
     """``UsageError`` if the name, title or any description of a server.json document holds a
-    secret (a token pasted into a description would be shown to every client and model)."""
+    secret (a token pasted into a description would be shown to every client and model).
+    ``clean``: texts already found clean (an import's versions of one server share most of
+    them), skipped, and those found clean here are added."""
+    seen: set[str] = set() if clean is None else clean
 
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                where = f"{path}.{key}" if path else str(key)
-                if isinstance(item, str) and key in ("title", "description"):
-                    refuse_secret_text(item, where, why=_CATALOG_TEXT, inputs=())
+                if isinstance(item, str):
+                    if key in ("title", "description") and item not in seen:
+                        where = f"{path}.{key}" if path else str(key)
+                        refuse_secret_text(item, where, why=_CATALOG_TEXT, inputs=())
+                        seen.add(item)
                 elif isinstance(item, dict | list):
-                    walk(item, where)
+                    walk(item, f"{path}.{key}" if path else str(key))
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 walk(item, f"{path}[{i}]")

@@ -229,9 +229,11 @@ class Workspace:
             scope=scope, path=path, project_dir=project_dir, keep_secrets=keep_secrets
         )
 
-    def verify(self) -> VerifyReport:
-        """Check every stored object, every signature, every ref and the audit chain."""
+    def verify(self, *, full: bool = False) -> VerifyReport:
+        """Check every stored object, every signature, every ref and the audit chain. The
+        chain is checked from where the last verify left it (once the bytes before are found
+        unchanged); ``full=True`` re-reads every event."""
         # verification loads every record (pydantic): off the light path
         from mcp_orch.services.release.verify import verify_store
 
-        return verify_store(self.store, self.audit, self.keys, self)
+        return verify_store(self.store, self.audit, self.keys, self, full=full)

@@ -39,11 +39,8 @@ TRANSPORTS = ("stdio", "streamable-http", "sse")
 
 def transport_counts(servers: CatalogView) -> dict[str, int]:
     """How many of ``servers`` run over each transport (a server with two counts twice)."""
-    counts = dict.fromkeys(TRANSPORTS, 0)
-    for server in servers:
-        for kind in server.transports:
-            counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    view = servers if isinstance(servers, CatalogView) else CatalogView(servers)
+    return dict.fromkeys(TRANSPORTS, 0) | view.transport_counts()
 
 
 class ServersResult(Result):
@@ -102,7 +99,10 @@ def list_servers(
         raise UsageError(f"limit must be at least 1, got {limit}", "ask for 1 or more servers")
     view = registry.search(search, transport=transport, tag=tag, status=status)
     page = view[start : start + limit] if limit is not None else view[start:]
-    return ServersResult(CatalogView(page), len(view), start, limit, transport_counts(view))
+    # the counts over every match: an unfiltered listing's come with it (counted once per
+    # catalog version), the page's rows are built only for the page
+    counts = dict.fromkeys(TRANSPORTS, 0) | view.transport_counts()
+    return ServersResult(CatalogView(page), len(view), start, limit, counts)
 
 
 class DescribeResult(Result):

@@ -16,9 +16,11 @@ from mcp_orch.facade.profile import History, Profile
 from mcp_orch.facade.serversets import diff
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
+from mcp_orch.operations.audit import AuditResult as AuditResult  # re-exported
+from mcp_orch.operations.audit import audit_log as audit_log  # re-exported
 from mcp_orch.operations.drafts import Payload, read_payload
 from mcp_orch.services.release.artifact import Deployment
-from mcp_orch.services.release.audit import AuditView
+from mcp_orch.services.release.backups import backup_profiles, check_keep
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport
 from mcp_orch.services.release.publish import publish_payload
@@ -298,6 +300,56 @@ def list_backups(ws: Workspace, client: str, profile: str) -> BackupsResult:
 
 
 @dataclass
+class PruneResult(Result):
+    """One prune per profile: each with what it removed (or would remove: ``dry_run``)."""
+
+    dry_run: bool
+    profiles: list[dict[str, Any]]
+
+    @property
+    def removed(self) -> int:
+        return sum(len(p["removed"]) for p in self.profiles)
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(int(p["bytes_freed"]) for p in self.profiles)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "removed": self.removed,
+            "bytes_freed": self.bytes_freed,
+            "profiles": self.profiles,
+        }
+
+
+def prune_backups(
+    ws: Workspace,
+    client: str | None = None,
+    profile: str | None = None,
+    *,
+    keep: int | None = None,
+    dry_run: bool = False,
+) -> PruneResult:
+    """Remove all but the newest ``keep`` backups (default: each profile's ``keep_backups``
+    setting) of one profile, of every profile of ``client``, or of every profile with backups."""
+    if keep is not None:
+        check_keep(keep)
+    if client is not None and profile is not None:
+        where = [ws.profile(client, profile)]
+    else:
+        if client is not None:
+            ws.profile(client)  # an unknown client is an error, not "nothing to prune"
+        where = [
+            ws.profile(c, p)
+            for c, p in backup_profiles(ws)
+            if client is None or c == client
+            if profile is None or p == profile
+        ]
+    return PruneResult(dry_run, [p.prune_backups(keep, dry_run=dry_run) for p in where])
+
+
+@dataclass
 class HistoryResult(Result):
     profile: Profile
     history: History
@@ -324,38 +376,6 @@ def config_history(ws: Workspace, client: str, profile: str, *, limit: int = 20)
 
 
 @dataclass
-class AuditResult(Result):
-    events: AuditView
-
-    def to_dict(self) -> dict[str, Any]:
-        events = list(self.events)
-        return {"events": events, "count": len(events)}
-
-
-def audit_log(
-    ws: Workspace,
-    *,
-    since: str | None = None,
-    action: str | None = None,
-    client: str | None = None,
-    profile: str | None = None,
-    artifact_id: str | None = None,
-    limit: int = 50,
-) -> AuditResult:
-    """The audit trail, newest first, filtered."""
-    return AuditResult(
-        ws.audit.query(
-            client=client,
-            profile=profile,
-            action=action,
-            artifact=artifact_id,
-            since=since,
-            limit=limit,
-        )
-    )
-
-
-@dataclass
 class VerifyResult(Result):
     report: VerifyReport
 
@@ -367,9 +387,10 @@ class VerifyResult(Result):
         return self.report.to_dict()
 
 
-def verify(ws: Workspace) -> VerifyResult:
-    """Check every stored artifact, signature and ref, and the audit chain."""
-    return VerifyResult(ws.verify())
+def verify(ws: Workspace, *, full: bool = False) -> VerifyResult:
+    """Check every stored artifact, signature and ref, and the audit chain (from the last
+    verified event on, unless ``full``)."""
+    return VerifyResult(ws.verify(full=full))
 
 
 #: What ``init-configs`` publishes (each client row's ``sample_servers``), deployed nowhere.

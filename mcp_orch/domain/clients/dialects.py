@@ -30,6 +30,58 @@ from mcp_orch.domain.clients.spec import ClientSpec, check_servers, server_map
 MAX_ALIAS_NODES = 10_000
 
 
+class Parsed:
+    """A config text read once: its data and, for JSON and JSONC, the parse tree with every
+    position, so an edit of the same text (:func:`apply_changes` with ``parsed``) does not
+    parse it again."""
+
+    __slots__ = ("checked", "data", "root", "text")
+
+    def __init__(
+        self, text: str, data: dict[str, Any], root: jsonc.Node | None, checked: bool
+    ) -> None:
+        self.text = text
+        self.data = data
+        self.root = root
+        self.checked = checked  # the servers section's types were checked (strict)
+
+
+def read_parsed(
+    spec: ClientSpec, text: str, name: str = "the file", *, strict: bool = True
+) -> Parsed:
+    """:func:`read_config`, keeping what the parse found for an edit of the same text."""
+    root = None
+    body = text.removeprefix(BOM)
+    if spec.dialect in ("json", "jsonc") and body.strip():
+        # depth checked on the text, before decoding; the servers' positions kept for an edit
+        root = jsonc.parse(body, name, spec.servers_key)
+        data = root.python()
+        if not isinstance(data, dict):
+            raise ParseError(f"{name}: the top level is not a mapping", _FIX)
+        if strict:
+            check_servers(spec, data, name)
+        return Parsed(text, data, root if body is text else None, strict)
+    return Parsed(text, read_config(spec, text, name, strict=strict), None, strict)
+
+
+def read_edited(
+    spec: ClientSpec,
+    parsed: Parsed,
+    new_text: str,
+    changes: dict[str, dict[str, Any] | None],
+    name: str = "the file",
+) -> dict[str, Any]:
+    """The data of ``new_text``, which :func:`apply_changes` made of ``parsed`` with
+    ``changes``: for JSON and JSONC additions and replacements, read from the changed bytes
+    alone after checking that every other byte is as it was (:func:`.jsonc.edited`);
+    otherwise ``new_text`` is parsed. The servers section's types are not checked again."""
+    if parsed.root is not None and spec.layout == "map" and "\r" not in new_text:
+        data = jsonc.edited(parsed.root, new_text, spec.servers_key, changes, name)
+        if isinstance(data, dict):
+            return data
+    return read_config(spec, new_text, name, strict=False)
+
+
 def read_config(
     spec: ClientSpec, text: str, name: str = "the file", *, strict: bool = True
 ) -> dict[str, Any]:
@@ -162,30 +214,46 @@ def _plain(value: Any) -> Any:
 
 
 def apply_changes(
-    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str = "the file"
+    spec: ClientSpec,
+    text: str,
+    changes: dict[str, dict[str, Any] | None],
+    name: str = "the file",
+    *,
+    parsed: Parsed | None = None,
 ) -> str:
     """Set (entry) or remove (None) the named servers; everything else stays as it is, byte
-    for byte, including the file's newlines (CRLF or LF) and its byte order mark."""
+    for byte, including the file's newlines (CRLF or LF) and its byte order mark. ``parsed``
+    (:func:`read_parsed` of this ``text``) saves parsing the text again."""
     body, newline, bom = split_form(text)
+    if parsed is not None and parsed.text != text:
+        parsed = None
     if newline == "\n" and not bom:
-        return _apply_changes(spec, text, changes, name)
-    return join_form(_apply_changes(spec, body, changes, name), newline, bom)
+        return _apply_changes(spec, text, changes, name, parsed)
+    return join_form(_apply_changes(spec, body, changes, name, None), newline, bom)
 
 
 def _apply_changes(
-    spec: ClientSpec, text: str, changes: dict[str, dict[str, Any] | None], name: str
+    spec: ClientSpec,
+    text: str,
+    changes: dict[str, dict[str, Any] | None],
+    name: str,
+    parsed: Parsed | None = None,
 ) -> str:
     if text.strip() and all(v is None for v in changes.values()):
-        present = set(server_map(spec, read_config(spec, text, name)))
+        data = parsed.data if parsed is not None else read_config(spec, text, name)
+        present = set(server_map(spec, data))
         changes = {k: v for k, v in changes.items() if k in present}
         if not changes:  # nothing to remove: the file is left byte for byte
             return text
     if spec.dialect in ("json", "jsonc"):
         if spec.layout != "map":
             raise ParseError(f"{spec.id}: list layouts are not supported in JSON", _FIX)
-        if text.strip():  # a wrong-typed section is refused, as in TOML and YAML
-            check_servers(spec, jsonc.loads(text, name), name)
-        return jsonc.edit_map(text, spec.servers_key, changes, name)
+        root = parsed.root if parsed is not None else None
+        if text.strip() and not (root is not None and parsed is not None and parsed.checked):
+            if root is None:
+                root = jsonc.parse(text, name)
+            check_servers(spec, root.python(), name)  # a wrong-typed section is refused
+        return jsonc.edit_map(text, spec.servers_key, changes, name, root=root)
     if spec.dialect == "toml":
         return _apply_toml(spec, text, changes, name)
     return _apply_yaml(spec, text, changes, name)

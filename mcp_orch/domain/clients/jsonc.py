@@ -15,7 +15,6 @@ depends on.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from itertools import accumulate
@@ -24,52 +23,92 @@ from typing import Any
 from mcp_orch.core.errors import ParseError
 from mcp_orch.core.fs import MAX_DEPTH, too_deep
 
-_STR_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING = re.compile(r",(?=\s*[}\]])")
 _WS = re.compile(r"[ \t\r\n\ufeff]*")
 _KINDS = {"{": "object", "[": "array", '"': "string"}
+#: Where a comment may start (``//`` or ``/*``), and the end of a line comment.
+_COMMENT_START = re.compile(r"/[/*]")
+#: Plain text and whole strings of one line, up to a position: when it reaches the position,
+#: the position is outside every string (a JSON string never spans lines).
+_OUTSIDE = re.compile(r'(?:[^"\n]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")*+')
+_NOT_NEWLINE = re.compile(r"[^\n]")
+#: A member's key with no escape (nor control character: the decoder refuses those) up to its
+#: value, and what follows a value up to the next member: the fast steps of ``object_at``.
+#: (White space as the decoder reads it: no byte order mark inside a value.)
+_PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\r\n]*:[ \t\r\n]*')
+_SEPARATOR = re.compile(r"[ \t\r\n]*(?:(,)[ \t\r\n]*)?")
+_JSON_WS = re.compile(r"[ \t\r\n]*")
 
 
-def _spaces(s: str) -> str:
-    return re.sub(r"[^\n]", " ", s)
+def _outside(text: str, start: int, pos: int) -> int:
+    """``pos`` when it is outside a string (scanning from ``start``, outside one), else where
+    the string that holds it starts."""
+    m = _OUTSIDE.match(text, start, pos)
+    return m.end() if m else start
 
 
 def _blanked(text: str) -> tuple[str, str]:
-    """(comments blanked, comments and trailing commas blanked), both as long as ``text``."""
-    strings: list[int] = []  # start, end, start, end, ... of every string
+    """(comments blanked, comments and trailing commas blanked), both as long as ``text``.
+
+    Candidates are found by C-speed searches (``//``, ``/*``; a comma before a closing
+    bracket) and each is checked against its own line only: a JSON string never spans lines,
+    so a line's start is outside every string (unless a block comment covers it, which the
+    scan skips). The cost grows with the comments and trailing commas, not with the strings."""
     pieces: list[str] = []
     last = 0
-    if "/" in text:
-        for m in _STR_OR_COMMENT.finditer(text):
-            if text[m.start()] == '"':
-                strings += (m.start(), m.end())
+    pos = 0 if "/" in text else len(text)
+    while True:
+        m = _COMMENT_START.search(text, pos)
+        if m is None:
+            break
+        at = m.start()
+        start = max(last, text.rfind("\n", 0, at) + 1)
+        inside = _outside(text, start, at)
+        if inside != at:  # in a string: go on after it
+            s = _STRING.match(text, inside)
+            pos = s.end() if s is not None and s.end() > at else at + 1
+            continue
+        if text[at + 1] == "/":
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+        else:
+            close = text.find("*/", at + 2)
+            if close < 0:  # unterminated: the decoder reports it
+                pos = at + 1
                 continue
-            pieces += (text[last : m.start()], _spaces(m.group(0)))
-            last = m.end()
+            end = close + 2
+        blank = " " * (end - at) if text[at + 1] == "/" else _NOT_NEWLINE.sub(" ", text[at:end])
+        pieces += (text[last:at], blank)
+        last = pos = end
     bc = "".join([*pieces, text[last:]]) if pieces else text
     commas = []
     for m in _TRAILING.finditer(bc):
-        pos = m.start()
-        if not strings:
-            strings = _string_spans(bc)
-        k = bisect.bisect_right(strings, pos)
-        if k % 2 == 1:  # inside a string
+        at = m.start()
+        start = bc.rfind("\n", 0, at) + 1
+        if _outside(bc, start, at) != at:  # inside a string
             continue
-        before = bc[:pos].rstrip()
-        if before and before[-1] not in "{[:,":  # otherwise it is an error, not trailing
-            commas.append(pos)
+        j = at - 1
+        while j >= 0 and bc[j].isspace():
+            j -= 1
+        if j >= 0 and bc[j] not in "{[:,":  # otherwise it is an error, not trailing
+            commas.append(at)
     if not commas:
         return bc, bc
-    chars = list(bc)
-    for pos in commas:
-        chars[pos] = " "
-    return bc, "".join(chars)
+    out: list[str] = []
+    prev = 0
+    for at in commas:
+        out += (bc[prev:at], " ")
+        prev = at + 1
+    out.append(bc[prev:])
+    return bc, "".join(out)
 
 
 _STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')  # unrolled: ~2x faster on big files
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_OR_STRING = re.compile(r'[\[\]{}]|"(?:[^"\\\n]|\\.)*"')
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_BYTE_STEP = {ord(k): v for k, v in _STEP.items()}
+_NOT_BRACKET_BYTES = bytes(b for b in range(256) if b not in _BYTE_STEP)
 
 
 def deepest_at(text: str, limit: int = MAX_DEPTH) -> int | None:
@@ -77,6 +116,10 @@ def deepest_at(text: str, limit: int = MAX_DEPTH) -> int | None:
     ``limit`` levels, or ``None``. Counted on the text, without recursion and before any
     decoding, so a hostile file cannot exhaust the stack (the C decoder recurses)."""
     if text.count("[") + text.count("{") <= limit:  # cannot nest that deep (the usual case)
+        return None
+    # an upper bound first, at C speed: the brackets inside strings count too
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
+    if max(accumulate(map(_BYTE_STEP.__getitem__, raw)), default=0) <= limit:
         return None
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     if max(accumulate(map(_STEP.__getitem__, brackets)), default=0) <= limit:
@@ -88,13 +131,6 @@ def deepest_at(text: str, limit: int = MAX_DEPTH) -> int | None:
         if depth > limit:
             return m.start()
     return None
-
-
-def _string_spans(text: str) -> list[int]:
-    out: list[int] = []
-    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"', text):
-        out += (m.start(), m.end())
-    return out
 
 
 class _Doc:
@@ -142,6 +178,55 @@ class _Doc:
         c = self.ba[i]
         kind = _KINDS.get(c) or ("literal" if c in "tfn" else "number")
         return Node(kind, i, end, value=value, doc=self)
+
+    def object_at(self, i: int, path: tuple[str, ...]) -> Node | None:
+        """The object at ``i`` decoded member by member, so its members' positions come with
+        their values (each value decoded once), and likewise the object member named
+        ``path[0]``, down ``path``. ``None`` when the text there is anything but a valid
+        object: :meth:`value_at` then decodes it, and names the error."""
+        bc, ba = self.bc, self.ba
+        scan: Any = self.decoder.scan_once  # type: ignore[attr-defined]  # the C scanner
+        ws: Any = _JSON_WS.match  # always matches (zero or more white space)
+        key_at: Any = _PLAIN_KEY.match
+        sep: Any = _SEPARATOR.match
+        members: list[Member] = []
+        data: dict[str, Any] = {}
+        try:
+            if ba[i] != "{":
+                return None
+            j = ws(bc, i + 1).end()
+            while bc[j] != "}":
+                m = key_at(bc, j)  # a key without escapes, its colon and the white space
+                if m is not None:
+                    key, v = m.group(1), m.end()
+                else:
+                    if ba[j] != '"':
+                        return None
+                    key, k = scan(ba, j)
+                    k = ws(bc, k).end()
+                    if bc[k] != ":":
+                        return None
+                    v = ws(bc, k + 1).end()
+                node = self.object_at(v, path[1:]) if path and key == path[0] else None
+                if node is None:
+                    value, e = scan(ba, v)
+                    c = ba[v]
+                    kind = _KINDS.get(c) or ("literal" if c in "tfn" else "number")
+                    node = Node(kind, v, e, value=value, doc=self)
+                member = Member(key, j, node)
+                members.append(member)
+                data[key] = node.value  # the last one wins, as in the decoder
+                m = sep(bc, node.end)
+                j = m.end()
+                if m.start(1) >= 0:
+                    member.comma = m.start(1)
+                elif bc[j] != "}":
+                    return None
+        except (StopIteration, ValueError, IndexError, RecursionError):
+            return None  # the decoder says what is wrong
+        node = Node("object", i, j + 1, value=data, doc=self)
+        node._members = members
+        return node
 
 
 class Member:
@@ -222,14 +307,17 @@ class Node:
         return found
 
 
-def parse(text: str, name: str = "the file") -> Node:
-    """Parse JSONC text; values are decoded by the C JSON decoder, positions kept."""
+def parse(text: str, name: str = "the file", path: tuple[str, ...] = ()) -> Node:
+    """Parse JSONC text; values are decoded by the C JSON decoder, positions kept. With
+    ``path`` (the keys to the servers section), the members of the top-level object and of
+    each object along ``path`` are found as they are decoded, so an edit there needs no
+    second pass over the file."""
     doc = _Doc(text, name)
     at = deepest_at(doc.ba)
     if at is not None:
         raise too_deep(name, where=f" at {doc.where(at)}")
     i = doc.skip(0)
-    node = doc.value_at(i)
+    node = (doc.object_at(i, path) if path and i < len(text) else None) or doc.value_at(i)
     rest = doc.skip(node.end)
     if rest != len(text):
         if text.startswith("/*", rest):
@@ -275,14 +363,26 @@ def edit_map(
     path: tuple[str, ...],
     changes: dict[str, Any | None],
     name: str = "the file",
+    *,
+    root: Node | None = None,
 ) -> str:
-    """Set (value) or delete (None) members of the object at ``path``; touch nothing else."""
+    """Set (value) or delete (None) members of the object at ``path``; touch nothing else.
+    ``root`` is :func:`parse` of this very ``text`` when the caller has it (deploy parses the
+    file once: reading, checking and editing share that parse)."""
     if "\r\n" in text and text.count("\r\n") == text.count("\n"):  # keep CRLF files CRLF
         return _edit_map(text.replace("\r\n", "\n"), path, changes, name).replace("\n", "\r\n")
-    return _edit_map(text, path, changes, name)
+    if root is not None and (root.doc is None or root.doc.text != text):
+        root = None  # a parse of another text: its positions do not apply
+    return _edit_map(text, path, changes, name, root)
 
 
-def _edit_map(text: str, path: tuple[str, ...], changes: dict[str, Any | None], name: str) -> str:
+def _edit_map(
+    text: str,
+    path: tuple[str, ...],
+    changes: dict[str, Any | None],
+    name: str,
+    root: Node | None = None,
+) -> str:
     if not text.strip():
         if all(v is None for v in changes.values()):
             return text
@@ -292,7 +392,8 @@ def _edit_map(text: str, path: tuple[str, ...], changes: dict[str, Any | None], 
             node_py = node_py.setdefault(key, {})
         node_py.update({k: v for k, v in changes.items() if v is not None})
         return json.dumps(base, indent=2, ensure_ascii=False) + "\n"
-    root = parse(text, name)
+    if root is None:
+        root = parse(text, name)
     if root.kind != "object":
         raise ParseError(f"{name}: the top level is not an object", "fix the file by hand")
     unit = _indent_unit(text)
@@ -440,3 +541,79 @@ def _insert_members(text: str, obj: Node, members: dict[str, Any], unit: str) ->
             text[: obj.start + 1] + body + " " + inner.strip() + "\n" + outer + text[obj.end - 1 :]
         )
     return text[: obj.start] + "{" + body + "\n" + outer + "}" + text[obj.end :]
+
+
+def edited(
+    root: Node, new_text: str, path: tuple[str, ...], changes: dict[str, Any | None], name: str
+) -> Any | None:
+    """What :func:`edit_map` of ``root``'s text made of it, read from ``new_text`` without
+    parsing it all: the bytes outside the changed members must be the old ones, and the
+    changed part alone must parse to the intended members. Additions (after the last member)
+    and replaced values are read this way; ``None`` for anything else (deletions, a new
+    section, another text): the caller then parses ``new_text``."""
+    doc = root.doc
+    if doc is None or root.kind != "object" or any(v is None for v in changes.values()):
+        return None
+    node, nodes = root, []
+    for key in path:
+        member = node.member(key)
+        if member is None or member.value.kind != "object":
+            return None
+        nodes.append(node)
+        node = member.value
+    text, current = doc.text, node.value
+    if not isinstance(current, dict):
+        return None
+    added = {k: v for k, v in changes.items() if k not in current}
+    replaced = {k: v for k, v in changes.items() if k in current}
+    if added and replaced:
+        return None
+    try:
+        if added:
+            ok = _added_ok(text, new_text, node, added, name)
+        else:
+            ok = _replaced_ok(text, new_text, node, replaced, doc)
+    except (ParseError, ValueError, IndexError):
+        return None
+    if not ok:
+        return None
+    servers = {**current, **changes}
+    data = servers
+    for outer, key in zip(reversed(nodes), reversed(path), strict=True):
+        data = {**outer.value, key: data}
+    return data
+
+
+def _added_ok(text: str, new_text: str, obj: Node, added: dict[str, Any], name: str) -> bool:
+    """Members were inserted after the last one: the text before it and from the object's
+    closing brace on is unchanged, and what lies between parses to it and the new members."""
+    tail = text[obj.end - 1 :]  # the closing brace and everything after it
+    if not new_text.endswith(tail):
+        return False
+    stop = len(new_text) - len(tail) + 1
+    if obj.members:
+        last = obj.members[-1]
+        start, head, want = last.start, "{", {last.key: last.value.value, **added}
+    else:
+        start, head, want = obj.start, "", dict(added)
+    if new_text[:start] != text[:start] or stop <= start:
+        return False
+    return bool(loads(head + new_text[start:stop], name) == want)
+
+
+def _replaced_ok(text: str, new_text: str, obj: Node, replaced: dict[str, Any], doc: _Doc) -> bool:
+    """Only the values of the replaced members changed: every byte between them is the old
+    one, and each new value decodes (plain JSON) to the intended one."""
+    spans = sorted((m.value.start, m.value.end, m.key) for m in obj.members if m.key in replaced)
+    if len({k for _, _, k in spans}) != len(spans):  # a repeated key: let the parse decide
+        return False
+    old_at = new_at = 0
+    for start, end, key in spans:
+        gap = start - old_at
+        if new_text[new_at : new_at + gap] != text[old_at:start]:
+            return False
+        value, new_end = doc.decoder.raw_decode(new_text, new_at + gap)
+        if value != replaced[key]:
+            return False
+        old_at, new_at = end, new_end
+    return new_text[new_at:] == text[old_at:]

@@ -15,6 +15,7 @@ from mcp_orch.frontends.cli.complete import draft_names
     epilog=examples(
         "mcp-orch profile-settings --client cursor",
         "mcp-orch profile-settings -c cursor --pin minor --pin-tools",
+        "mcp-orch profile-settings -c cursor --keep-backups 5",
     ),
 )
 @client_profile
@@ -28,20 +29,34 @@ from mcp_orch.frontends.cli.complete import draft_names
     default=None,
     help="Whether every publish probes the servers and pins their tool manifests.",
 )
+@click.option(
+    "--keep-backups",
+    type=int,
+    help="How many backups of the client's files each deploy keeps (the newest; default 20, "
+    "0 keeps every backup).",
+)
 @common
 def profile_settings_cmd(
-    ctx: Ctx, client: str, profile: str, pin: str | None, pin_tools: bool | None
+    ctx: Ctx,
+    client: str,
+    profile: str,
+    pin: str | None,
+    pin_tools: bool | None,
+    keep_backups: int | None,
 ) -> None:
-    """Show a profile's settings (pin, pin_tools), or change them."""
+    """Show a profile's settings (pin, pin_tools, keep_backups), or change them."""
     from mcp_orch.operations import pins
 
-    result = pins.settings(ctx.ws, client, profile, pin=pin, pin_tools=pin_tools)
+    result = pins.settings(
+        ctx.ws, client, profile, pin=pin, pin_tools=pin_tools, keep_backups=keep_backups
+    )
     values = result.values
     ctx.emit(
         result,
         lambda: (
             f"{result.client}/{result.profile}: pin = {values['pin']}, "
-            f"pin_tools = {str(values['pin_tools']).lower()}"
+            f"pin_tools = {str(values['pin_tools']).lower()}, "
+            f"keep_backups = {values['keep_backups']}"
         ),
     )
 

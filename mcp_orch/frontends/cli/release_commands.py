@@ -11,7 +11,15 @@ import click
 
 from mcp_orch.core.errors import UsageError
 from mcp_orch.core.ids import short_id
-from mcp_orch.frontends.cli.base import Ctx, client_option, client_profile, common, examples, say
+from mcp_orch.frontends.cli.base import (
+    Ctx,
+    Group,
+    client_option,
+    client_profile,
+    common,
+    examples,
+    say,
+)
 from mcp_orch.frontends.cli.complete import profile_ids
 from mcp_orch.frontends.render import is_terminal, plural, table
 
@@ -350,6 +358,97 @@ def restore_cmd(ctx: Ctx, client: str, profile: str, backup: str | None, list_on
     ctx.emit(result, f"restored {chosen['source']} from {chosen['backup']}")
 
 
+@click.group(
+    "backups",
+    epilog=examples(
+        "mcp-orch backups list --client cursor",
+        "mcp-orch backups prune --dry-run",
+        "mcp-orch backups prune -c cursor --keep 5",
+    ),
+    cls=Group,
+)
+def backups_group() -> None:
+    """The backups each deploy takes of a client file: list, prune."""
+
+
+@backups_group.command(
+    "list",
+    epilog=examples("mcp-orch backups list -c cursor", "mcp-orch backups list -c cursor --json"),
+)
+@client_profile
+@common
+def backups_list_cmd(ctx: Ctx, client: str, profile: str) -> None:
+    """A profile's backups, newest first (the same as restore --list)."""
+    from mcp_orch.operations import releases
+
+    listed = releases.list_backups(ctx.ws, client, profile)
+    rows = [(b["taken"], b["source"], b["backup"]) for b in listed.backups]
+    ctx.emit(listed, lambda: table(["taken", "source", "backup"], rows, keep=(0, 2)))
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return plural(n, "byte")
+
+
+@backups_group.command(
+    "prune",
+    epilog=examples(
+        "mcp-orch backups prune --dry-run",
+        "mcp-orch backups prune -c cursor",
+        "mcp-orch backups prune -c cursor -p work --keep 1",
+    ),
+)
+@client_option(help="Only this client's profiles (default: every profile with backups).")
+@click.option("--profile", "-p", help="Only this profile.", shell_complete=profile_ids)
+@click.option(
+    "--keep",
+    type=int,
+    help="Keep the newest N backups (default: each profile's keep_backups setting, 20 unless "
+    "set with profile-settings --keep-backups).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@common
+def backups_prune_cmd(
+    ctx: Ctx, client: str | None, profile: str | None, keep: int | None, dry_run: bool
+) -> None:
+    """Remove all but the newest backups of each profile, recorded in the audit log (the
+    backup a deployment record names is always kept)."""
+    from mcp_orch.operations import releases
+
+    result = releases.prune_backups(ctx.ws, client, profile, keep=keep, dry_run=dry_run)
+
+    def text() -> str:
+        lines = []
+        for p in result.profiles:
+            where = f"{p['client']}/{p['profile']}"
+            if not p["removed"]:
+                kept = "every backup" if p["keep"] == 0 else f"the newest {p['keep']}"
+                lines.append(
+                    f"{where}: nothing to remove ({plural(p['kept'], 'backup')}, keeps {kept})"
+                )
+                continue
+            verb = "would remove" if dry_run else "removed"
+            lines.append(
+                f"{where}: {verb} {plural(len(p['removed']), 'backup')} "
+                f"({_size(p['bytes_freed'])}), {p['kept']} kept"
+            )
+            lines += [f"  {b['taken']}  {b['backup']}" for b in p["removed"]]
+        if not result.profiles:
+            lines.append("no backups to prune")
+        total = f"{plural(result.removed, 'backup')}, {_size(result.bytes_freed)}"
+        lines.append(
+            f"dry run: would remove {total}; nothing was removed"
+            if dry_run
+            else f"removed {total} freed"
+        )
+        return "\n".join(lines)
+
+    ctx.emit(result, text)
+
+
 @click.command(
     "config-history",
     epilog=examples(
@@ -405,9 +504,9 @@ def audit_log_cmd(
     limit: int,
 ) -> None:
     """The audit trail, newest first."""
-    from mcp_orch.operations import releases
+    from mcp_orch.operations import audit  # the log only, not the release machinery
 
-    result = releases.audit_log(
+    result = audit.audit_log(
         ctx.ws,
         since=since,
         action=action,
@@ -438,13 +537,20 @@ def audit_log_cmd(
     )
 
 
-@click.command("verify", epilog=examples("mcp-orch verify", "mcp-orch verify --json"))
+@click.command(
+    "verify", epilog=examples("mcp-orch verify", "mcp-orch verify --full", "mcp-orch verify --json")
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read every audit event, not only those since the last verify.",
+)
 @common
-def verify_cmd(ctx: Ctx) -> None:
+def verify_cmd(ctx: Ctx, full: bool) -> None:
     """Check every stored artifact, signature and ref, and the audit chain (exit 1 on problems)."""
     from mcp_orch.operations import releases
 
-    result = releases.verify(ctx.ws)
+    result = releases.verify(ctx.ws, full=full)
     ctx.emit(result, lambda: str(result.report))
     sys.exit(0 if result.ok else 1)
 

@@ -13,6 +13,7 @@ of them runs. They reuse the CLI's ``common`` options (``--workspace``, ``--clie
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
@@ -90,6 +91,7 @@ def serve_http(
         timeout_graceful_shutdown=3,
         access_log=False,
     )
+    gc.freeze()  # what start-up built lives as long as the server: no full collection scans it
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -198,6 +200,7 @@ def serve_cmd(
         "waiting for an MCP client on stdin, Ctrl+C stops",
         err=True,
     )
+    gc.freeze()  # what start-up built lives as long as the server: no full collection scans it
     server.run("stdio")
 
 

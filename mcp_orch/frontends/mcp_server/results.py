@@ -368,6 +368,7 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
             "profile": _S,
             "pin": {"type": "string", "enum": ["exact", "minor", "floating"]},
             "pin_tools": _B,
+            "keep_backups": _I,
         }
     ),
     "list_outdated_servers": _obj(

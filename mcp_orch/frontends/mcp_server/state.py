@@ -1,10 +1,12 @@
 """What the bundled MCP server's tools and resources share: :class:`_State`, the server's
-workspace and its server catalog, loaded once and reloaded whenever the workspace's own servers
-(the folder that ``import_servers`` writes to) change on disk, and the file-system roots the
-user allowed when starting the server (``serve --allow-root DIR``): the only places a path
-given by the model may point to (:meth:`_State.allowed_path`).
+workspace and its server catalog, loaded once and reloaded whenever it changes on disk
+(:meth:`Registry.refresh`: a change made through mcp-orch, by this server or any other process,
+or a file added or removed by hand), and the file-system roots the user allowed when starting
+the server (``serve --allow-root DIR``): the only places a path given by the model may point
+to (:meth:`_State.allowed_path`).
 """
 
+import gc
 import os
 import threading
 from collections.abc import Iterable
@@ -15,14 +17,8 @@ from mcp_orch.facade.profile import Profile
 from mcp_orch.facade.registry import Registry
 from mcp_orch.facade.workspace import Workspace
 
-
-def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    try:
-        with os.scandir(folder) as it:
-            entries = [(e.name, e.stat()) for e in it]
-    except FileNotFoundError:
-        return ()
-    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in entries))
+#: From this many catalog servers on, a catalog load is followed by ``gc.freeze()``.
+FREEZE_AT = 500
 
 
 class _State:
@@ -34,16 +30,20 @@ class _State:
         self.roots = tuple(Path(os.path.realpath(Path(r).expanduser())) for r in roots)
         self._lock = threading.Lock()
         self._registry: Registry | None = None
-        self._stamp: object = None
 
     def registry(self) -> Registry:
-        """The catalog, loaded once and again whenever the workspace's own servers change
-        (a file added, removed or rewritten there, by this server or anyone else)."""
-        fresh = Registry(workspace=self.ws)
-        stamp = _folder_stamp(fresh._user_dir())
+        """The catalog, loaded once and again whenever it changes on disk (a few system calls
+        per call, whatever its size: see :meth:`Registry.stamp` for what is seen)."""
         with self._lock:
-            if self._registry is None or self._stamp != stamp:
-                self._registry, self._stamp = fresh, stamp
+            if self._registry is None:
+                self._registry = Registry(workspace=self.ws)
+            if (self._registry.refresh() or not self._registry.loaded) and len(
+                self._registry
+            ) >= FREEZE_AT:
+                # read now; then out of the collector's way: a full collection over thousands
+                # of servers is a 45 ms pause in some call (the garbage collected first)
+                gc.collect()
+                gc.freeze()
             return self._registry
 
     def profile(self, client: str, profile: str) -> Profile:

@@ -252,10 +252,23 @@ def build_tools(state: _State) -> list[Tool]:
             bool | None,
             Field(description="Whether every publish pins the servers' tool manifests."),
         ] = None,
+        keep_backups: Annotated[
+            int | None,
+            Field(
+                description="How many backups of the client's files each deploy keeps, the "
+                "newest (default 20; 0 keeps every backup).",
+                ge=0,
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        """A profile's settings (pin, pin_tools), changed first when given."""
+        """A profile's settings (pin, pin_tools, keep_backups), changed first when given."""
         return pins.settings(
-            state.ws, client_id, profile_id, pin=pin, pin_tools=pin_tools
+            state.ws,
+            client_id,
+            profile_id,
+            pin=pin,
+            pin_tools=pin_tools,
+            keep_backups=keep_backups,
         ).to_dict()
 
     @tool(read_only=True)
@@ -470,7 +483,7 @@ def build_tools(state: _State) -> list[Tool]:
         action: Annotated[
             str | None,
             Field(
-                description="publish, deploy, revert, restore, key, import, register, sync, catalog-sync."
+                description="publish, deploy, revert, restore, prune, key, import, register, sync, catalog-sync."
             ),
         ] = None,
         client_id: Annotated[str | None, Field(description="Only this client.")] = None,

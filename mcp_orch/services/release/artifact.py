@@ -86,13 +86,15 @@ class ArtifactRecord(BaseModel):
         key_id: str,
         lock: dict[str, Any] | None = None,
         tools: dict[str, Any] | None = None,
+        payload_digest: str | None = None,
     ) -> dict[str, Any]:
+        """The signed fields; ``payload_digest`` when the caller has it already (publish)."""
         values = {
             "type": ENVELOPE_TYPE,
             "client": client,
             "profile": profile,
             "payload": payload,
-            "payload_digest": sha256_id(canonical(payload)),
+            "payload_digest": payload_digest or sha256_id(canonical(payload)),
             "parent": parent,
             "changelog": changelog,
             "created": created,
@@ -119,14 +121,17 @@ class ArtifactRecord(BaseModel):
         return {"envelope": self.envelope(), "signature": self.signature}
 
     @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> Self:
+    def from_stored(cls, data: dict[str, Any], *, artifact_id: str | None = None) -> Self:
+        """The record of a stored object. ``artifact_id``: the digest of the canonical envelope,
+        when the caller has just computed (or checked) it; otherwise it is computed here."""
         env = data["envelope"]
         fields = {k: env.get(k) for k in ENVELOPE_FIELDS if k != "type"}
         fields.update({k: env[k] for k in OPTIONAL_FIELDS if env.get(k) is not None})
         fields["changelog"] = fields.get("changelog") or ""
         if not is_key_id(fields["key_id"]):  # one plain sentence, not a pydantic report
             raise ValueError(f"its {bad_key_id(fields['key_id'])}")
-        return cls(artifact_id=sha256_id(canonical(env)), signature=data["signature"], **fields)
+        aid = artifact_id or sha256_id(canonical(env))
+        return cls(artifact_id=aid, signature=data["signature"], **fields)
 
     # -- plain facts -------------------------------------------------------------------------
     @property

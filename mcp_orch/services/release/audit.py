@@ -13,13 +13,16 @@ is caught because the head remembers how long it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import mmap
 import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -42,6 +45,7 @@ ACTIONS = (
     "deploy",
     "revert",
     "restore",
+    "prune",
     "key",
     "import",
     "register",
@@ -74,6 +78,44 @@ def _check_action(action: str | None) -> None:
         raise UsageError(f"unknown audit action {action!r}", f"use one of: {', '.join(ACTIONS)}")
 
 
+class StaleCheckpoint(Exception):
+    """A verify checkpoint that cannot be resumed from (missing bytes, changed bytes, damaged)."""
+
+
+@dataclass(frozen=True)
+class ChainPoint:
+    """A checked position in the log: event ``seq`` with ``hash`` ends at byte ``size``, line
+    ``lines``; ``digest`` is the SHA-256 of the log's bytes before ``size``."""
+
+    seq: int
+    hash: str
+    size: int
+    lines: int
+    digest: str
+
+
+_CHECKPOINT_FORMAT = 1
+
+
+def _hash_prefix(fh: Any, size: int, digest: Any) -> str:
+    """Feed the first ``size`` bytes of ``fh`` to ``digest``, leaving ``fh`` just after them.
+    Mapped, not read: no copy, and each window's pages are let go once hashed."""
+    have = os.fstat(fh.fileno()).st_size
+    if have < size:
+        return ""  # the file is shorter: no digest of it matches
+    if size:
+        with mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) as mm:
+            release = getattr(mm, "madvise", None) if hasattr(mmap, "MADV_DONTNEED") else None
+            for at in range(0, size, _WINDOW):
+                n = min(_WINDOW, size - at)
+                with memoryview(mm)[at : at + n] as view:
+                    digest.update(view)
+                if release is not None and n == _WINDOW:
+                    release(mmap.MADV_DONTNEED, at, n)
+    fh.seek(size)
+    return "sha256:" + digest.hexdigest()
+
+
 def _event_hash(event: dict[str, Any]) -> str:
     return sha256_id(canonical({k: v for k, v in event.items() if k != "hash"}))
 
@@ -85,6 +127,8 @@ class AuditLog:
         self.root = Path(root)
         self.path = self.root / "events.jsonl"
         self.head_path = self.root / "head.json"
+        #: What the last successful verify checked, to resume from (see ``check_chain``).
+        self.checkpoint_path = self.root / "verified.json"
 
     def event_count(self) -> int:
         """How many events the log holds, by its head (O(1); ``verify()`` checks them)."""
@@ -242,18 +286,48 @@ class AuditLog:
     def verify(self, visit: Callable[[dict[str, Any]], None] | None = None) -> int:
         """Check the whole chain; return the number of events, or raise ``IntegrityError``.
         ``visit`` is called with each event in order (``verify_store`` replays them)."""
-        prev, seq, count = GENESIS, 0, 0
+        return self.check_chain(visit).seq
+
+    def check_chain(
+        self,
+        visit: Callable[[dict[str, Any]], None] | None = None,
+        *,
+        resume: ChainPoint | None = None,
+    ) -> ChainPoint:
+        """Check the chain and its head; return the point checked up to (the last event), or
+        raise ``IntegrityError``. ``visit`` is called with each event checked, in order.
+
+        With ``resume`` (a point an earlier check returned), the bytes before it are not
+        decoded again but hashed, and must be the bytes that check saw (its ``digest``); the
+        chain is then checked from there, so a changed byte anywhere is still caught. Raises
+        ``StaleCheckpoint`` (before calling ``visit``) when they are not, or when the head
+        records fewer events than the point: then check the whole chain."""
         head = self._head()
         at_head = GENESIS if head["seq"] == 0 else None  # the hash of event number head.seq
         at_size = 0 if head["seq"] == 0 else None  # the byte offset after event head.seq
-        offset = 0
+        digest = hashlib.sha256()
+        prev, seq, offset, lineno = GENESIS, 0, 0, 0
         if not self.path.exists():
+            if resume is not None and resume.seq:
+                raise StaleCheckpoint("the audit log was removed")
             lines: Any = iter(())
         else:
             lines = open(self.path, "rb")  # noqa: SIM115 - closed below
         try:
-            for lineno, raw in enumerate(lines, 1):
+            if resume is not None:
+                if head["seq"] < resume.seq:
+                    raise StaleCheckpoint("the audit head records fewer events than the checkpoint")
+                if os.fstat(lines.fileno()).st_size < resume.size:
+                    raise StaleCheckpoint("the audit log became shorter than at the checkpoint")
+                if _hash_prefix(lines, resume.size, digest) != resume.digest:
+                    raise StaleCheckpoint("the audit log's bytes before the checkpoint changed")
+                prev, seq, offset, lineno = resume.hash, resume.seq, resume.size, resume.lines
+                if seq == head["seq"]:
+                    at_head, at_size = prev, offset
+            for raw in lines:
+                lineno += 1
                 offset += len(raw)
+                digest.update(raw)
                 if not raw.strip():
                     continue
                 try:
@@ -283,7 +357,7 @@ class AuditLog:
                         f"audit event {lineno} has sequence {event.get('seq')}, expected {seq + 1}",
                         "restore audit/events.jsonl from a backup",
                     )
-                prev, seq, count = event["hash"], event["seq"], count + 1
+                prev, seq = event["hash"], event["seq"]
                 if seq == head["seq"]:
                     at_head, at_size = prev, offset
                 if visit is not None:
@@ -291,6 +365,7 @@ class AuditLog:
         finally:
             if hasattr(lines, "close"):
                 lines.close()
+        count = seq
         if count and not self.head_path.exists():
             raise IntegrityError(
                 "the audit log's head record (audit/head.json) is missing, so truncation "
@@ -310,7 +385,49 @@ class AuditLog:
                 f"{head['seq']}, but the log has {at_size}: the head or the log was changed",
                 "restore audit/ from a backup; until then every change is refused",
             )
-        return count
+        return ChainPoint(seq, prev, offset, lineno, "sha256:" + digest.hexdigest())
+
+    # -- the verify checkpoint ---------------------------------------------------------------
+    def read_checkpoint(self) -> tuple[ChainPoint, Any] | None:
+        """The point and the state the last successful verify saved (None: there is none).
+        Raises ``StaleCheckpoint`` saying why when the file is damaged."""
+        try:
+            raw = self.checkpoint_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StaleCheckpoint(f"cannot be read ({exc.strerror})") from None
+        try:
+            data = json.loads(raw)
+            body = {k: v for k, v in data.items() if k != "checksum"}
+            if data.get("format") != _CHECKPOINT_FORMAT or data.get("checksum") != sha256_id(
+                canonical(body)
+            ):
+                raise ValueError
+            point = ChainPoint(**data["point"])
+            if not (
+                isinstance(point.seq, int)
+                and isinstance(point.size, int)
+                and isinstance(point.lines, int)
+                and isinstance(point.hash, str)
+                and isinstance(point.digest, str)
+                and 0 <= point.seq <= point.lines
+                and point.size >= 0
+            ):
+                raise ValueError
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            raise StaleCheckpoint("is damaged") from None
+        return point, data.get("state")
+
+    def write_checkpoint(self, point: ChainPoint, state: Any) -> None:
+        """Save a verified point with ``state`` (JSON) for the next verify to resume from. A
+        cache: a workspace that cannot be written keeps working (every verify checks all)."""
+        body = {"format": _CHECKPOINT_FORMAT, "point": asdict(point), "state": state}
+        body["checksum"] = sha256_id(canonical(body))
+        try:
+            atomic_write(self.checkpoint_path, json.dumps(body, separators=(",", ":")), fsync=False)
+        except OSError:
+            pass
 
     def _offset_of(self, start: datetime, slack: timedelta = timedelta(minutes=5)) -> int:
         """Byte offset of a line at or before the first event newer than ``start - slack``
@@ -346,27 +463,55 @@ class AuditLog:
         since: str | datetime | None = None,
         limit: int | None = None,
     ) -> AuditView:
-        """Events matching every given filter, newest first."""
+        """Events matching every given filter, newest first (at most ``limit``).
+
+        The file is read backwards in windows of at most 8 MiB, so the newest events cost the
+        same at ten events or a million, and memory stays bounded: reading stops at ``limit``
+        matches, or at the start of the ``since`` window (found by bisection, as in
+        :meth:`frame`). A line is decoded only when it holds every filter's bytes as
+        :meth:`append` writes them (``"client":"cursor"``); each decoded event is then checked
+        exactly, so the byte test never drops a match."""
         _check_action(action)
         start = parse_since(since)
         if artifact:
             # the one id parser: any case, with or without sha256:, any prefix length
             artifact = str(Digest.parse(artifact, prefix_ok=True, min_digits=1))
-        out = []
-        for e in self.events():
-            if client and e["client"] != client:
-                continue
-            if profile and e["profile"] != profile:
-                continue
-            if action and e["action"] != action:
-                continue
-            if artifact and not (e.get("artifact_id") or "").startswith(artifact):
-                continue
-            if start and datetime.fromisoformat(e["time"].replace("Z", "+00:00")) < start:
-                continue
-            out.append(e)
-        out.reverse()
-        return AuditView(out[:limit] if limit else out)
+        exact: list[tuple[str, str]] = [
+            (key, value)
+            for key, value in (("client", client), ("profile", profile), ("action", action))
+            if value
+        ]
+        needles = [_field_bytes(key, value) for key, value in exact]
+        if artifact:  # a prefix: the id's closing quote may come later
+            needles.append(_field_bytes("artifact_id", artifact)[:-1])
+
+        def matches(e: Any) -> bool:
+            if not isinstance(e, dict) or any(e.get(k) != v for k, v in exact):
+                return False
+            if artifact and not str(e.get("artifact_id") or "").startswith(artifact):
+                return False
+            if start is not None:
+                try:
+                    when = datetime.fromisoformat(str(e.get("time")).replace("Z", "+00:00"))
+                except ValueError:
+                    return False
+                return when >= start
+            return True
+
+        out: list[dict[str, Any]] = []
+        if not self.path.exists():
+            return AuditView(out)
+        floor = self._offset_of(start) if start is not None else 0
+        for line in _lines_backwards(self.path, needles, floor):
+            try:
+                event = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # a damaged line: verify reports it
+            if matches(event):
+                out.append(event)
+                if limit and len(out) >= limit:  # 0 or None: every match, as before
+                    break
+        return AuditView(out)
 
     def frame(
         self,
@@ -462,6 +607,73 @@ class AuditLog:
             since=since, client=client, profile=profile, action=action, artifact=artifact
         )
         return Table(frame, title=f"audit: {plural(frame.height, 'event')}", **options)
+
+
+#: Windows of the backward read: a small first one (the newest 50 events fit in it), doubling
+#: up to the largest, whose pages are released once read (bounded memory at any log size).
+_FIRST_WINDOW = 64 * 1024
+_WINDOW = 8 * 1024 * 1024
+
+
+def _field_bytes(key: str, value: str) -> bytes:
+    """A top-level field as :meth:`AuditLog.append` writes it (``"client":"cursor"``)."""
+    return f'"{key}":{json.dumps(value, ensure_ascii=False)}'.encode()
+
+
+def _lines_backwards(path: Path, needles: list[bytes], floor: int = 0) -> Iterator[bytes]:
+    """The lines of ``path`` that start at or after byte ``floor`` and hold every needle, last
+    line first. Each window of the file is searched at C speed: a window without one of the
+    needles is skipped whole; in the others, only the lines around the occurrences of the
+    needle that occurs last-farthest from the window's end (likely the rarest) are looked at."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= floor:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            release = getattr(mm, "madvise", None) if hasattr(mmap, "MADV_DONTNEED") else None
+            page = mmap.PAGESIZE
+            kept = -(-size // page) * page  # mapped pages from here on were released
+            end, window = size, _FIRST_WINDOW
+            while end > floor:
+                start = max(floor, end - window)
+                if start > floor:
+                    newline = mm.find(b"\n", start, end)
+                    if newline < 0 or newline + 1 >= end:  # no whole line in the window
+                        window *= 2
+                        continue
+                    start = newline + 1
+                yield from _window_lines(mm, start, end, needles)
+                end, window = start, min(window * 2, _WINDOW)
+                if release is not None:
+                    low = -(-end // page) * page
+                    if kept - low >= _WINDOW:
+                        release(mmap.MADV_DONTNEED, low, kept - low)
+                        kept = low
+
+
+def _window_lines(mm: mmap.mmap, start: int, end: int, needles: list[bytes]) -> Iterator[bytes]:
+    """The lines in ``mm[start:end]`` (whole lines) holding every needle, last first."""
+    if not needles:
+        hi = end
+        while hi > start:
+            low = mm.rfind(b"\n", start, hi - 1) + 1 or start
+            yield mm[low:hi]
+            hi = low
+        return
+    last = [mm.rfind(n, start, end) for n in needles]
+    if min(last) < 0:  # one filter's bytes are nowhere in the window: nothing here matches
+        return
+    pick = last.index(min(last))
+    lead, others = needles[pick], needles[:pick] + needles[pick + 1 :]
+    at, hi = last[pick], end
+    while at >= 0:
+        low = mm.rfind(b"\n", start, at) + 1 or start
+        stop = mm.find(b"\n", at, end)
+        line = mm[low : end if stop < 0 else stop + 1]
+        if all(n in line for n in others):
+            yield line
+        hi = low
+        at = mm.rfind(lead, start, hi) if hi > start else -1
 
 
 _COLUMNS = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from mcp_orch.domain.clients import (
     substitute_refs,
     with_named_fields,
 )
-from mcp_orch.domain.clients.dialects import apply_changes, read_config
+from mcp_orch.domain.clients.dialects import Parsed, apply_changes, read_edited, read_parsed
 from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.audit import default_actor
@@ -150,6 +151,114 @@ def _masked_pairs(value: Any, masked: Any, out: dict[str, str]) -> None:
             _masked_pairs(v, m, out)
 
 
+def unified_diff(old: str, new: str, old_name: str, new_name: str) -> tuple[str, tuple[int, int]]:
+    """``difflib.unified_diff`` of two texts (3 lines of context), and the character range of
+    ``old`` its lines come from. The lines both texts share at their start and end are set
+    aside first (a deploy changes a few entries of a file that may hold thousands), so the
+    matcher compares only what lies between; the hunk headers count lines of the whole file."""
+    if not _OTHER_BREAKS.search(old) and not _OTHER_BREAKS.search(new):
+        return _diff_between(old, new, old_name, new_name)
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    n = min(len(a), len(b))
+    head = 0
+    while head < n and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lo = max(0, head - 3)
+    hi_a, hi_b = min(len(a), len(a) - tail + 3), min(len(b), len(b) - tail + 3)
+    lines = list(difflib.unified_diff(a[lo:hi_a], b[lo:hi_b], old_name, new_name))
+    if lo:
+        lines = [_shift_hunk(line, lo) if line.startswith("@@") else line for line in lines]
+    start = sum(map(len, a[:lo]))
+    return "".join(lines), (start, start + sum(map(len, a[lo:hi_a])))
+
+
+#: Line breaks other than "\n" that ``str.splitlines`` (and so the diff) also breaks at.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CHUNK = 1 << 16
+
+
+def _same_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` share at their start (compared a chunk at a time,
+    then halving inside the chunk that differs)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i : i + _CHUNK] == b[i : i + _CHUNK]:
+        i += _CHUNK
+    lo, hi = i, min(n, i + _CHUNK)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[i:mid] == b[i:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _diff_between(old: str, new: str, old_name: str, new_name: str) -> tuple[str, tuple[int, int]]:
+    """:func:`unified_diff` for texts whose only line break is "\n": the shared start and end
+    are found on the characters, and only the lines between (with 3 of context) are split."""
+    n = min(len(old), len(new))
+    head = old.rfind("\n", 0, _same_start(old, new)) + 1  # the start of the first other line
+    back = _same_start(old[::-1], new[::-1]) if n else 0
+    back = min(back, n - head)
+    # whole lines of the shared end: from after its first newline (a newline inside the shared
+    # end is one in both texts)
+    end_a = old.find("\n", len(old) - back) if back else -1
+    tail_a = len(old) if end_a < 0 else end_a + 1
+    shared_tail = len(old) - tail_a if back else 0
+    lo_char = head
+    for _ in range(3):  # three lines of context before
+        if lo_char == 0:
+            break
+        lo_char = old.rfind("\n", 0, lo_char - 1) + 1
+    hi_a, hi_b = len(old) - shared_tail, len(new) - shared_tail
+    for _ in range(3):  # and after
+        nxt = old.find("\n", hi_a)
+        if nxt < 0 or hi_a >= len(old):
+            hi_a, hi_b = len(old), len(new)
+            break
+        step = nxt + 1 - hi_a
+        hi_a, hi_b = hi_a + step, hi_b + step
+    a = old[lo_char:hi_a].splitlines(keepends=True)
+    b = new[lo_char:hi_b].splitlines(keepends=True)
+    lines = list(difflib.unified_diff(a, b, old_name, new_name))
+    lo = old.count("\n", 0, lo_char)
+    if lo:
+        lines = [_shift_hunk(line, lo) if line.startswith("@@") else line for line in lines]
+    return "".join(lines), (lo_char, hi_a)
+
+
+def _shift_hunk(header: str, by: int) -> str:
+    """A hunk header of a diff of lines from ``by`` on, counted from the file's first line."""
+    old, new = header[3:].split(" @@", 1)[0].split(" ")
+
+    def moved(part: str) -> str:
+        first, comma, count = part[1:].partition(",")
+        return f"{part[0]}{int(first) + by}{comma}{count}"
+
+    return f"@@ {moved(old)} {moved(new)} @@\n"
+
+
+def _shown_entries(
+    spec: ClientSpec, parsed: Parsed, current: dict[str, Any], shown: tuple[int, int]
+) -> dict[str, Any]:
+    """The entries of the current file whose text lies in ``shown`` (a character range of the
+    file): only their values can appear in the diff, so only they need masking. Every entry
+    when the file's positions are not known (TOML, YAML)."""
+    node = parsed.root
+    for key in spec.servers_key:
+        member = node.member(key) if node is not None and node.kind == "object" else None
+        node = member.value if member is not None else None
+    if node is None or node.kind != "object":
+        return current
+    lo, hi = shown
+    names = {m.key for m in node.members if m.start < hi and m.value.end > lo}
+    return {n: e for n, e in current.items() if n in names}
+
+
 def _read_target(target: Path) -> tuple[str, str | None]:
     """The client file's exact text (CRLF newlines and a byte order mark kept, so the merged
     text is written back with them) and the digest of its bytes, from one read (so the digest
@@ -255,7 +364,8 @@ def _deploy_once(
     spec = profile.client
     with changing(ws), target_lock(target):
         text, before = _read_target(target)
-        current = server_map(spec, read_config(spec, text, str(target)))
+        parsed = read_parsed(spec, text, str(target))  # the one parse: the edit reuses it
+        current = server_map(spec, parsed.data)
         records = load_records(profile)
         previous = records["targets"].get(str(target), {})
         managed_before = set(previous.get("managed", []))
@@ -284,27 +394,23 @@ def _deploy_once(
                 "either way",
                 inputs=("name", "adopt"),
             )
-        new_text = apply_changes(spec, text, changes, str(target)) if changes else text
-        # the result must parse and hold exactly the rendered entries
-        check = server_map(spec, read_config(spec, new_text, str(target)))
+        new_text = (
+            apply_changes(spec, text, changes, str(target), parsed=parsed) if changes else text
+        )
+        # the result must parse and hold exactly the rendered entries (the other entries'
+        # types were checked when the file was read, and their bytes did not change)
+        check = server_map(spec, read_edited(spec, parsed, new_text, changes, str(target)))
         for name, entry in rendered.items():
             if check.get(name) != entry:
                 raise ConflictError(
                     f"internal check failed: {name} would not be written as intended",
                     "please report this; nothing was written",
                 )
+        raw_diff, shown = unified_diff(
+            text, new_text, f"{target} (current)", f"{target} (after deploy)"
+        )
         diff_text = _mask_text(
-            "".join(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    new_text.splitlines(keepends=True),
-                    f"{target} (current)",
-                    f"{target} (after deploy)",
-                )
-            ),
-            secrets,
-            rendered,
-            current,
+            raw_diff, secrets, rendered, _shown_entries(spec, parsed, current, shown)
         )
         now = iso(now_utc())
         deployment = Deployment(

@@ -183,7 +183,7 @@ def _intent(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
         "audit_size": size,
         "steps": plan.steps,
     }
-    return {**body, "digest": sha256_id(canonical(body))}
+    return body  # its digest is added by run, once the steps already done are left out
 
 
 def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
@@ -229,7 +229,9 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
             ) from exc
         _forget(path)
         raise
-    _forget(path)
+    # every step is durable already (each write is fsync'd, the event last): should the
+    # deletion be lost to a power cut, the entry comes back complete and recovery only says so
+    _forget(path, durable=False)
     _tell_deploys(ws, plan, steps)
     return event
 
@@ -300,9 +302,9 @@ def _undo(ws: WorkspaceParts, step: dict[str, Any]) -> None:
             os.unlink(step["dest"])
 
 
-def _forget(path: Path) -> None:
+def _forget(path: Path, *, durable: bool = True) -> None:
     os.unlink(path)
-    if hasattr(os, "O_DIRECTORY"):
+    if durable and hasattr(os, "O_DIRECTORY"):
         with contextlib.suppress(OSError):
             fd = os.open(path.parent, os.O_DIRECTORY)
             try:

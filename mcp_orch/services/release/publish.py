@@ -109,14 +109,17 @@ def publish_payload(
             key_id=keys.signing_key_id(),
             lock=lock,
             tools=tools,
+            payload_digest=digest,
         )
-        data = canonical(envelope)
+        data = canonical(envelope)  # once: signed, hashed into the id, and stored
         key_id, signature = keys.sign(data)
-        artifact = store.model.from_stored({"envelope": envelope, "signature": signature})
+        stored = {"envelope": envelope, "signature": signature}
+        artifact = store.model.from_stored(stored, artifact_id=sha256_id(data))
         assert artifact.key_id == key_id
         aid = artifact.artifact_id
         plan = Plan("publish", client, prof)
-        plan.put_object(aid, artifact.stored())
+        plan.put_object(aid, stored)
+        store.trust(aid, stored)
         plan.append_index(client, prof, aid)
         plan.set_ref(client, prof, "latest", aid)
         plan.event(

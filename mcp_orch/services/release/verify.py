@@ -8,9 +8,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import types
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ from mcp_orch.core.ids import canonical, sha256_id, short_id
 from mcp_orch.core.markup import badge, page, safe_html, status
 from mcp_orch.core.text import plural
 from mcp_orch.services.release.artifact import ArtifactRecord
-from mcp_orch.services.release.audit import AuditLog
+from mcp_orch.services.release.audit import AuditLog, ChainPoint, StaleCheckpoint
 from mcp_orch.services.release.context import WorkspaceParts
 from mcp_orch.services.release.journal import (
     changing,
@@ -60,6 +63,11 @@ class VerifyReport(Mapping[str, Any]):
     problems: list[str] = field(default_factory=list)
     #: Half-done changes a crash left, finished or undone before checking; leftover temp files.
     repaired: list[str] = field(default_factory=list)
+    #: Events whose chain an earlier verify checked (their bytes are unchanged): the check
+    #: resumed after them. 0 when every event was checked now.
+    verified_before: int = 0
+    #: What the reader should know that is not a problem (why every event was checked again).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +80,8 @@ class VerifyReport(Mapping[str, Any]):
             "events": self.events,
             "problems": list(self.problems),
             "repaired": list(self.repaired),
+            "verified_before": self.verified_before,
+            "notes": list(self.notes),
         }
 
     def __getitem__(self, key: str) -> Any:  # the dict form, for code written against it
@@ -91,19 +101,31 @@ class VerifyReport(Mapping[str, Any]):
     __hash__ = None  # type: ignore[assignment]  # mutable, like the dict it stands for
 
     def __str__(self) -> str:
-        head = (
-            f"{'ok' if self.ok else 'PROBLEMS'}: {plural(self.artifacts, 'artifact')} verified, "
-            f"{plural(self.events, 'audit event')} chained"
-        )
+        head = f"{'ok' if self.ok else 'PROBLEMS'}: {self._counts()}"
         return "\n".join(
-            [head, *("  " + p for p in self.problems), *("  repaired: " + r for r in self.repaired)]
+            [
+                head,
+                *("  " + p for p in self.problems),
+                *("  repaired: " + r for r in self.repaired),
+                *("  note: " + n for n in self.notes),
+            ]
         )
 
     def _counts(self) -> str:
-        return (
+        counts = (
             f"{plural(self.artifacts, 'artifact')} verified, "
             f"{plural(self.events, 'audit event')} chained"
         )
+        return f"{counts} ({self.incremental_text()})" if self.verified_before else counts
+
+    def incremental_text(self) -> str:
+        """How much of the chain was checked now: ``events 1..N verified earlier, N+1..M
+        checked now`` (empty when every event was checked now)."""
+        n, m = self.verified_before, self.events
+        if not n:
+            return ""
+        now = f"{n + 1}..{m} checked now" if m > n + 1 else f"{m} checked now" if m > n else ""
+        return f"events 1..{n} verified earlier" + (f", {now}" if now else ", none since")
 
     def __repr__(self) -> str:
         verdict = "ok" if self.ok else "PROBLEMS"
@@ -123,6 +145,10 @@ class VerifyReport(Mapping[str, Any]):
             items += "".join(
                 f"<li style='text-align:left'>{badge('info', 'repaired: ' + r)}</li>"
                 for r in self.repaired[:200]
+            )
+            items += "".join(
+                f"<li style='text-align:left'>{badge('info', 'note: ' + n)}</li>"
+                for n in self.notes[:20]
             )
             more = len(self.problems) + len(self.repaired) - 400
             if more > 0:
@@ -146,6 +172,25 @@ class _Replay:
     backups: dict[str, str] = field(default_factory=dict)
     records_files: dict[tuple[str, str], str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+
+    def dump(self) -> dict[str, Any]:
+        """The state as JSON, for the verify checkpoint (every field, whatever its type)."""
+        return {
+            "code": _replay_code(),
+            "fields": {f.name: _encode(getattr(self, f.name)) for f in fields(self)},
+        }
+
+    @classmethod
+    def load(cls, data: Any) -> _Replay | None:
+        """The state :meth:`dump` saved, or None when it is not one this code wrote."""
+        try:
+            if data["code"] != _replay_code() or set(data["fields"]) != {
+                f.name for f in fields(cls)
+            }:
+                return None
+            return cls(**{name: _decode(value) for name, value in data["fields"].items()})
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+            return None
 
     def visit(self, e: dict[str, Any]) -> None:
         action, key = e.get("action"), (e.get("client", ""), e.get("profile", ""))
@@ -172,15 +217,85 @@ class _Replay:
                 self.backups[backup] = details["backup_digest"]
             if backup and details.get("backup_meta_digest"):
                 self.backups[backup + ".source"] = details["backup_meta_digest"]
+        if action == "prune":  # the backups a prune removed are gone on purpose
+            for removed in details.get("removed") or []:
+                if isinstance(removed, dict) and isinstance(removed.get("backup"), str):
+                    self.backups.pop(removed["backup"], None)
+                    self.backups.pop(removed["backup"] + ".source", None)
+
+
+def _encode(value: Any) -> Any:
+    """Replay state as JSON: every container tagged with its type, so it comes back equal."""
+    if value is UNKNOWN:
+        return {"u": 1}
+    if isinstance(value, dict):
+        return {"d": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"t": [_encode(v) for v in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"s": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return {"l": [_encode(v) for v in value]}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"replay state holds a {type(value).__name__}")
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    ((tag, items),) = value.items()
+    if tag == "u":
+        return UNKNOWN
+    if tag == "d":
+        return {_decode(k): _decode(v) for k, v in items}
+    if tag == "t":
+        return tuple(_decode(v) for v in items)
+    if tag == "s":
+        return {_decode(v) for v in items}
+    if tag == "l":
+        return [_decode(v) for v in items]
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _code_digest(code: types.CodeType, out: Any) -> None:
+    out.update(code.co_code)
+    out.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _code_digest(const, out)
+        else:
+            out.update(repr(const).encode())
+
+
+@functools.cache
+def _replay_code() -> str:
+    """A digest of what the replay does (``_Replay.visit``'s code, the state's fields): a
+    checkpoint saved by other code is not resumed from (its state may mean something else)."""
+    out = hashlib.sha256(repr([f.name for f in fields(_Replay)]).encode())
+    for name in ("visit", "dump", "load"):
+        member = vars(_Replay)[name]
+        _code_digest(getattr(member, "__func__", member).__code__, out)
+    return out.hexdigest()
 
 
 def verify_store(
-    store: Store, audit: AuditLog, keyring: Keyring, workspace: WorkspaceParts | None = None
+    store: Store,
+    audit: AuditLog,
+    keyring: Keyring,
+    workspace: WorkspaceParts | None = None,
+    *,
+    full: bool = False,
 ) -> VerifyReport:
     """Check every file the workspace relies on against its digest and against the audit log:
     objects and signatures, each profile's index and refs, deployment records and backups,
     the audit chain and its head, and the trusted keys. With the ``workspace``, half-done
-    changes a crash left are first finished (or undone) and leftover temp files removed."""
+    changes a crash left are first finished (or undone) and leftover temp files removed.
+
+    The audit chain is checked from the point the last successful verify saved (the
+    checkpoint ``audit/verified.json``: its position, the digest of the log's bytes before it
+    and the replay state there), after checking that those bytes are unchanged; ``full``, or a
+    checkpoint that is missing, damaged or no longer matches, checks every event."""
     report = VerifyReport()
     if workspace is not None and needs_repair(workspace):  # a read-only check otherwise
         try:
@@ -194,12 +309,7 @@ def verify_store(
             if removed:
                 report.repaired.append(f"removed {plural(len(removed), 'leftover temp file')}")
     report.problems += store.verify_all()
-    replay = _Replay()
-    try:
-        report.events = audit.verify(replay.visit)
-    except MCPOrchError as exc:
-        report.problems.append(f"audit: {exc.message}")
-        replay = None  # type: ignore[assignment]  # a broken log explains nothing
+    replay = _replay_log(audit, report, full=full)
     objects = list(store.all_ids())
     published = {aid for ids in (replay.index.values() if replay else ()) for aid in ids}
     for aid in objects:  # every object's signature, not only indexed ones
@@ -233,8 +343,57 @@ def verify_store(
         _check_profile(store, replay, client, prof, report)
     if workspace is not None:
         _check_records(workspace, replay, report)
-        _check_backups(replay, report)
+        _check_backups(replay, report, workspace)
     return report
+
+
+def _replay_log(audit: AuditLog, report: VerifyReport, *, full: bool) -> _Replay | None:
+    """Check the audit chain (from the checkpoint when it holds) and replay it; None when the
+    log is broken (a broken log explains nothing)."""
+    saved: tuple[ChainPoint, _Replay] | None = None
+    if not full:
+        try:
+            found = audit.read_checkpoint()
+        except StaleCheckpoint as exc:
+            report.notes.append(f"the verify checkpoint {audit.checkpoint_path} {exc}: {_ALL}")
+            found = None
+        if found is not None:
+            state = _Replay.load(found[1])
+            if state is None:
+                report.notes.append(
+                    f"the verify checkpoint {audit.checkpoint_path} was saved by another "
+                    f"version: {_ALL}"
+                )
+            else:
+                saved = (found[0], state)
+    try:
+        point = None
+        if saved is not None:
+            replay = saved[1]
+            try:
+                point = audit.check_chain(replay.visit, resume=saved[0])
+                report.verified_before = saved[0].seq
+            except StaleCheckpoint as exc:
+                report.notes.append(f"since the last verify, {exc}: {_ALL}")
+        if point is None:
+            replay = _Replay()
+            point = audit.check_chain(replay.visit)
+    except MCPOrchError as exc:
+        report.problems.append(f"audit: {exc.message}")
+        report.verified_before = 0
+        return None
+    report.events = point.seq
+    # only a log with events, and not past its head (a crash before the head's write); a
+    # workspace that has none stays unwritten by a check
+    if 0 < point.seq == audit.event_count():
+        try:
+            audit.write_checkpoint(point, replay.dump())
+        except TypeError:  # state that JSON cannot hold: the next verify checks everything
+            pass
+    return replay
+
+
+_ALL = "every event was checked"
 
 
 def _signing_key_problems(keyring: Keyring) -> list[str]:
@@ -358,8 +517,17 @@ def _check_records(ws: WorkspaceParts, replay: _Replay, report: VerifyReport) ->
             )
 
 
-def _check_backups(replay: _Replay, report: VerifyReport) -> None:
+def _check_backups(replay: _Replay, report: VerifyReport, ws: WorkspaceParts) -> None:
+    # a backup the log names is there with its bytes, unless a prune event removed it; one
+    # outside this workspace's folder (a workspace moved since) cannot be looked for
+    here = os.path.realpath(ws.path / "backups") + os.sep
     for backup, digest in replay.backups.items():
         path = Path(backup)
-        if path.exists() and sha256_id(path.read_bytes()) != digest:
+        if not path.exists():
+            if os.path.realpath(path).startswith(here):
+                report.problems.append(
+                    f"backup {path} is missing: it was removed outside mcp-orch (a prune "
+                    "records what it removes in the audit log)"
+                )
+        elif sha256_id(path.read_bytes()) != digest:
             report.problems.append(f"backup {path} was changed since it was taken")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp_orch.core import __version__
 from mcp_orch.domain.clients import ClientSpec, from_native, get_client, server_map
 from mcp_orch.services.validation.report import Finding, Severity, ValidationReport
 from mcp_orch.services.validation.rules import RULES, Context, Rule, Subject, run_rules
@@ -24,7 +25,15 @@ __all__ = [
     "ValidationReport",
     "check_payload",
     "check_subjects",
+    "rules_version",
 ]
+
+
+def rules_version() -> str:
+    """What a validation result depends on besides its input: the package version and every
+    rule (code, severity, level). A cached result (``Draft.validate``) is reused only while
+    this is unchanged."""
+    return __version__ + ";" + ",".join(f"{r.code}:{r.severity}:{r.level}" for r in RULES)
 
 
 def check_subjects(

@@ -34,6 +34,7 @@ from mcp_orch.domain.clients import (
 from mcp_orch.domain.pins import package_of, pinned
 from mcp_orch.domain.secrets import is_placeholder, is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
+from mcp_orch.services.validation.fastschema import accepts
 from mcp_orch.services.validation.report import Finding, Severity
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class Context:
     payload: dict[str, Any]
     check_path: bool = True
     in_file: bool = False  # a client's own file (hints are in its syntax), not a draft
+    #: command -> whether it is on PATH, looked up once per check (500 entries run few commands)
+    on_path: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,10 @@ def _command(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
         return
     if os.path.isabs(command) and os.path.exists(command):
         return
-    if shutil.which(command) is None:
+    found = ctx.on_path.get(command)
+    if found is None:
+        found = ctx.on_path[command] = shutil.which(command) is not None
+    if not found:
         install = {
             "npx": "install Node.js (https://nodejs.org), which provides npx",
             "uvx": "install uv (https://docs.astral.sh/uv/), which provides uvx",
@@ -424,6 +430,8 @@ def _schema(ctx: Context) -> Iterator[tuple[str, str, str]]:
                 wrong[0],
             )
             return
+    if accepts(name, ctx.payload):  # valid: jsonschema would find nothing either
+        return
     errors = sorted(
         validator(name).iter_errors(ctx.payload), key=lambda e: (-len(e.absolute_path), e.message)
     )

@@ -30,6 +30,7 @@ from mcp_orch.domain.clients import (
 )
 from mcp_orch.domain.clients.detect import detect_candidates, detect_client
 from mcp_orch.domain.clients.dialects import read_config
+from mcp_orch.domain.clients.spec import check_servers
 from mcp_orch.services.probe.compare import manifest_of
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.signing import Keyring
@@ -166,14 +167,19 @@ def read_target_file(
         spec, how = get_client(mapped), "pyproject"
     else:
         spec, how = None, "path"
+    peeked = None
     if spec is None:
-        # Parse once with a JSON-ish reader only to break ties; the real parse follows below.
-        data = _peek(path, text)
-        spec = detect_client(path, data)
+        # Parse once with a JSON-ish reader to break ties; a JSON client reuses that parse.
+        peeked = _peek(path, text)
+        spec = detect_client(path, peeked)
         scored = detect_candidates(path)
         if len([s for s, n in scored if n == scored[0][1]]) > 1:
             how = "path and content"
-    data = read_config(spec, text, str(path))
+    if peeked is not None and spec.dialect in ("json", "jsonc"):
+        check_servers(spec, peeked, str(path))  # what read_config checks after its parse
+        data = peeked
+    else:
+        data = read_config(spec, text, str(path))
     return Target(str(path), "file", spec, data, how, path=path)
 
 
