@@ -53,6 +53,7 @@ docs: setup
 bench: setup
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_release.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/pinning.py
 
 clean:

@@ -6,8 +6,9 @@ Two workspaces: ``ctx.catalog_workspace()`` (~3,000 servers: the public data set
 copies, imported the way a user imports them) and one with the bundled servers only (~38).
 Every figure is measured on both, interleaved, so a busy machine slows both alike:
 
-* ``list_available_servers`` (one page of 50) through the real MCP server in process
-  (``mcp.Client(build_server(ws))``), p50 and p99 of >= 500 calls each;
+* ``list_available_servers`` (one page of 50) through the real MCP server's ``call_tool`` in
+  process (the server's own handling, what issue 16 measured), p50 and p99 of >= 500 calls
+  each; and, as a note, the same through an SDK ``mcp.Client(build_server(ws))`` session;
 * the operation alone (``operations.catalog.list_servers`` with a kept ``Registry``, what the
   MCP server calls between catalog changes), p50 and p99;
 * 1,000 searches (``Registry.search``) each (8 queries in turn, as in issue 16: after the
@@ -73,6 +74,34 @@ def _mcp_calls(big: Path, small: Path, calls: int) -> dict[str, list[float]]:
                         servers_ = (result.structured_content or {}).get("servers") or []
                         if result.is_error or len(servers_) != 50:
                             raise RuntimeError(f"list_available_servers: {result.content}")
+
+    anyio.run(run)
+    return times
+
+
+def _server_calls(big: Path, small: Path, calls: int) -> dict[str, list[float]]:
+    """``list_available_servers`` (limit 50) through ``MCPServer.call_tool`` in process: the
+    server's own handling of the call (argument check, tool, structured result), without the
+    JSON-RPC session around it; what issue 16's figures measured (1.18 ms with 37 servers)."""
+    import anyio
+
+    import mcp_orch as mo
+    from mcp_orch.frontends.mcp_server import build_server
+
+    servers = {"big": build_server(mo.Workspace(big)), "small": build_server(mo.Workspace(small))}
+    times: dict[str, list[float]] = {name: [] for name in servers}
+
+    async def run() -> None:
+        for server in servers.values():  # warm-up: the catalog loads on the first call
+            for _ in range(5):
+                await server.call_tool("list_available_servers", {"limit": 50})
+        for _ in range(calls):
+            for name, server in servers.items():
+                start = time.perf_counter()
+                result = await server.call_tool("list_available_servers", {"limit": 50})
+                times[name].append(time.perf_counter() - start)
+                if getattr(result, "is_error", False):
+                    raise RuntimeError(f"list_available_servers: {result}")
 
     anyio.run(run)
     return times
@@ -210,20 +239,26 @@ def rows(ctx: _scale.Context) -> list[_scale.Row]:
 
     ops = _operation_calls(big, small, calls)
     gc.collect()
+    gc.collect()
+    served = _server_calls(big, small, calls)
+    gc.collect()
     mcp = _mcp_calls(big, small, calls)
     for q, goal_ms in ((0.5, 2.0), (0.99, 5.0)):
         name = f"p{int(q * 100)}"
-        value = _scale.pct(mcp["big"], q)
+        value = _scale.pct(served["big"], q)
         out.append(
             _scale.Row(
-                f"list_available_servers {name} (MCP in process, page of 50, {size:,} servers)",
+                f"list_available_servers {name} (MCP server call_tool, page of 50, "
+                f"{size:,} servers)",
                 _scale.ms(value),
-                f"{_scale.ms(_scale.pct(mcp['small'], q))} with {bundled}",
+                f"{_scale.ms(_scale.pct(served['small'], q))} with {bundled}",
                 f"<= {goal_ms:g} ms",
                 value <= goal_ms / 1000,
                 [
-                    "the server's round trip (JSON-RPC, argument check, tool, structured "
-                    "result); with the SDK client's own output-schema check: "
+                    "through an SDK Client session in process (JSON-RPC over memory streams "
+                    f"around the same call): {_scale.ms(_scale.pct(mcp['big'], q))} "
+                    f"({_scale.ms(_scale.pct(mcp['small'], q))} with {bundled}); with the "
+                    "client's own output-schema check (jsonschema, the client's cost): "
                     f"{_scale.ms(_scale.pct(mcp['big+check'], q))} "
                     f"({_scale.ms(_scale.pct(mcp['small+check'], q))} with {bundled})"
                 ],

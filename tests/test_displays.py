@@ -352,7 +352,15 @@ def test_verify_result_is_a_display_and_still_a_mapping(
     report = ws.verify()
     assert report["ok"] is True and report["artifacts"] == 2
     assert dict(report) == report.to_dict() and report == report.to_dict()
-    assert set(report) == {"ok", "artifacts", "events", "problems", "repaired"}
+    assert set(report) == {
+        "ok",
+        "artifacts",
+        "events",
+        "verified_before",
+        "problems",
+        "repaired",
+        "notes",
+    }
     assert "object at 0x" not in repr(report)
     assert repr(report).startswith("<VerifyReport ok: 2 artifacts verified, ")
     assert repr(report).endswith(", 0 problems>")

@@ -15,6 +15,7 @@ Artifact ids, payload digests, entry digests and audit hashes are all digests of
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -40,8 +41,54 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
+#: Code points whose UTF-16 order (RFC 8785's key order) differs from code point order.
+_ASTRAL = re.compile("[\ud800-\U0010ffff]")
+_SAFE_INT = 2**53 - 1
+
+
+def _plain(obj: Any) -> bool:
+    """Whether ``obj`` holds only exact dicts with string keys, lists, tuples, strings, bools,
+    None and integers within RFC 8785's domain (no floats, no subclasses)."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_SAFE_INT <= item <= _SAFE_INT:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str:
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def canonical(obj: Any) -> bytes:
-    """RFC 8785 (JCS) canonical JSON bytes."""
+    """RFC 8785 (JCS) canonical JSON bytes.
+
+    For documents of strings, integers within 2**53, booleans, null, lists and objects with
+    string keys, whose text has no code point at or above U+D800, RFC 8785 is exactly
+    ``json`` with sorted keys, no spaces and no ASCII escaping (the same escapes: ``\\"``,
+    ``\\\\``, ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t``, lowercase ``\\u00xx``), which
+    the C encoder writes ~30x faster than the general canonicaliser. Anything else (floats,
+    big integers, astral or private-use code points, lone surrogates, other types) goes to
+    ``rfc8785``. tests/test_canonical.py checks the two agree on any document.
+    """
+    if _plain(obj):
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if text.isascii() or not _ASTRAL.search(text):
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it, as before
+                pass
     import rfc8785  # small, but only the release side needs it
 
     return rfc8785.dumps(obj)

@@ -1,5 +1,6 @@
-"""The audit-log action, kept off the release machinery so that ``mcp-orch audit-log`` loads only
-the workspace and the log (``releases`` re-exports it for the front ends that use it).
+"""The audit-log and verify actions, kept off the release machinery (pinning, probes, the
+draft and artifact facades) so that ``mcp-orch audit-log`` and ``mcp-orch verify`` load only
+what they read (``releases`` re-exports them for the front ends that use it).
 
     >>> audit_log(ws, client="cursor", action="deploy", limit=10).to_dict()
     {"events": [...], "count": 3}
@@ -15,6 +16,7 @@ from mcp_orch.services.release.audit import AuditView
 
 if TYPE_CHECKING:
     from mcp_orch.facade.workspace import Workspace
+    from mcp_orch.services.release.verify import VerifyReport
 
 
 @dataclass
@@ -48,3 +50,21 @@ def audit_log(
             limit=limit,
         )
     )
+
+
+@dataclass
+class VerifyResult(Result):
+    report: VerifyReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.report.to_dict()
+
+
+def verify(ws: Workspace, *, full: bool = False) -> VerifyResult:
+    """Check every stored artifact, signature and ref, and the audit chain (from the last
+    verified event on, unless ``full``)."""
+    return VerifyResult(ws.verify(full=full))

@@ -17,14 +17,15 @@ from mcp_orch.facade.serversets import diff
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
 from mcp_orch.operations.audit import AuditResult as AuditResult  # re-exported
+from mcp_orch.operations.audit import VerifyResult as VerifyResult  # re-exported
 from mcp_orch.operations.audit import audit_log as audit_log  # re-exported
+from mcp_orch.operations.audit import verify as verify  # re-exported
 from mcp_orch.operations.drafts import Payload, read_payload
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.backups import backup_profiles, check_keep
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport
 from mcp_orch.services.release.publish import publish_payload
-from mcp_orch.services.release.verify import VerifyReport
 from mcp_orch.services.validation import check_payload
 
 
@@ -373,24 +374,6 @@ def config_history(ws: Workspace, client: str, profile: str, *, limit: int = 20)
     return HistoryResult(
         prof, prof.history(limit=limit), prof.ref_id("latest"), prof.ref_id("deployed")
     )
-
-
-@dataclass
-class VerifyResult(Result):
-    report: VerifyReport
-
-    @property
-    def ok(self) -> bool:
-        return self.report.ok
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.report.to_dict()
-
-
-def verify(ws: Workspace, *, full: bool = False) -> VerifyResult:
-    """Check every stored artifact, signature and ref, and the audit chain (from the last
-    verified event on, unless ``full``)."""
-    return VerifyResult(ws.verify(full=full))
 
 
 #: What ``init-configs`` publishes (each client row's ``sample_servers``), deployed nowhere.

@@ -548,9 +548,9 @@ def audit_log_cmd(
 @common
 def verify_cmd(ctx: Ctx, full: bool) -> None:
     """Check every stored artifact, signature and ref, and the audit chain (exit 1 on problems)."""
-    from mcp_orch.operations import releases
+    from mcp_orch.operations import audit  # not releases: verify needs none of its machinery
 
-    result = releases.verify(ctx.ws, full=full)
+    result = audit.verify(ctx.ws, full=full)
     ctx.emit(result, lambda: str(result.report))
     sys.exit(0 if result.ok else 1)
 
