@@ -102,12 +102,12 @@ def test_a_file_that_cannot_be_written_is_a_file_error(
 def test_an_unexpected_exception_is_an_internal_error_with_a_hint(
     deployed: mo.Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mcp_orch.operations import releases
+    from mcp_orch.operations import audit  # where the CLI's verify command finds its action
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(releases, "verify", boom)
+    monkeypatch.setattr(audit, "verify", boom)
     monkeypatch.delenv("MCP_ORCH_DEBUG", raising=False)
     code, doc = run(deployed, "verify")
     assert code == 1 and doc["error"] == "InternalError"
