@@ -136,7 +136,9 @@ sys.stderr.write("\\n" + json.dumps([wall, usage.ru_maxrss * 1024, os.waitstatus
 """
 
 
-def peak_rss(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+def peak_rss(
+    argv: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)
+) -> tuple[float, int, str]:
     """Run a command and return (wall seconds, its peak RSS in bytes, stdout): both measured
     by a small launcher process around that one command (``os.wait4``), so neither the
     launcher's start-up nor this process's size is in them."""
@@ -148,7 +150,7 @@ def peak_rss(argv: list[str], env: dict[str, str] | None = None) -> tuple[float,
     )
     *errors, last = proc.stderr.split("\n")
     wall, rss, code = json.loads(last)
-    if code != 0:
+    if code not in ok:
         raise RuntimeError(f"{argv} failed ({code}): {errors[-20:]}")
     return wall, rss, proc.stdout
 

@@ -19,9 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -34,33 +31,11 @@ def _env(ctx: _scale.Context) -> dict[str, str]:
     return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(ctx.tmp / "pycache")}
 
 
-#: Runs its arguments and reports their wall time and peak RSS on its last stderr line. The
-#: command is started from this small process, not from the benchmark: Linux keeps a process's
-#: peak RSS across exec, so a command forked straight from the benchmark (hundreds of MB by
-#: then) would report the benchmark's peak as its own.
-_TRAMPOLINE = """
-import json, os, subprocess, sys, time
-t = time.perf_counter()
-p = subprocess.Popen(sys.argv[1:])
-_, status, usage = os.wait4(p.pid, 0)
-wall = time.perf_counter() - t
-sys.stderr.write("\\n" + json.dumps([wall, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)]))
-"""
-
-
 def _run(ctx: _scale.Context, *args: str) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS bytes, stdout) of ``mcp-orch ARGS`` as a process of its own."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _TRAMPOLINE, *_scale.cli(*args)],
-        env={**os.environ, **_env(ctx)},
-        capture_output=True,
-        text=True,
-    )
-    *errors, last = proc.stderr.split("\n")
-    wall, rss, code = json.loads(last)
-    if code != 0 and not (args[0] == "verify" and code == 1):
-        raise RuntimeError(f"mcp-orch {' '.join(args)} failed ({code}): {errors[-20:]}")
-    return wall, rss, proc.stdout
+    """(wall seconds, peak RSS bytes, stdout) of ``mcp-orch ARGS`` as a process of its own
+    (``verify`` may exit 1: it found problems)."""
+    ok = (0, 1) if args[0] == "verify" else (0,)
+    return _scale.peak_rss(_scale.cli(*args), _env(ctx), ok)
 
 
 def _process_rows(ctx: _scale.Context, ws: Path, runs: int) -> list[_scale.Row]:

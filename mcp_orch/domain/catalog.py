@@ -281,17 +281,7 @@ class Server:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "version": self.version,
-            "transports": self.transports,
-            "runtimes": self.runtimes,
-            "tags": self.tags,
-            "category": self.category,
-            "source": self.source,
-            "status": self.status,
+            **self.summary(),
             "oauth": self.oauth,
             "inputs": self.inputs(),
             "server_json": self.doc,
