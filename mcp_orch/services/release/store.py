@@ -178,6 +178,68 @@ class Store(Generic[A]):
                 f"artifact {full} is damaged: {exc}", "verify the workspace to see what else is"
             ) from None
 
+    # -- co-signatures (approvals) -------------------------------------------------------------
+    def approvals_path(self, artifact_id: str) -> Path:
+        """``objects/sha256/<2 hex>/<hex>.approvals``: the co-signatures of one artifact, one
+        JSON line each (``key_id``, ``signature``, ``created``). Kept beside the object, not in
+        it: an approval signs the same canonical envelope bytes, so the artifact id is unchanged."""
+        hexid = artifact_id.split(":", 1)[1]
+        return self.objects / hexid[:2] / f"{hexid}.approvals"
+
+    def approvals(self, artifact_id: str) -> list[dict[str, str]]:
+        """The co-signatures recorded for an artifact, oldest first (one per key). They are
+        *claims* until checked: :func:`mcp_orch.services.release.verify.valid_signers` verifies
+        each against the envelope and the workspace's trust set."""
+        path = self.approvals_path(normalise_id(artifact_id))
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return []
+        out: dict[str, dict[str, str]] = {}
+        for number, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                entry = {k: str(item[k]) for k in ("key_id", "signature", "created")}
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise StoreCorrupt(
+                    f"{path} is damaged (line {number} is not an approval)",
+                    "remove the file and pull or approve the artifact again",
+                ) from None
+            out.setdefault(entry["key_id"], entry)
+        return list(out.values())
+
+    def add_approval(self, artifact_id: str, key_id: str, signature: str, created: str) -> bool:
+        """Record a co-signature (callers verified it). False when that key's approval is
+        already there: approving twice changes nothing."""
+        full = normalise_id(artifact_id)
+        if any(a["key_id"] == key_id for a in self.approvals(full)):
+            return False
+        path = self.approvals_path(full)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"key_id": key_id, "signature": signature, "created": created})
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return True
+
+    def signatures(self, artifact_id: str) -> list[dict[str, str]]:
+        """Every signature claimed for an artifact: the publisher's first, then the approvals."""
+        record = self.get(artifact_id)
+        primary = {
+            "key_id": record.key_id,
+            "signature": record.signature,
+            "created": record.created,
+        }
+        return [
+            primary,
+            *(a for a in self.approvals(record.artifact_id) if a["key_id"] != record.key_id),
+        ]
+
     def all_ids(self) -> Iterator[str]:
         if self.objects.is_dir():
             for path in sorted(self.objects.glob("*/*.json")):

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import os
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from html import escape
 from pathlib import Path
@@ -50,6 +50,28 @@ def verify_artifact(record: ArtifactRecord, keyring: Keyring) -> None:
             "the payload was changed after signing; do not deploy it",
         )
     keyring.verify(record.key_id, data, record.signature)
+
+
+def valid_signers(
+    record: ArtifactRecord, approvals: Iterable[Mapping[str, str]], keyring: Keyring
+) -> tuple[set[str], list[str]]:
+    """The distinct keys whose signature on ``record``'s envelope verifies against the
+    workspace's trust set (own and trusted keys, none revoked): the publisher's and each
+    approval's. Returns (signers, problems): an approval that does not verify is a problem
+    (named), never a signer. The publisher's signature is checked too (raise-free here)."""
+    data = record.canonical_bytes()
+    signers: set[str] = set()
+    problems: list[str] = []
+    claims = [{"key_id": record.key_id, "signature": record.signature}, *approvals]
+    for claim in claims:
+        kid = claim.get("key_id", "")
+        try:
+            keyring.verify(kid, data, claim.get("signature", ""))
+        except MCPOrchError as exc:
+            problems.append(f"approval by {kid}: {exc.message}")
+            continue
+        signers.add(kid)
+    return signers, problems
 
 
 @dataclass(eq=False)
