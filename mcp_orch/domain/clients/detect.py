@@ -25,8 +25,25 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+#: ``_patterns`` of the table's rows, keyed by client id and the value of the variable that
+#: moves its home (``CODEX_HOME``...): under an explicit root nothing else of the environment
+#: changes a pattern, and ``check`` asks for every client's patterns on every file.
+_PATTERN_CACHE: dict[tuple[str, str | None], list[tuple[str, ...]]] = {}
+_TABLE = {id(spec): spec for spec in list_clients()}
+
+
 def _patterns(spec: ClientSpec) -> list[tuple[str, ...]]:
     """Path parts (relative to the home or file-system root) of every file ``spec`` reads."""
+    if _TABLE.get(id(spec)) is not spec:  # a row built elsewhere (a test's variant): no cache
+        return _compute_patterns(spec)
+    key = (spec.id, os.environ.get(spec.home_env[0]) if spec.home_env else None)
+    cached = _PATTERN_CACHE.get(key)
+    if cached is None:
+        cached = _PATTERN_CACHE[key] = _compute_patterns(spec)
+    return list(cached)
+
+
+def _compute_patterns(spec: ClientSpec) -> list[tuple[str, ...]]:
     out: set[tuple[str, ...]] = set()
     for os_name in ("linux", "macos", "windows"):
         try:
