@@ -264,7 +264,16 @@ class Server:
 
     def summary(self) -> dict[str, Any]:
         """What a listing shows of this server: :meth:`to_dict` without its inputs, OAuth flag
-        and ``server_json`` (and without working them out)."""
+        and ``server_json`` (and without working them out). Worked out once per id and source
+        (the document is not edited in place; the registry may rename or re-source a server);
+        each call returns its own copy."""
+        key = (self.id, self.source)
+        memo = self.__dict__.get("_summary")
+        if memo is None or memo[0] != key:
+            memo = self.__dict__["_summary"] = (key, self._summary())
+        return {k: list(v) if isinstance(v, list) else v for k, v in memo[1].items()}
+
+    def _summary(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,

@@ -46,6 +46,17 @@ class _State:
                 gc.freeze()
             return self._registry
 
+    def catalog_ready(self) -> bool:
+        """Whether :meth:`registry` would return at once: the catalog is loaded, has not
+        changed on disk, and no other call is loading it (never waits for the lock)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            registry = self._registry
+            return registry is not None and registry.loaded and not registry.refresh()
+        finally:
+            self._lock.release()
+
     def profile(self, client: str, profile: str) -> Profile:
         return self.ws.profile(client, profile)
 
