@@ -32,6 +32,7 @@ signed or kept for ever.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -99,9 +100,14 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 # AWS secret access keys have no prefix: they are recognised by the name of their field.
 _AWS_SECRET_NAME = re.compile(r"(?i)aws.*secret|secret.*access.*key")
 _AWS_SECRET_VALUE = re.compile(r"^[A-Za-z0-9/+=]{40}$")
-#: Any of the formats at all: an alternation finds a match wherever one of the patterns would
-#: (each pattern is flag-free), so a value it does not match needs none of the searches above.
-_ANY_TOKEN = re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in TOKEN_PATTERNS))
+
+
+@functools.cache
+def _any_token() -> re.Pattern[str]:
+    """Any of the formats at all: an alternation finds a match wherever one of the patterns
+    would (each pattern is flag-free), so a value it does not match needs none of their
+    searches. Compiled on first use (2 ms: not on the path of commands that scan nothing)."""
+    return re.compile("|".join(f"(?:{p.pattern})" for _, p, _ in TOKEN_PATTERNS))
 
 
 @dataclass(frozen=True)
@@ -376,7 +382,7 @@ def _all_findings(
     a literal Bearer value or the value of the secret header ``header``."""
     found: list[SecretFinding] = []
     blanked = _blank_references(value)
-    if _ANY_TOKEN.search(blanked):  # one search rules out every format for most values
+    if _any_token().search(blanked):  # one search rules out every format for most values
         for kind, pattern, label in TOKEN_PATTERNS:
             for m in pattern.finditer(blanked):
                 found.append(SecretFinding(kind, label, mask(m.group(0)), m.start(), m.end()))
