@@ -15,6 +15,7 @@ checkpoint gives the same findings as a full replay.
 from __future__ import annotations
 
 import json
+import mmap
 import random
 import subprocess
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ import mcp_orch as mo
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.operations import releases
 from mcp_orch.services.release import audit as audit_mod
+from mcp_orch.services.release import audit_index
 from mcp_orch.services.release.audit import GENESIS, AuditLog, _event_hash
 
 CLIENTS = ["cursor", "vscode", "claude-code", "zed", "cursor-nightly"]
@@ -96,6 +98,9 @@ def small_windows() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as m:
         m.setattr(audit_mod, "_FIRST_WINDOW", 1024)
         m.setattr(audit_mod, "_WINDOW", 16 * 1024)
+        # blocks of 32 KiB: the filtered queries go through the block index, over many blocks
+        m.setattr(audit_index, "BLOCK", 32 * 1024)
+        m.setattr(audit_index, "GROWTH", 32 * 1024)
         yield
 
 
@@ -107,6 +112,7 @@ def big(
     events = _random_events(4000, random.Random(16))
     _write_log(log, events)
     assert log.path.stat().st_size > 50 * audit_mod._WINDOW  # many windows
+    assert log.path.stat().st_size > 20 * audit_index.BLOCK  # many blocks
     return log, events
 
 
@@ -398,3 +404,93 @@ def test_the_resumed_replay_finds_what_a_full_one_finds(released: mo.Workspace) 
     resumed, full = ws.verify(), ws.verify(full=True)
     assert resumed.verified_before > 0 and full.verified_before == 0
     assert resumed.problems == full.problems and len(full.problems) >= 2
+
+
+# ---- the block index (audit_index) -------------------------------------------------------------
+
+
+def _ranges(log: AuditLog, **values: str) -> list[tuple[int, int]]:
+    with open(log.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        raw = {k: audit_index.raw_value(v) for k, v in values.items() if k != "artifact"}
+        size = log.path.stat().st_size
+        return audit_index.BlockIndex(log.root).candidates(
+            mm, size, values=raw, artifact=values.get("artifact")
+        )
+
+
+def test_a_filter_that_matches_nothing_reads_only_the_unindexed_tail(
+    big: tuple[AuditLog, list[dict[str, Any]]],
+) -> None:
+    log, events = big
+    assert log.query(client="nobody") == []
+    assert (log.root / "blocks.json").exists() and (log.root / "blocks.bits").exists()
+    size = log.path.stat().st_size
+    blocks = json.loads((log.root / "blocks.json").read_text())["blocks"]
+    assert len(blocks) >= 20
+    [(start, end)] = _ranges(log, client="nobody")  # the tail past the last whole block
+    assert (start, end) == (blocks[-1]["end"], size) and end - start < audit_index.BLOCK
+    # an id's first eight digits rule out almost every block; its own block is kept
+    target = events[11]["artifact_id"]
+    kept = _ranges(log, artifact=target)
+    assert sum(e - s for s, e in kept) < size / 4
+    at = log.path.read_bytes().index(target.encode())
+    assert any(s <= at < e for s, e in kept)
+    assert [e["seq"] for e in log.query(artifact=target)] == [12]
+    assert [e["seq"] for e in log.query(artifact=target[:12])] == _reference(
+        events, artifact=target[:12]
+    )
+
+
+def test_values_with_quotes_and_unicode_are_found_through_the_index(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit")
+    events = _random_events(1500, random.Random(3))
+    odd = ['cur"sor', "zéd ✓", "back\\slash"]
+    for i, e in enumerate(events):
+        if i % 97 == 0:
+            e["client"] = odd[i % 3]
+    _write_log(log, events)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(audit_index, "BLOCK", 16 * 1024)
+        m.setattr(audit_index, "GROWTH", 16 * 1024)
+        for client in odd:
+            want = _reference(events, client=client)
+            assert want and [e["seq"] for e in log.query(client=client)] == want, client
+
+
+def test_the_index_follows_a_log_that_grew_or_was_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_index, "BLOCK", 16 * 1024)
+    monkeypatch.setattr(audit_index, "GROWTH", 16 * 1024)
+    log = AuditLog(tmp_path / "audit")
+    events = _random_events(1200, random.Random(5))
+    _write_log(log, events)
+    assert [e["seq"] for e in log.query(client="zed")] == _reference(events, client="zed")
+    built = len(json.loads((log.root / "blocks.json").read_text())["blocks"])
+    # new events appended through the log: found (the tail), then indexed as blocks fill
+    for _ in range(300):
+        log.append("deploy", client="zed", profile="late")
+    got = log.query(client="zed", profile="late")
+    assert len(got) == 300
+    assert len(json.loads((log.root / "blocks.json").read_text())["blocks"]) > built
+    # the log replaced by another one (a restore from a backup): the old summaries are not used
+    other = _random_events(1200, random.Random(6))
+    for e in other:
+        e["client"] = "other-client"
+    _write_log(log, other)
+    assert len(log.query(client="other-client")) == 1200
+    assert log.query(client="zed", profile="late") == []
+
+
+def test_an_index_that_cannot_be_written_or_read_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_index, "BLOCK", 16 * 1024)
+    monkeypatch.setattr(audit_index, "GROWTH", 16 * 1024)
+    log = AuditLog(tmp_path / "audit")
+    events = _random_events(800, random.Random(7))
+    _write_log(log, events)
+    (log.root / "blocks.json").write_text("{not json")
+    assert [e["seq"] for e in log.query(action="key")] == _reference(events, action="key")
+    (log.root / "blocks.bits").write_bytes(b"short")
+    assert [e["seq"] for e in log.query(action="key")] == _reference(events, action="key")

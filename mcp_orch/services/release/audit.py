@@ -36,6 +36,7 @@ from mcp_orch.core.ids import Digest, canonical, sha256_id
 from mcp_orch.core.markup import html_table, page, safe_html
 from mcp_orch.core.tables import Table
 from mcp_orch.core.text import plural
+from mcp_orch.services.release.audit_index import BlockIndex, open_map, raw_value
 
 if TYPE_CHECKING:
     import polars as pl
@@ -502,16 +503,39 @@ class AuditLog:
         if not self.path.exists():
             return AuditView(out)
         floor = self._offset_of(start) if start is not None else 0
-        for line in _lines_backwards(self.path, needles, floor):
-            try:
-                event = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                continue  # a damaged line: verify reports it
-            if matches(event):
-                out.append(event)
-                if limit and len(out) >= limit:  # 0 or None: every match, as before
-                    break
+        ranges: list[tuple[int, int | None]] = [(floor, None)]
+        if needles:  # skip the blocks whose summary rules a filter out (audit_index)
+            ranges = list(self._candidates(exact, artifact, floor))
+        for low, high in ranges:
+            for line in _lines_backwards(self.path, needles, low, high):
+                try:
+                    event = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    continue  # a damaged line: verify reports it
+                if matches(event):
+                    out.append(event)
+                    if limit and len(out) >= limit:  # 0 or None: every match, as before
+                        return AuditView(out)
         return AuditView(out)
+
+    def _candidates(
+        self, exact: list[tuple[str, str]], artifact: str | None, floor: int
+    ) -> list[tuple[int, int]]:
+        opened = open_map(self.path)
+        if opened is None:
+            return []
+        fh, mm, size = opened
+        try:
+            return BlockIndex(self.root).candidates(
+                mm,
+                size,
+                values={key: raw_value(value) for key, value in exact},
+                artifact=artifact,
+                floor=floor,
+            )
+        finally:
+            mm.close()
+            fh.close()
 
     def frame(
         self,
@@ -620,20 +644,24 @@ def _field_bytes(key: str, value: str) -> bytes:
     return f'"{key}":{json.dumps(value, ensure_ascii=False)}'.encode()
 
 
-def _lines_backwards(path: Path, needles: list[bytes], floor: int = 0) -> Iterator[bytes]:
-    """The lines of ``path`` that start at or after byte ``floor`` and hold every needle, last
-    line first. Each window of the file is searched at C speed: a window without one of the
-    needles is skipped whole; in the others, only the lines around the occurrences of the
-    needle that occurs last-farthest from the window's end (likely the rarest) are looked at."""
+def _lines_backwards(
+    path: Path, needles: list[bytes], floor: int = 0, ceiling: int | None = None
+) -> Iterator[bytes]:
+    """The lines of ``path`` that start at or after byte ``floor`` (and end by ``ceiling``, a
+    line's end, when given) and hold every needle, last line first. Each window of the file
+    is searched at C speed: a window without one of the needles is skipped whole; in the
+    others, only the lines around the occurrences of the needle that occurs last-farthest from
+    the window's end (likely the rarest) are looked at."""
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         if size <= floor:
             return
+        top = size if ceiling is None else min(ceiling, size)
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             release = getattr(mm, "madvise", None) if hasattr(mmap, "MADV_DONTNEED") else None
             page = mmap.PAGESIZE
             kept = -(-size // page) * page  # mapped pages from here on were released
-            end, window = size, _FIRST_WINDOW
+            end, window = top, _FIRST_WINDOW
             while end > floor:
                 start = max(floor, end - window)
                 if start > floor:
