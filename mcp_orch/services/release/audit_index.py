@@ -28,6 +28,7 @@ import json
 import mmap
 import os
 import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,9 @@ BITS = 2 * 8192
 VERSION = 1
 
 _FIELDS = ("action", "client", "profile")
-# every "field":"raw value" of the three fields; a value with escapes is kept in its raw form,
-# which is how a query's value is compared (json.dumps, as ``AuditLog.append`` writes it)
-_VALUE = re.compile(rb'"(action|client|profile)":"((?:[^"\\]|\\.)*)"')
+# every "field":"value" of each field, with what ends it: a quote, or a backslash when the
+# value has an escape (then the block is kept for any value of that field: rare, and exact)
+_VALUES = {f: re.compile(b'"' + f.encode() + rb'":"([^"\\]*)(["\\])') for f in _FIELDS}
 _ARTIFACT = re.compile(rb'"artifact_id":"sha256:([0-9a-f]{8})')
 
 
@@ -72,18 +73,21 @@ class Block:
 
 def _summarise(mm: mmap.mmap, start: int, end: int) -> tuple[Block, bytes]:
     data = mm[start:end]
-    found: dict[str, set[bytes]] = {f: set() for f in _FIELDS}
-    for key, value in _VALUE.findall(data):
-        found[key.decode()].add(value)
+    values: dict[str, list[str] | None] = {}
+    for field, pattern in _VALUES.items():
+        found = set(pattern.findall(data))
+        escaped = any(end_ == b"\\" for _, end_ in found)
+        names = {v for v, _ in found}
+        values[field] = (
+            None
+            if escaped or len(names) > MAX_VALUES
+            else sorted(v.decode("latin-1") for v in names)
+        )
     bits = bytearray(BITS)
-    for head in _ARTIFACT.findall(data):
-        first, second = int(head[:4], 16), int(head[4:8], 16)
+    heads = bytes.fromhex(b"".join(_ARTIFACT.findall(data)).decode("ascii"))
+    for first, second in set(struct.iter_unpack(">HH", heads)):
         bits[first >> 3] |= 1 << (first & 7)
         bits[8192 + (second >> 3)] |= 1 << (second & 7)
-    values: dict[str, list[str] | None] = {
-        f: (sorted(v.decode("latin-1") for v in found[f]) if len(found[f]) <= MAX_VALUES else None)
-        for f in _FIELDS
-    }
     tail = mm[max(start, end - TAIL) : end].hex()
     return Block(start, end, tail, values), bytes(bits)
 
