@@ -36,7 +36,7 @@ from mcp_orch.core.ids import Digest, canonical, sha256_id
 from mcp_orch.core.markup import html_table, page, safe_html
 from mcp_orch.core.tables import Table
 from mcp_orch.core.text import plural
-from mcp_orch.services.release.audit_index import BlockIndex, open_map, raw_value
+from mcp_orch.services.release.audit_index import BlockIndex, raw_value
 
 if TYPE_CHECKING:
     import polars as pl
@@ -521,21 +521,14 @@ class AuditLog:
     def _candidates(
         self, exact: list[tuple[str, str]], artifact: str | None, floor: int
     ) -> list[tuple[int, int]]:
-        opened = open_map(self.path)
-        if opened is None:
-            return []
-        fh, mm, size = opened
-        try:
+        with open(self.path, "rb") as fh:
             return BlockIndex(self.root).candidates(
-                mm,
-                size,
+                fh,
+                os.fstat(fh.fileno()).st_size,
                 values={key: raw_value(value) for key, value in exact},
                 artifact=artifact,
                 floor=floor,
             )
-        finally:
-            mm.close()
-            fh.close()
 
     def frame(
         self,

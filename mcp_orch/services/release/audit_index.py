@@ -3,7 +3,7 @@ cannot hold a match (issue 16: a filter that matches nothing read all 464 MiB of
 million-event log).
 
     >>> index = BlockIndex(log.root)
-    >>> index.candidates(mm, size, values={"client": b"cursor"}, artifact="sha256:ab12")
+    >>> index.candidates(fh, size, values={"client": b"cursor"}, artifact="sha256:ab12")
     [(start, end), ...]        # byte ranges to search, newest first
 
 The log is cut into blocks of about :data:`BLOCK` bytes, each ending at a line's end. For each
@@ -13,7 +13,8 @@ block ``audit/blocks.json`` keeps the raw (JSON-escaped) values of ``action``, `
 ``audit/blocks.bits`` two bitmaps of artifact ids in it: one of their first four hex digits,
 one of the next four. A block whose summary rules the filter out is not read.
 
-The index is a cache, never the truth: a query checks each block's last bytes against the log
+It reads with plain file reads (a block at a time), never a map: every page a map touches
+would count in the process's memory. The index is a cache, never the truth: a query checks each block's last bytes against the log
 before using it, a log that changed under it (restored, repaired, replaced) loses the blocks
 from the first one that no longer matches, and an index that cannot be read or written is
 simply not used. It is built by a filtered query when the log has grown by at least a block
@@ -25,13 +26,11 @@ and checked exactly: the index only ever skips reading.
 from __future__ import annotations
 
 import json
-import mmap
-import os
 import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mcp_orch.core.fs import atomic_write
 
@@ -71,8 +70,13 @@ class Block:
         return {"start": self.start, "end": self.end, "tail": self.tail, "values": self.values}
 
 
-def _summarise(mm: mmap.mmap, start: int, end: int) -> tuple[Block, bytes]:
-    data = mm[start:end]
+def _read(fh: BinaryIO, start: int, end: int) -> bytes:
+    fh.seek(start)
+    return fh.read(end - start)
+
+
+def _summarise(fh: BinaryIO, start: int, end: int) -> tuple[Block, bytes]:
+    data = _read(fh, start, end)
     values: dict[str, list[str] | None] = {}
     for field, pattern in _VALUES.items():
         found = set(pattern.findall(data))
@@ -88,7 +92,7 @@ def _summarise(mm: mmap.mmap, start: int, end: int) -> tuple[Block, bytes]:
     for first, second in set(struct.iter_unpack(">HH", heads)):
         bits[first >> 3] |= 1 << (first & 7)
         bits[8192 + (second >> 3)] |= 1 << (second & 7)
-    tail = mm[max(start, end - TAIL) : end].hex()
+    tail = data[-TAIL:].hex()
     return Block(start, end, tail, values), bytes(bits)
 
 
@@ -101,7 +105,7 @@ class BlockIndex:
         self.bits_path = self.root / "blocks.bits"
 
     # -- reading -----------------------------------------------------------------------------
-    def _load(self, mm: mmap.mmap, size: int) -> tuple[list[Block], bytes]:
+    def _load(self, fh: BinaryIO, size: int) -> tuple[list[Block], bytes]:
         """The blocks that still describe the log (a prefix of the saved ones) and their bits."""
         try:
             meta = json.loads(self.meta_path.read_bytes())
@@ -118,7 +122,7 @@ class BlockIndex:
                 b.start != at
                 or b.end > size
                 or len(bits) < (n + 1) * BITS
-                or mm[max(b.start, b.end - TAIL) : b.end].hex() != b.tail
+                or _read(fh, max(b.start, b.end - TAIL), b.end).hex() != b.tail
             ):
                 break
             good.append(b)
@@ -126,7 +130,7 @@ class BlockIndex:
         return good, bits[: len(good) * BITS]
 
     def _extend(
-        self, mm: mmap.mmap, size: int, blocks: list[Block], bits: bytes
+        self, fh: BinaryIO, size: int, blocks: list[Block], bits: bytes
     ) -> tuple[list[Block], bytes]:
         """Summaries of the whole blocks past the indexed ones, saved when it can be."""
         at = blocks[-1].end if blocks else 0
@@ -134,10 +138,10 @@ class BlockIndex:
             return blocks, bits
         out, more = list(blocks), bytearray(bits)
         while size - at >= BLOCK:
-            cut = mm.find(b"\n", at + BLOCK - 1, size)
+            cut = _line_end(fh, at + BLOCK - 1, size)
             if cut < 0:
                 break
-            block, block_bits = _summarise(mm, at, cut + 1)
+            block, block_bits = _summarise(fh, at, cut + 1)
             out.append(block)
             more += block_bits
             at = cut + 1
@@ -152,7 +156,7 @@ class BlockIndex:
 
     def candidates(
         self,
-        mm: mmap.mmap,
+        fh: BinaryIO,
         size: int,
         *,
         values: dict[str, bytes],
@@ -162,8 +166,8 @@ class BlockIndex:
         """Byte ranges of the log that may hold an event matching every filter, newest first
         (adjacent ranges merged); ``values``: field -> raw value, ``artifact``: an id prefix
         (``sha256:`` and at least one hex digit)."""
-        blocks, bits = self._load(mm, size)
-        blocks, bits = self._extend(mm, size, blocks, bits)
+        blocks, bits = self._load(fh, size)
+        blocks, bits = self._extend(fh, size, blocks, bits)
         indexed = blocks[-1].end if blocks else 0
         digits = artifact.split(":", 1)[1] if artifact else ""
         first = int(digits[:4], 16) if len(digits) >= 4 else None
@@ -203,11 +207,13 @@ class BlockIndex:
         return second is None or bool(bits[base + 8192 + (second >> 3)] & (1 << (second & 7)))
 
 
-def open_map(path: Path) -> tuple[Any, mmap.mmap, int] | None:
-    """``path`` opened and mapped read-only: (file, map, size), or None when it is empty."""
-    fh = open(path, "rb")  # noqa: SIM115 - closed by the caller with the map
-    size = os.fstat(fh.fileno()).st_size
-    if not size:
-        fh.close()
-        return None
-    return fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ), size
+def _line_end(fh: BinaryIO, at: int, size: int) -> int:
+    """The offset of the first newline at or after ``at`` (-1: none before ``size``)."""
+    chunk = 64 * 1024
+    while at < size:
+        data = _read(fh, at, min(size, at + chunk))
+        found = data.find(b"\n")
+        if found >= 0:
+            return at + found
+        at += len(data)
+    return -1
