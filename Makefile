@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python bench/bench_release.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/pinning.py
+	$(BIN)/python bench/pull.py
 
 clean:
 	rm -rf $(VENV) .cache .sandbox site .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage

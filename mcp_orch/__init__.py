@@ -17,26 +17,36 @@ Names are imported lazily so that ``import mcp_orch`` and light CLI commands sta
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from mcp_orch.core import __version__
 
+# not from typing: the launcher (``mcp-orch exec``) imports this package and must start fast
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from mcp_orch.core.errors import (
         AlreadyExists,
         ConflictError,
         FileChanged,
         FileError,
+        HistoryRewritten,
         IntegrityError,
         InternalError,
         InvalidConfig,
         InvalidId,
+        InvalidPolicy,
         KeyringError,
         MCPOrchError,
         MissingDependency,
         MissingSecret,
         NotFound,
         ParseError,
+        PolicyViolation,
+        RemoteAuthError,
+        RemoteConflict,
+        RemoteError,
+        SecretStoreError,
         ServerStatusWarning,
         SignatureError,
         StoreCorrupt,
@@ -50,6 +60,8 @@ if TYPE_CHECKING:
     from mcp_orch.facade.registry import Registry
     from mcp_orch.facade.serversets import diff, probe
     from mcp_orch.facade.workspace import Workspace
+    from mcp_orch.services.policy import Policy
+    from mcp_orch.services.policy.evaluate import PolicyReport
     from mcp_orch.services.probe import ProbeReport
     from mcp_orch.services.release.artifact import Deployment
     from mcp_orch.services.release.audit import AuditLog, AuditView
@@ -67,6 +79,7 @@ _LAZY = {
     "ConflictError": "core.errors",
     "FileChanged": "core.errors",
     "FileError": "core.errors",
+    "HistoryRewritten": "core.errors",
     "InternalError": "core.errors",
     "StoreCorrupt": "core.errors",
     "Deployment": "services.release.artifact",
@@ -78,13 +91,21 @@ _LAZY = {
     "IntegrityError": "core.errors",
     "InvalidConfig": "core.errors",
     "InvalidId": "core.errors",
+    "InvalidPolicy": "core.errors",
     "KeyringError": "core.errors",
     "MCPOrchError": "core.errors",
     "MissingDependency": "core.errors",
     "MissingSecret": "core.errors",
     "NotFound": "core.errors",
     "ParseError": "core.errors",
+    "Policy": "services.policy",
+    "PolicyReport": "services.policy.evaluate",
+    "PolicyViolation": "core.errors",
     "ProbeReport": "services.probe",
+    "RemoteAuthError": "core.errors",
+    "RemoteConflict": "core.errors",
+    "RemoteError": "core.errors",
+    "SecretStoreError": "core.errors",
     "Profile": "facade.profile",
     "Registry": "facade.registry",
     "Server": "domain.catalog",

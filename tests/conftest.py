@@ -29,6 +29,10 @@ def _sandbox(
     monkeypatch.setenv("MCP_ORCH_CLIENT_ROOT", str(tmp_path / "root"))
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.delenv("MCP_ORCH_KEY_PASSPHRASE", raising=False)
+    # the secret store: in the temporary HOME, on the encrypted file, never the real keyring
+    for var in ("XDG_DATA_HOME", "MCP_ORCH_SECRETS_DIR", "MCP_ORCH_SECRETS_PASSPHRASE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MCP_ORCH_SECRET_BACKEND", "file")
     # output as a user's pipe gets it: pytest-xdist workers set COLUMNS=80 and CI may set colour
     for var in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR"):
         monkeypatch.delenv(var, raising=False)

@@ -291,6 +291,14 @@ CLI_ONLY = {
     "verify",
     "init-configs",
     "keys",
+    "approve",  # co-signing and the policy file: no MCP tool (yet)
+    "policy",
+    # team sharing and machine secrets: a model neither pushes to a registry nor holds a token
+    "remote",
+    "push",
+    "pull",
+    "secret",
+    "exec",  # the launcher a client starts, not an action
     "serve",
     "token",
     "install-self",

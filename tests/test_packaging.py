@@ -152,8 +152,8 @@ def test_wheel_entry_points(built: dict[str, Path], names: list[str]) -> None:
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(_read(built, _dist_info(names, "entry_points.txt")).decode())
     scripts = dict(parser["console_scripts"])
-    assert scripts["mcp-orch"] == "mcp_orch.frontends.cli:main"
-    assert scripts["mcp-orchestration"] == "mcp_orch.frontends.cli:main"
+    assert scripts["mcp-orch"] == "mcp_orch.frontends.entry:main"
+    assert scripts["mcp-orchestration"] == "mcp_orch.frontends.entry:main"
     assert dict(parser["pytest11"]) == {"mcp_orch": "mcp_orch.frontends.pytest_plugin"}
 
 

@@ -92,7 +92,12 @@ def test_the_profile_setting_decides_how_add_writes_versions(
     ws: mo.Workspace, registry: mo.Registry
 ) -> None:
     prof = ws.profile("cursor")
-    assert prof.settings == {"pin": "exact", "pin_tools": False, "keep_backups": 20}
+    assert prof.settings == {
+        "pin": "exact",
+        "pin_tools": False,
+        "keep_backups": 20,
+        "secrets": "auto",
+    }
     prof.configure(pin="minor")
     registry.find("memory").add_to(prof)
     assert prof.draft.servers["memory"]["args"][1].endswith("@~" + registry.find("memory").version)

@@ -87,7 +87,12 @@ def test_the_pin_dropdown_stores_the_mode_new_servers_are_written_at(
     editor = DraftEditor(cursor.draft)
     editor.pin.value = "minor"
     assert calls == [("settings", (), {"pin": "minor", "pin_tools": None})]
-    assert cursor.settings == {"pin": "minor", "pin_tools": False, "keep_backups": 20}
+    assert cursor.settings == {
+        "pin": "minor",
+        "pin_tools": False,
+        "keep_backups": 20,
+        "secrets": "auto",
+    }
     assert "cursor/default: pin = minor, pin_tools = false" in editor.message.value
     assert "servers added from now on are written at minor" in editor.message.value
 
@@ -114,7 +119,12 @@ def test_the_pin_tools_checkbox_stores_the_setting(cursor: mo.Profile, calls: li
     editor = DraftEditor(cursor.draft)
     editor.pin_tools.value = True
     assert calls == [("settings", (), {"pin": None, "pin_tools": True})]
-    assert cursor.settings == {"pin": "exact", "pin_tools": True, "keep_backups": 20}
+    assert cursor.settings == {
+        "pin": "exact",
+        "pin_tools": True,
+        "keep_backups": 20,
+        "secrets": "auto",
+    }
     assert "pin = exact, pin_tools = true" in editor.message.value
     editor.pin_tools.value = False
     assert cursor.settings["pin_tools"] is False

@@ -12,16 +12,23 @@ server returns them as a tool error; notebooks show them. ``to_dict()`` is the s
     │   ├── InvalidId              an id that is not a lowercase slug, or looks like a path
     │   ├── NotFound               unknown server, client, profile, artifact, key, file
     │   ├── AlreadyExists          a server name already in the draft (replace it, or rename)
-    │   └── MissingSecret          a secret reference with no value in the environment
+    │   ├── MissingSecret          a secret reference with no value in the environment
+    │   └── InvalidPolicy          a policy file that does not parse or names an unknown rule
     ├── InvalidConfig              a draft or file failed validation; carries the report (exit 1)
+    │   └── PolicyViolation        a release or file the workspace policy refuses; carries its report
     ├── ParseError                 a client config file or document that does not parse (exit 1)
     ├── FileError                  a file or folder that cannot be read or written (exit 1)
     ├── ConflictError              deploy would overwrite an entry mcp-orch does not manage (exit 1)
-    │   └── FileChanged            another program saved the file while mcp-orch was writing it
+    │   ├── FileChanged            another program saved the file while mcp-orch was writing it
+    │   └── RemoteConflict         a remote's ref is not an ancestor (push) or descendant (pull)
     ├── IntegrityError             a stored object or the audit chain does not match its digest (exit 1)
     │   ├── SignatureError         a signature does not verify, or its key is not trusted
-    │   └── StoreCorrupt           a workspace file (draft, record, ref, audit head) is damaged
+    │   ├── StoreCorrupt           a workspace file (draft, record, ref, audit head) is damaged
+    │   └── HistoryRewritten       the local audit log no longer matches its anchor in a remote
     ├── KeyringError               a signing key is missing, unreadable or locked (exit 1)
+    ├── SecretStoreError           the secret store (OS keyring or encrypted file) cannot be used (exit 1)
+    ├── RemoteError                an OCI registry is unreachable or answered with an error (exit 1)
+    │   └── RemoteAuthError        the registry refused the credentials
     ├── MissingDependency          an optional package (altair for charts) is not installed (exit 1)
     └── InternalError              a bug in mcp-orch: an unexpected exception, wrapped (exit 1)
 """
@@ -36,16 +43,23 @@ __all__ = [
     "ConflictError",
     "FileChanged",
     "FileError",
+    "HistoryRewritten",
     "IntegrityError",
     "InternalError",
     "InvalidConfig",
     "InvalidId",
+    "InvalidPolicy",
     "KeyringError",
     "MCPOrchError",
     "MissingDependency",
     "MissingSecret",
     "NotFound",
     "ParseError",
+    "PolicyViolation",
+    "RemoteAuthError",
+    "RemoteConflict",
+    "RemoteError",
+    "SecretStoreError",
     "ServerStatusWarning",
     "SignatureError",
     "StoreCorrupt",
@@ -142,6 +156,29 @@ class InvalidConfig(MCPOrchError):
         return data
 
 
+class InvalidPolicy(UsageError):
+    """A policy file that does not parse, has an unknown key or a value of the wrong type
+    (``path`` and ``line`` name where, when known); nothing was published or deployed."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        inputs: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, hint, inputs=inputs)
+        self.path = path
+        self.line = line
+
+
+class PolicyViolation(InvalidConfig):
+    """The workspace policy refuses a release (at publish or deploy) or a file; ``report`` is
+    the :class:`~mcp_orch.services.policy.PolicyReport` with a rule code on every finding."""
+
+
 class ParseError(MCPOrchError):
     """A config file or document that does not parse; the file is left as it is."""
 
@@ -181,6 +218,26 @@ class FileChanged(ConflictError):
     written (deploy retries on its own before giving up)."""
 
 
+class RemoteConflict(ConflictError):
+    """A remote's ref moved in a way that is not fast-forward: push finds releases there that
+    this workspace lacks, or pull finds a release that does not descend from local latest.
+    ``diff`` lists the releases on the other side (id, changelog, created, signer)."""
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        diff: Sequence[dict[str, Any]] = (),
+        inputs: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, hint, inputs=inputs)
+        self.diff = [dict(d) for d in diff]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "diff": self.diff}
+
+
 class IntegrityError(MCPOrchError):
     """Stored bytes that no longer match their digest, or a broken audit chain."""
 
@@ -199,8 +256,25 @@ class StoreCorrupt(IntegrityError):
     )
 
 
+class HistoryRewritten(IntegrityError):
+    """The audit event a remote's anchor names (seq and hash, signed by this workspace) is no
+    longer in the local log as anchored: the shared history was rewritten."""
+
+
+class RemoteError(MCPOrchError):
+    """An OCI registry that cannot be reached, or that answered with an error."""
+
+
+class RemoteAuthError(RemoteError):
+    """The registry refused the credentials (or asked for some and none were given)."""
+
+
 class KeyringError(MCPOrchError):
     """A signing key that is missing, unreadable, or locked with a passphrase."""
+
+
+class SecretStoreError(MCPOrchError):
+    """The secret store cannot be used: no backend, a locked or damaged encrypted file."""
 
 
 class MissingDependency(MCPOrchError, ImportError):

@@ -19,11 +19,11 @@ from pydantic import PrivateAttr
 from mcp_orch.core.errors import MCPOrchError, SignatureError, UsageError
 from mcp_orch.core.markup import badge, html_table, safe_html
 from mcp_orch.domain.secrets import mask_entries
+from mcp_orch.services.policy.gates import deploy_under_policy
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.backups import DEFAULT_KEEP, auto_prune
 from mcp_orch.services.release.context import ProfileParts
-from mcp_orch.services.release.deploy import deploy_artifact
 from mcp_orch.services.release.store import Store
 from mcp_orch.services.release.verify import verify_artifact
 
@@ -68,6 +68,17 @@ class Artifact(ArtifactRecord):
             )
         return self._profile
 
+    def approvals(self) -> list[dict[str, str]]:
+        """The co-signatures recorded beside this artifact (``key_id``, ``signature``,
+        ``created``): claims until deploy counts the valid ones. Empty when unbound."""
+        if self._profile is None:
+            return []
+        return self._profile.workspace.store.approvals(self.artifact_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record, and the key ids of its approvals (co-signers)."""
+        return {**super().to_dict(), "approvals": [a["key_id"] for a in self.approvals()]}
+
     def verify(self) -> Artifact:
         """Check the id, the payload digest and the signature; ``SignatureError`` if any fails."""
         if self._profile is None:
@@ -82,7 +93,7 @@ class Artifact(ArtifactRecord):
         """Deploy into the client's config file (default: its path under the client root);
         then prune the profile's backups to its ``keep_backups`` setting."""
         profile = self._require_profile()
-        deployment = deploy_artifact(profile, self, path=path, **kw)
+        deployment = deploy_under_policy(profile, self, path=path, **kw)  # the policy gate first
         if not deployment.dry_run and deployment.changed:  # it took a backup
             keep = keep_backups_setting(profile)
             if keep is not None:

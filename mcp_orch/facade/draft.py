@@ -53,9 +53,10 @@ from mcp_orch.domain.transport import env_ref, render_server
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.pinning import lock_for, repinned_entry, tool_pins
 from mcp_orch.facade.registry import Registry
+from mcp_orch.services.policy.gates import publish_under_policy
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.release.backups import DEFAULT_KEEP, check_keep
-from mcp_orch.services.release.publish import publish_payload
+from mcp_orch.services.release.deploy import SECRETS_MODES
 from mcp_orch.services.validation import (
     Finding,
     Subject,
@@ -93,6 +94,11 @@ def _draft_problem(data: Any) -> str | None:
         return f"has the pin setting {settings.get('pin')!r}, not one of {', '.join(PIN_MODES)}"
     if not isinstance(settings.get("pin_tools", False), bool):
         return f"has {_kind(settings.get('pin_tools'))} as its pin_tools setting, not a boolean"
+    if settings.get("secrets", "auto") not in SECRETS_MODES:
+        return (
+            f"has the secrets setting {settings.get('secrets')!r}, not one of "
+            f"{', '.join(SECRETS_MODES)}"
+        )
     keep = settings.get("keep_backups", DEFAULT_KEEP)
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
         return f"has {keep!r} as its keep_backups setting, not a whole number of at least 0"
@@ -267,12 +273,15 @@ class Draft:
         :meth:`add` and ``upgrade`` write package versions) and ``pin_tools`` (whether every
         publish pins each server's tool manifest, as ``publish(pin_tools=True)`` does) and
         ``keep_backups`` (how many backups of the client's files each deploy keeps: the newest
-        ones, 20 unless set; 0 keeps every backup)."""
+        ones, 20 unless set; 0 keeps every backup) and ``secrets`` (``launcher``, ``inline`` or
+        ``auto``: how deploy writes secrets for a client that cannot expand variables; see
+        :data:`~mcp_orch.services.release.deploy.SECRETS_MODES`)."""
         raw = self._read().get("settings") or {}
         return {
             "pin": raw.get("pin", "exact"),
             "pin_tools": bool(raw.get("pin_tools", False)),
             "keep_backups": raw.get("keep_backups", DEFAULT_KEEP),
+            "secrets": raw.get("secrets", "auto"),
         }
 
     def configure(
@@ -281,6 +290,7 @@ class Draft:
         pin: str | None = None,
         pin_tools: bool | None = None,
         keep_backups: int | None = None,
+        secrets: str | None = None,
     ) -> Draft:
         """Change the profile's settings (see :attr:`settings`); entries already in the draft
         keep their pins until they are added again or upgraded; a smaller ``keep_backups``
@@ -295,6 +305,14 @@ class Draft:
             raise UsageError("pin_tools must be true or false", inputs=("pin_tools",))
         if keep_backups is not None:
             check_keep(keep_backups, "keep_backups", allow_all=True)
+        if secrets is not None and secrets not in SECRETS_MODES:
+            raise UsageError(
+                f"secrets must be one of {', '.join(SECRETS_MODES)}, not {secrets!r}",
+                "launcher: entries run the mcp-orch launcher, which reads the secret store as "
+                "the server starts; inline: values written into the file; auto: the launcher "
+                "for secrets in the store",
+                inputs=("secrets",),
+            )
 
         def change(data: dict[str, Any]) -> None:
             settings = dict(data.get("settings") or {})
@@ -304,6 +322,10 @@ class Draft:
                 settings["pin_tools"] = pin_tools
             if keep_backups is not None:
                 settings["keep_backups"] = keep_backups
+            if secrets == "auto":
+                settings.pop("secrets", None)
+            elif secrets is not None:
+                settings["secrets"] = secrets
             data["settings"] = settings
 
         self._update(change)
@@ -696,8 +718,15 @@ class Draft:
         wants_tools = saved if pin_tools is None else pin_tools
         tools = tool_pins(self) if wants_tools and servers else None
         payload = build_payload(self.client, servers)
-        record = publish_payload(
-            self.profile, payload, changelog=changelog, lock=lock, tools=tools, **kw
+        names = {n: r["catalog_name"] for n, r in data["servers"].items() if r.get("catalog_name")}
+        record = publish_under_policy(
+            self.profile,
+            payload,
+            changelog=changelog,
+            lock=lock,
+            tools=tools,
+            registry_names=names,
+            **kw,
         )
         return Artifact.adopt(record, self.profile)
 

@@ -35,6 +35,7 @@ from mcp_orch.facade.pinning import (
     upgrade,
 )
 from mcp_orch.facade.sync import ImportResult, SyncResult, import_client, sync_profile
+from mcp_orch.services.policy.gates import publish_under_policy
 from mcp_orch.services.probe import ProbeReport
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.audit import default_actor
@@ -43,7 +44,6 @@ from mcp_orch.services.release.deploy import target_path
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport, drift, file_diff
 from mcp_orch.services.release.journal import Plan, changing, run
-from mcp_orch.services.release.publish import publish_payload
 from mcp_orch.services.validation import check_payload
 
 if TYPE_CHECKING:
@@ -139,8 +139,8 @@ class Profile:
     # -- settings and pins ---------------------------------------------------------------------
     @property
     def settings(self) -> dict[str, Any]:
-        """``pin`` (exact, minor, floating), ``pin_tools`` and ``keep_backups``: see
-        :attr:`Draft.settings`."""
+        """``pin`` (exact, minor, floating), ``pin_tools``, ``keep_backups`` and ``secrets``
+        (launcher, inline, auto): see :attr:`Draft.settings`."""
         return self.draft.settings
 
     def configure(
@@ -149,8 +149,11 @@ class Profile:
         pin: str | None = None,
         pin_tools: bool | None = None,
         keep_backups: int | None = None,
+        secrets: str | None = None,
     ) -> Profile:
-        self.draft.configure(pin=pin, pin_tools=pin_tools, keep_backups=keep_backups)
+        self.draft.configure(
+            pin=pin, pin_tools=pin_tools, keep_backups=keep_backups, secrets=secrets
+        )
         return self
 
     def outdated(self, servers: list[str] | None = None, **kw: Any) -> OutdatedReport:
@@ -209,7 +212,7 @@ class Profile:
         payload = build_payload(self.client, servers)
         lock = lock_for(self.client, servers, resolve_now=resolve)
         tools = tool_pins(payload_servers(self.client, payload)) if pin_tools else None
-        record = publish_payload(
+        record = publish_under_policy(
             self, payload, changelog=changelog, details={"file": str(file)}, lock=lock, tools=tools
         )
         return Artifact.adopt(record, self)
@@ -390,6 +393,8 @@ class History(list[Artifact]):
                 "servers": sorted(a.servers),
                 "parent": a.parent,
                 "key_id": a.key_id,
+                "approvals": [x["key_id"] for x in a.approvals()],
+                "policy": a.policy,
             }
             for a in self
         ]

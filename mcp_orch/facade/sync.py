@@ -48,7 +48,7 @@ from mcp_orch.domain.secrets import (
 from mcp_orch.facade.artifact import Artifact
 from mcp_orch.facade.registry import Registry
 from mcp_orch.services.release.artifact import Deployment
-from mcp_orch.services.release.deploy import render_secrets
+from mcp_orch.services.release.deploy import render_secrets, secrets_setting
 
 if TYPE_CHECKING:
     from mcp_orch.facade.profile import Profile
@@ -369,7 +369,7 @@ def sync_profile(
         result.targets[t.client.id] = t.draft.publish(changelog=note)
     if deploy:
         for t in targets:  # every secret must be available before any file is written
-            render_secrets(t.client, result.targets[t.client.id].servers)
+            render_secrets(t.client, result.targets[t.client.id].servers, mode=secrets_setting(t))
         for t in targets:
             result.deployments[t.client.id] = result.targets[t.client.id].deploy()
     ws.audit.append(

@@ -36,6 +36,7 @@ from mcp_orch.core.signals import Change, ChangeSignal, signal_for
 from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import get_client
 from mcp_orch.facade.registry import Registry
+from mcp_orch.services.policy.model import Policy, load_policy, workspace_policy_path
 
 if TYPE_CHECKING:
     from mcp_orch.domain.clients.detect import Detection
@@ -164,6 +165,16 @@ class Workspace:
         from mcp_orch.services.release.tokens import TokenStore  # (as for audit)
 
         return TokenStore(self)
+
+    @property
+    def policy(self) -> Policy | None:
+        """The workspace policy (``policy.toml`` in the workspace folder, read anew each time),
+        or None when there is none: then publish and deploy have no policy gate."""
+        return load_policy(self.policy_path)
+
+    @property
+    def policy_path(self) -> Path:
+        return workspace_policy_path(self.path)
 
     def registry(self) -> Registry:
         return Registry(workspace=self)

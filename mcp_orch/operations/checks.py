@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from mcp_orch.domain.clients import get_client
 from mcp_orch.facade.pinning import probe_against, release_for, target_pins
 from mcp_orch.facade.workspace import Workspace
 from mcp_orch.operations import Result
+from mcp_orch.operations.policy import apply_to_outcomes, resolve_policy
 from mcp_orch.services.probe import ProbeReport, probe_set
 from mcp_orch.services.validation.settings import (
     Settings,
@@ -72,12 +74,16 @@ def check(
     junit: str | Path | None = None,
     jobs: int = 4,
     timeout: float = 30.0,
+    policy: str | os.PathLike[str] | bool | None = None,
 ) -> CheckResult:
     """Check client config files, folders, drafts and artifacts against the rules, at the
     levels up to ``level``. Defaults come from ``[tool.mcp-orch]`` of the nearest pyproject:
     ``select`` replaces its select, ``ignore`` adds to its ignore. ``workspace`` is called only
-    when a draft or an artifact is named (opening a workspace creates its folder)."""
+    when a draft or an artifact is named (opening a workspace creates its folder). ``policy``
+    (a policy file, or True for the workspace's) adds its findings (codes POL...) to each
+    target's report; without it no policy is read."""
     settings = load_settings()
+    chosen_policy = resolve_policy(workspace, policy) if policy not in (None, False) else None
     specs = list(paths) or settings.config_files()
     if not specs:
         raise UsageError(
@@ -115,6 +121,8 @@ def check(
         timeout=timeout,
         pins_for=pins_for if live else None,
     )
+    if chosen_policy is not None:
+        apply_to_outcomes(outcomes, chosen_policy, workspace)
     if junit:
         out = Path(junit)
         out.parent.mkdir(parents=True, exist_ok=True)

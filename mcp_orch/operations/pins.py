@@ -1,7 +1,7 @@
 """Pin actions: a profile's settings, ``outdated`` and ``upgrade``.
 
 >>> pins.settings(ws, "cursor", "default", pin="minor").to_dict()
-{'client': 'cursor', 'profile': 'default', 'pin': 'minor', 'pin_tools': False, 'keep_backups': 20}
+{'client': 'cursor', 'profile': 'default', 'pin': 'minor', 'pin_tools': False, 'keep_backups': 20, 'secrets': 'auto'}
 >>> pins.outdated(ws, "cursor", "default").to_dict()["outdated"]
 ['memory']
 >>> pins.upgrade(ws, "cursor", "default", "memory").to_dict()["changed"]
@@ -36,12 +36,13 @@ def settings(
     pin: str | None = None,
     pin_tools: bool | None = None,
     keep_backups: int | None = None,
+    secrets: str | None = None,
 ) -> SettingsResult:
-    """A profile's settings, changed first when ``pin``, ``pin_tools`` or ``keep_backups`` is
-    given."""
+    """A profile's settings, changed first when ``pin``, ``pin_tools``, ``keep_backups`` or
+    ``secrets`` is given."""
     prof = ws.profile(client, profile)
-    if pin is not None or pin_tools is not None or keep_backups is not None:
-        prof.configure(pin=pin, pin_tools=pin_tools, keep_backups=keep_backups)
+    if any(v is not None for v in (pin, pin_tools, keep_backups, secrets)):
+        prof.configure(pin=pin, pin_tools=pin_tools, keep_backups=keep_backups, secrets=secrets)
     return SettingsResult(prof.client.id, prof.id, prof.settings)
 
 

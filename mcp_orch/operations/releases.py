@@ -21,11 +21,11 @@ from mcp_orch.operations.audit import VerifyResult as VerifyResult  # re-exporte
 from mcp_orch.operations.audit import audit_log as audit_log  # re-exported
 from mcp_orch.operations.audit import verify as verify  # re-exported
 from mcp_orch.operations.drafts import Payload, read_payload
+from mcp_orch.services.policy.gates import publish_under_policy
 from mcp_orch.services.release.artifact import Deployment
 from mcp_orch.services.release.backups import backup_profiles, check_keep
 from mcp_orch.services.release.diff import Diff
 from mcp_orch.services.release.drift import DriftReport
-from mcp_orch.services.release.publish import publish_payload
 from mcp_orch.services.validation import check_payload
 
 
@@ -91,7 +91,7 @@ def publish(
         native = build_payload(prof.client, servers)
         lock = lock_for(prof.client, servers, resolve_now=resolve)
         tools = tool_pins(payload_servers(prof.client, native)) if pin_tools else None
-        record = publish_payload(
+        record = publish_under_policy(
             prof,
             native,
             changelog=changelog,

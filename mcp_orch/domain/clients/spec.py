@@ -108,6 +108,11 @@ class ClientSpec:
     named_fields: tuple[str, ...] = ()  # fields written with the server's name if absent (Goose)
     # (variable, folder): a set variable replaces that user folder (CODEX_HOME for ~/.codex)
     home_env: tuple[str, str] | None = None
+    # -- the client's own secret mechanism: a top-level list of prompted inputs (VS Code's
+    # "inputs" with promptString and password: true, kept encrypted by the client), referenced
+    # in entries as input_placeholder (NAME stands for the input's id)
+    inputs_key: str | None = None
+    input_placeholder: str | None = None
     other_project_paths: tuple[str, ...] = ()  # more project files it reads (not written)
     deployable: bool = True  # False: the client no longer reads the file (deploy refuses)
     limits: str = ""
@@ -167,6 +172,11 @@ class ClientSpec:
 
     def placeholder_for(self, var: str) -> str | None:
         return self.placeholder.replace("NAME", var) if self.placeholder else None
+
+    def input_for(self, var: str) -> str | None:
+        """``var`` as a reference to the client's own prompted input (``${input:VAR}``), or
+        None for a client without inputs."""
+        return self.input_placeholder.replace("NAME", var) if self.input_placeholder else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -45,6 +45,11 @@ def _vscode_format() -> dict[str, Any]:
         "stdio": _STDIO_TYPED,
         "remote": dict(_HTTP_SSE_TYPED),
         "placeholder": "${env:NAME}",
+        # code.visualstudio.com/docs/copilot/customization/mcp-servers (mcp.json "inputs":
+        # {"type": "promptString", "id", "description", "password": true}, used as
+        # ${input:id}; VS Code asks once and stores the value encrypted)
+        "inputs_key": "inputs",
+        "input_placeholder": "${input:NAME}",
         "windows_cmd_wrap": False,
         "extra_fields": ("envFile", "cwd", "dev", "gallery", "version"),
         # servers installed from the MCP gallery are named as in the registry: io.github.X/y

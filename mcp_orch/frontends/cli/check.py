@@ -52,6 +52,14 @@ from mcp_orch.services.validation.settings import LEVELS
 )
 @click.option("--jobs", "-j", type=int, default=4, show_default=True, help="Live: servers at once.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Live: per server.")
+@click.option(
+    "--policy",
+    "policy",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    help="Also evaluate a policy (codes POL...): a .toml file, or alone the workspace's.",
+)
 @common
 def check_cmd(
     ctx: Ctx,
@@ -63,12 +71,16 @@ def check_cmd(
     junit: str | None,
     jobs: int,
     timeout: float,
+    policy: str | None,
 ) -> None:
     """Check client config files, folders, drafts (draft:CLIENT/PROFILE) and artifacts
-    (artifact:ID) against the rules; exit 1 if any check fails."""
+    (artifact:ID) against the rules (and with --policy against a policy); exit 1 if any
+    check fails."""
     from mcp_orch.operations import checks
     from mcp_orch.services.validation.suite import render_text
 
+    if policy and not policy.endswith(".toml"):  # `--policy FILE.json`: a target, not a policy
+        paths, policy = (policy, *paths), ""
     result = checks.check(
         list(paths),
         workspace=ctx.open_ws,
@@ -79,6 +91,7 @@ def check_cmd(
         junit=junit,
         jobs=jobs,
         timeout=timeout,
+        policy=policy,
     )
     ctx.emit(result, lambda: render_text(result.outcomes, lambda e: spelled_hint(e, CLI)))
     sys.exit(result.exit_code)

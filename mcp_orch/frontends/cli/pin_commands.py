@@ -16,6 +16,7 @@ from mcp_orch.frontends.cli.complete import draft_names
         "mcp-orch profile-settings --client cursor",
         "mcp-orch profile-settings -c cursor --pin minor --pin-tools",
         "mcp-orch profile-settings -c cursor --keep-backups 5",
+        "mcp-orch profile-settings -c claude-desktop --secrets launcher",
     ),
 )
 @client_profile
@@ -35,6 +36,13 @@ from mcp_orch.frontends.cli.complete import draft_names
     help="How many backups of the client's files each deploy keeps (the newest; default 20, "
     "0 keeps every backup).",
 )
+@click.option(
+    "--secrets",
+    type=click.Choice(["auto", "launcher", "inline"]),
+    help="How deploy writes secrets for clients that cannot expand variables: launcher "
+    "(entries run `mcp-orch exec`, values from `mcp-orch secret set`), inline (values in the "
+    "file), auto (the launcher for secrets in the store; the default).",
+)
 @common
 def profile_settings_cmd(
     ctx: Ctx,
@@ -43,12 +51,19 @@ def profile_settings_cmd(
     pin: str | None,
     pin_tools: bool | None,
     keep_backups: int | None,
+    secrets: str | None,
 ) -> None:
-    """Show a profile's settings (pin, pin_tools, keep_backups), or change them."""
+    """Show a profile's settings (pin, pin_tools, keep_backups, secrets), or change them."""
     from mcp_orch.operations import pins
 
     result = pins.settings(
-        ctx.ws, client, profile, pin=pin, pin_tools=pin_tools, keep_backups=keep_backups
+        ctx.ws,
+        client,
+        profile,
+        pin=pin,
+        pin_tools=pin_tools,
+        keep_backups=keep_backups,
+        secrets=secrets,
     )
     values = result.values
     ctx.emit(
@@ -56,7 +71,7 @@ def profile_settings_cmd(
         lambda: (
             f"{result.client}/{result.profile}: pin = {values['pin']}, "
             f"pin_tools = {str(values['pin_tools']).lower()}, "
-            f"keep_backups = {values['keep_backups']}"
+            f"keep_backups = {values['keep_backups']}, secrets = {values['secrets']}"
         ),
     )
 

@@ -231,8 +231,18 @@ def get_config_cmd(ctx: Ctx, client: str, profile: str, artifact_id: str | None)
             f"  created {art.created}, parent {art.parent or '-'}\n  changelog: {art.changelog}\n"
             + json.dumps(result.payload, indent=2)
             + f"\n{lock_text(art.lock)}\n{tools_text()}"
+            + _policy_text(art)
         ),
     )
+
+
+def _policy_text(art: Any) -> str:
+    """The policy the release was published under and its co-signers (empty without both)."""
+    approvals = [a["key_id"] for a in art.approvals()]
+    lines = [f"policy: {art.policy}"] if art.policy else []
+    if approvals:
+        lines.append(f"approvals: {len(approvals)} ({', '.join(approvals)})")
+    return "".join("\n" + line for line in lines)
 
 
 @click.command(

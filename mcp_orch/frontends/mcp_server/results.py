@@ -246,7 +246,13 @@ _ARTIFACT = _obj(
         "key_id": _S,
         "signature": _S,
     },
-    {"lock": {"type": ["object", "null"]}, "tools": {"type": ["object", "null"]}},
+    {
+        "lock": {"type": ["object", "null"]},
+        "tools": {"type": ["object", "null"]},
+        "policy": _S0,  # the digest of the policy it was published under
+        "registry_names": {"type": ["object", "null"]},
+        "approvals": _STRS,  # the key ids of its co-signers
+    },
 )
 _DEPLOYMENT = _obj(
     {
@@ -369,6 +375,7 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
             "pin": {"type": "string", "enum": ["exact", "minor", "floating"]},
             "pin_tools": _B,
             "keep_backups": _I,
+            "secrets": {"type": "string", "enum": ["auto", "launcher", "inline"]},
         }
     ),
     "list_outdated_servers": _obj(
@@ -428,7 +435,7 @@ OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
             "artifacts": _list(
                 _obj(
                     {"artifact_id": _S, "created": _S, "changelog": _S, "servers": _STRS},
-                    {"parent": _S0, "key_id": _S0},
+                    {"parent": _S0, "key_id": _S0, "approvals": _STRS, "policy": _S0},
                 )
             ),
             "count": _I,

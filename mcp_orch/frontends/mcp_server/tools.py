@@ -282,8 +282,18 @@ def build_tools(state: _State) -> list[Tool]:
                 ge=0,
             ),
         ] = None,
+        secrets: Annotated[
+            Literal["auto", "launcher", "inline"] | None,
+            Field(
+                description="How deploy writes secrets for clients that cannot expand "
+                "variables: launcher (the entry runs the mcp-orch launcher, which reads the "
+                "secret store as the server starts), inline (values in the file), auto (the "
+                "launcher for secrets in the store)."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
-        """A profile's settings (pin, pin_tools, keep_backups), changed first when given."""
+        """A profile's settings (pin, pin_tools, keep_backups, secrets), changed first when
+        given."""
         return pins.settings(
             state.ws,
             client_id,
@@ -291,6 +301,7 @@ def build_tools(state: _State) -> list[Tool]:
             pin=pin,
             pin_tools=pin_tools,
             keep_backups=keep_backups,
+            secrets=secrets,
         ).to_dict()
 
     @tool(read_only=True)

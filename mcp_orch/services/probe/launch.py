@@ -16,6 +16,7 @@ from mcp_orch.domain.clients import (
 )
 from mcp_orch.domain.secrets import redact
 from mcp_orch.domain.transport import unfilled
+from mcp_orch.services.secrets.store import is_launcher_entry
 
 if TYPE_CHECKING:
     pass
@@ -58,9 +59,11 @@ def launch_for(
     neutral = refs_from_placeholders(spec, from_native(spec, entry))
     transport = str(neutral.get("transport") or "stdio")
     refs = list(dict.fromkeys(env_refs(neutral)))
+    if transport == "stdio" and is_launcher_entry(neutral):
+        refs = []  # the launcher resolves them (from the secret store) as the server starts
     missing = [r for r in refs if r not in environ]
     secrets = [environ[r] for r in refs if r in environ]
-    resolved = substitute_refs(neutral, lambda var: environ.get(var, ""))
+    resolved = substitute_refs(neutral, lambda var: environ.get(var, "")) if refs else neutral
     launch = Launch(name, transport, secrets=secrets)
     if transport == "stdio":
         launch.command = str(resolved.get("command") or "")

@@ -43,8 +43,10 @@ ENVELOPE_FIELDS = (
 #: byte-identical to one written before they existed, so older artifacts keep their ids):
 #: ``lock`` (server -> the package it runs, resolved against its registry: see
 #: services/pinning) and ``tools`` (server -> {"digest", "manifest"}: what it offered when
-#: published with ``--pin-tools``).
-OPTIONAL_FIELDS = ("lock", "tools")
+#: published with ``--pin-tools``); ``policy`` (the digest of the workspace policy the release
+#: was published under: services/policy) and ``registry_names`` (server -> its registry name,
+#: recorded under a policy so deploy can check namespaces).
+OPTIONAL_FIELDS = ("lock", "tools", "policy", "registry_names")
 
 
 class ArtifactRecord(BaseModel):
@@ -64,6 +66,8 @@ class ArtifactRecord(BaseModel):
     signature: str
     lock: dict[str, Any] | None = None
     tools: dict[str, Any] | None = None
+    policy: str | None = None
+    registry_names: dict[str, str] | None = None
 
     @field_validator("key_id", mode="before")
     @classmethod
@@ -86,6 +90,8 @@ class ArtifactRecord(BaseModel):
         key_id: str,
         lock: dict[str, Any] | None = None,
         tools: dict[str, Any] | None = None,
+        policy: str | None = None,
+        registry_names: dict[str, str] | None = None,
         payload_digest: str | None = None,
     ) -> dict[str, Any]:
         """The signed fields; ``payload_digest`` when the caller has it already (publish)."""
@@ -101,9 +107,15 @@ class ArtifactRecord(BaseModel):
             "key_id": key_id,
         }
         out = {k: values[k] for k in ENVELOPE_FIELDS}
-        for k, v in (("lock", lock), ("tools", tools)):
-            if v is not None:
-                out[k] = v
+        optional = {
+            "lock": lock,
+            "tools": tools,
+            "policy": policy,
+            "registry_names": registry_names,
+        }
+        for k in OPTIONAL_FIELDS:
+            if optional[k] is not None:
+                out[k] = optional[k]
         return out
 
     def envelope(self) -> dict[str, Any]:

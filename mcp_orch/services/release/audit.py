@@ -53,6 +53,11 @@ ACTIONS = (
     "sync",
     "catalog-sync",
     "catalog-source",
+    "push",
+    "pull",
+    "approve",
+    "secret-set",
+    "secret-rm",
 )
 GENESIS = "sha256:" + "0" * 64
 

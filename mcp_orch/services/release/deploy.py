@@ -16,11 +16,19 @@ import difflib
 import os
 import re
 import stat
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from mcp_orch.core.clock import iso, now_utc
-from mcp_orch.core.errors import ConflictError, FileChanged, FileError, MissingSecret, UsageError
+from mcp_orch.core.errors import (
+    ConflictError,
+    FileChanged,
+    FileError,
+    MCPOrchError,
+    MissingSecret,
+    UsageError,
+)
 from mcp_orch.core.fs import decode_config, read_limited
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.core.text import mask
@@ -29,12 +37,22 @@ from mcp_orch.domain.clients import (
     bridge_env_forms,
     config_path,
     env_refs,
+    from_native,
     header_env_forms,
+    jsonc,
     server_map,
     substitute_refs,
+    to_native,
     with_named_fields,
+    wrap_remote,
 )
-from mcp_orch.domain.clients.dialects import Parsed, apply_changes, read_edited, read_parsed
+from mcp_orch.domain.clients.dialects import (
+    Parsed,
+    apply_changes,
+    read_config,
+    read_edited,
+    read_parsed,
+)
 from mcp_orch.domain.secrets import mask_entries
 from mcp_orch.services.release.artifact import ArtifactRecord, Deployment
 from mcp_orch.services.release.audit import default_actor
@@ -43,15 +61,42 @@ from mcp_orch.services.release.context import ProfileParts
 from mcp_orch.services.release.journal import Plan, changing, digest_of, run, target_lock
 from mcp_orch.services.release.records import dump_records, load_records, records_path
 from mcp_orch.services.release.verify import verify_artifact
+from mcp_orch.services.secrets.store import DIR_ENV as SECRETS_DIR_ENV
+from mcp_orch.services.secrets.store import SecretStore, launcher_path
+
+#: A profile's ``secrets`` setting: how deploy writes secrets for a client that cannot expand
+#: variables. ``launcher``: the entry runs ``mcp-orch exec``, which resolves the references
+#: when the client starts the server (a client with its own prompted inputs, VS Code, gets
+#: those instead); ``inline``: the values are written into the file; ``auto`` (unset): the
+#: launcher (or the inputs) for the entries whose secrets are in the secret store, else inline.
+SECRETS_MODES = ("auto", "launcher", "inline")
+
+
+def secrets_setting(profile: ProfileParts) -> str:
+    """The profile's ``secrets`` setting (``auto`` when unset, or when its draft cannot be
+    read: a facade Profile has settings, any other ProfileParts is automatic)."""
+    try:
+        settings = getattr(profile, "settings", None)
+    except MCPOrchError:
+        return "auto"
+    mode = settings.get("secrets") if isinstance(settings, dict) else None
+    return mode if mode in SECRETS_MODES else "auto"
 
 
 def render_secrets(
-    spec: ClientSpec, entries: dict[str, dict[str, Any]]
+    spec: ClientSpec,
+    entries: dict[str, dict[str, Any]],
+    *,
+    mode: str = "auto",
+    stored: Collection[str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Turn ``${env:NAME}`` into the client's placeholder, or into the value from the
-    environment for clients that cannot expand variables. Returns (entries, resolved values).
-    Every missing variable is reported at once, before anything is written. A client that no
-    longer reads its file (``deployable`` is False: 5ire) is refused here, before any write."""
+    """Turn ``${env:NAME}`` into the client's placeholder; for clients that cannot expand
+    variables, into a launcher entry (``mcp-orch exec -- <command>``, the references kept)
+    or into the value from the environment, as ``mode`` says (see :data:`SECRETS_MODES`;
+    ``stored``: the names in the secret store, read from it when needed and not given).
+    Returns (entries, resolved values). Every missing variable is reported at once, before
+    anything is written. A client that no longer reads its file (``deployable`` is False:
+    5ire) is refused here, before any write."""
     if not spec.deployable:
         raise UsageError(
             f"{spec.name} no longer reads servers from its config file ({spec.limits}); "
@@ -59,21 +104,42 @@ def render_secrets(
             f"add the servers in {spec.name} itself; `check` and import still read the file",
         )
     entries = {n: with_named_fields(spec, n, e) for n, e in entries.items()}
+    names: set[str] = set()
+
+    def in_store() -> set[str]:
+        if not names:
+            names.update(stored if stored is not None else SecretStore().names())
+            names.add("")  # read once, even when the store is empty
+        return names
+
+    def secure(entry: dict[str, Any]) -> set[str]:
+        """The references of ``entry`` that go the secure way (launcher or inputs)."""
+        refs = set(env_refs(entry))
+        if not refs or mode == "inline":
+            return set()
+        return refs if mode == "launcher" else refs & in_store()
+
     if spec.placeholder is not None:
-        return (
-            {
-                n: substitute_refs(e, lambda v: spec.placeholder_for(v) or v)
-                for n, e in entries.items()
-            },
-            [],
-        )
+        out = {}
+        for n, e in entries.items():
+            prompted = secure(e) if spec.input_placeholder else set()
+            out[n] = substitute_refs(
+                e,
+                lambda v, p=prompted: (
+                    (spec.input_for(v) if v in p else spec.placeholder_for(v)) or v
+                ),
+            )
+        return out, []
     entries = {n: pass_through(spec, e) for n, e in entries.items()}
-    missing = sorted({v for e in entries.values() for v in env_refs(e) if v not in os.environ})
+    launched = {n: launch_entry(spec, e) for n, e in entries.items() if secure(e)}
+    inline = {n: e for n, e in entries.items() if n not in launched}
+    missing = sorted({v for e in inline.values() for v in env_refs(e) if v not in os.environ})
     if missing:
         raise MissingSecret(
             f"{spec.name} cannot expand variables, and {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not set; nothing was written",
-            f"export {missing[0]}=... and deploy again",
+            f"export {missing[0]}=... and deploy again, or store it in the secret store so "
+            "the entry runs the launcher, which reads it when the client starts the server",
         )
     resolved: list[str] = []
 
@@ -81,7 +147,32 @@ def render_secrets(
         resolved.append(os.environ[name])
         return os.environ[name]
 
-    return {n: substitute_refs(e, value) for n, e in entries.items()}, resolved
+    return {
+        n: launched[n] if n in launched else substitute_refs(e, value) for n, e in entries.items()
+    }, resolved
+
+
+def launch_entry(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` run through the launcher: its command becomes the installed ``mcp-orch``
+    with ``exec --`` and the original command line after it; its references stay references
+    (the launcher resolves them from the secret store or its environment as the server
+    starts). A remote entry with secrets (headers) becomes an ``mcp-remote`` bridge first, so
+    the secrets travel in the bridge's environment, never in the file."""
+    s = spec.stdio
+    if s.command not in entry and not (s.command_array and isinstance(entry.get(s.command), list)):
+        entry = to_native(spec, wrap_remote(from_native(spec, entry)))
+    entry = dict(entry)
+    exe = launcher_path()
+    folder = os.environ.get(SECRETS_DIR_ENV)
+    if folder and isinstance(entry.get(s.env, {}), dict):  # a store elsewhere: say where
+        entry[s.env] = {**entry.get(s.env, {}), SECRETS_DIR_ENV: folder}
+    if s.command_array:
+        entry[s.command] = [exe, "exec", "--", *list(entry.get(s.command) or [])]
+        return entry
+    command, args = entry.get(s.command), list(entry.get(s.args) or [])
+    entry[s.command] = exe
+    entry[s.args] = ["exec", "--", command, *args]
+    return entry
 
 
 def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +195,56 @@ def pass_through(spec: ClientSpec, entry: dict[str, Any]) -> dict[str, Any]:
         else:
             entry.pop(spec.stdio.env)
     return header_env_forms(spec, entry)
+
+
+def input_ids(spec: ClientSpec, entries: dict[str, dict[str, Any]]) -> list[str]:
+    """The ids of the client's prompted inputs (``${input:ID}``) the entries use."""
+    if not spec.input_placeholder:
+        return []
+    head, _, tail = spec.input_placeholder.partition("NAME")
+    pattern = re.compile(re.escape(head) + r"([A-Za-z_][A-Za-z0-9_]*)" + re.escape(tail))
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.extend(pattern.findall(value))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(entries)
+    return sorted(set(found))
+
+
+def merge_inputs(spec: ClientSpec, text: str, entries: dict[str, dict[str, Any]], name: str) -> str:
+    """``text`` with a password input (``promptString``) in the client's inputs list for each
+    input the entries use; the user's own inputs, and the ones already there, stay as they
+    are (an input is matched by its id). Unchanged when nothing is missing."""
+    ids = input_ids(spec, entries)
+    if not ids or not spec.inputs_key or spec.dialect not in ("json", "jsonc"):
+        return text
+    data = read_config(spec, text, name, strict=False) if text.strip() else {}
+    have = data.get(spec.inputs_key) if isinstance(data, dict) else None
+    current = list(have) if isinstance(have, list) else []
+    known = {i.get("id") for i in current if isinstance(i, dict)}
+    added = [
+        {
+            "type": "promptString",
+            "id": i,
+            "description": f"{i} (a secret mcp-orch deployed; VS Code keeps it encrypted)",
+            "password": True,
+        }
+        for i in ids
+        if i not in known
+    ]
+    if not added:
+        return text
+    if not text.strip():
+        text = "{}\n"
+    return jsonc.edit_map(text, (), {spec.inputs_key: current + added}, name)
 
 
 def entry_digest(entry: Any) -> str:
@@ -316,7 +457,7 @@ def deploy_artifact(
     target = target_path(profile, path, scope, project_dir)
     unset_note = ""
     try:
-        rendered, secrets = render_secrets(spec, artifact.servers)
+        rendered, secrets = render_secrets(spec, artifact.servers, mode=secrets_setting(profile))
     except MissingSecret as exc:
         if not dry_run:
             raise
@@ -406,6 +547,7 @@ def _deploy_once(
                     f"internal check failed: {name} would not be written as intended",
                     "please report this; nothing was written",
                 )
+        new_text = merge_inputs(spec, new_text, rendered, str(target))
         raw_diff, shown = unified_diff(
             text, new_text, f"{target} (current)", f"{target} (after deploy)"
         )

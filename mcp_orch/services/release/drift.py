@@ -21,7 +21,7 @@ from mcp_orch.domain.clients import server_map, substitute_refs
 from mcp_orch.domain.clients.dialects import read_config
 from mcp_orch.services.release.artifact import ArtifactRecord
 from mcp_orch.services.release.context import ProfileParts
-from mcp_orch.services.release.deploy import entry_digest, render_secrets
+from mcp_orch.services.release.deploy import entry_digest, render_secrets, secrets_setting
 from mcp_orch.services.release.diff import Diff, field_changes
 from mcp_orch.services.release.records import load_records
 
@@ -153,7 +153,7 @@ def drift(profile: ProfileParts, path: str | os.PathLike[str] | None = None) -> 
     try:
         art = profile.workspace.store.get(record["artifact_id"])
         try:  # what deploy wrote: secrets as placeholders, or resolved where the client needs it
-            expected, _ = render_secrets(spec, art.servers)
+            expected, _ = render_secrets(spec, art.servers, mode=secrets_setting(profile))
         except MissingSecret:
             expected = {
                 n: substitute_refs(e, lambda v: spec.placeholder_for(v) or "${env:" + v + "}")
@@ -181,7 +181,7 @@ def file_diff(profile: ProfileParts, release: ArtifactRecord, file: Path, label:
     records = load_records(profile).get("targets", {}).get(str(file), {})
     same_by_digest: set[str] = set()
     try:
-        wanted, _ = render_secrets(spec, release.servers)
+        wanted, _ = render_secrets(spec, release.servers, mode=secrets_setting(profile))
     except MissingSecret:
         # the values are not in this shell: an entry is unchanged when the file still holds
         # exactly what the last deploy wrote and that deploy had the same entry

@@ -76,7 +76,11 @@ def publish_payload(
     details: dict[str, Any] | None = None,
     lock: dict[str, Any] | None = None,
     tools: dict[str, Any] | None = None,
+    policy: str | None = None,
+    registry_names: dict[str, str] | None = None,
 ) -> ArtifactRecord:
+    """``policy``: the digest of the policy the caller evaluated the release against (it and
+    ``registry_names`` are signed; services/policy's ``publish_under_policy`` passes them)."""
     ws = profile.workspace
     store = ws.store
     client, prof = profile.client.id, profile.id
@@ -96,6 +100,7 @@ def publish_payload(
             if (
                 latest.payload_digest == digest
                 and not _pins_more(latest, lock, tools)
+                and (latest.policy, latest.registry_names) == (policy, registry_names)
                 and _still_valid(latest, keys)
             ):
                 return latest
@@ -109,6 +114,8 @@ def publish_payload(
             key_id=keys.signing_key_id(),
             lock=lock,
             tools=tools,
+            policy=policy,
+            registry_names=registry_names,
             payload_digest=digest,
         )
         data = canonical(envelope)  # once: signed, hashed into the id, and stored
@@ -133,6 +140,7 @@ def publish_payload(
                 "parent": parent,
                 "servers": len(artifact.servers),
                 **_pin_details(lock, tools),
+                **({"policy": policy} if policy else {}),
                 **(details or {}),
             },
         )

@@ -194,6 +194,8 @@ class _Replay:
     backups: dict[str, str] = field(default_factory=dict)
     records_files: dict[tuple[str, str], str] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: artifact id -> the key ids whose approval (co-signature) the log records.
+    approvals: dict[str, list[str]] = field(default_factory=dict)
 
     def dump(self) -> dict[str, Any]:
         """The state as JSON, for the verify checkpoint (every field, whatever its type)."""
@@ -223,8 +225,13 @@ class _Replay:
         elif action == "publish" and aid:
             self.index.setdefault(key, []).append(aid)
             self.refs[(*key, "latest")] = aid
+        elif action == "pull" and aid:  # releases fetched from a remote, oldest first
+            self.index.setdefault(key, []).extend(details.get("ids") or [])
+            self.refs[(*key, "latest")] = aid
         elif action == "revert":
             self.refs[(*key, "latest")] = aid
+        elif action == "approve" and aid and details.get("key_id"):
+            self.approvals.setdefault(aid, []).append(details["key_id"])
         elif action == "deploy":
             self.refs[(*key, "deployed")] = aid
         elif action == "restore":
@@ -363,10 +370,40 @@ def verify_store(
     profiles = sorted(set(store.profiles()) | set(replay.index))
     for client, prof in profiles:
         _check_profile(store, replay, client, prof, report)
+    _check_approvals(store, keyring, replay, report)
     if workspace is not None:
         _check_records(workspace, replay, report)
         _check_backups(replay, report, workspace)
     return report
+
+
+def _check_approvals(store: Store, keyring: Keyring, replay: _Replay, report: VerifyReport) -> None:
+    """Every approval the log records is still beside its artifact, and still verifies while
+    its key is trusted (approvals that came with a pull are checked when they are counted)."""
+    for aid, key_ids in replay.approvals.items():
+        if not store.has(aid):
+            continue  # a missing object is reported with the profile's index
+        try:
+            held = {a["key_id"]: a for a in store.approvals(aid)}
+            record = store.get(aid)
+        except MCPOrchError as exc:
+            report.problems.append(f"{short_id(aid)}: {exc.message}")
+            continue
+        for kid in dict.fromkeys(key_ids):
+            claim = held.get(kid)
+            if claim is None:
+                report.problems.append(
+                    f"{short_id(aid)}: the approval by {kid} the audit log records was removed"
+                )
+                continue
+            try:
+                keyring.public_key(kid)
+            except MCPOrchError:
+                continue  # revoked (or no longer trusted) since: not counted, not tampering
+            try:
+                keyring.verify(kid, record.canonical_bytes(), claim["signature"])
+            except MCPOrchError as exc:
+                report.problems.append(f"{short_id(aid)}: the approval by {kid}: {exc.message}")
 
 
 def _replay_log(audit: AuditLog, report: VerifyReport, *, full: bool) -> _Replay | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlparse
 
-from mcp_orch.core.errors import UsageError
+from mcp_orch.core.errors import MCPOrchError, UsageError
 from mcp_orch.core.resources import client_schema_name, data_dir, validator
 from mcp_orch.core.text import plural
 from mcp_orch.domain.clients import (
@@ -34,6 +34,7 @@ from mcp_orch.domain.clients import (
 from mcp_orch.domain.pins import package_of, pinned
 from mcp_orch.domain.secrets import is_placeholder, is_reference, scan_entry, without_references
 from mcp_orch.domain.transport import unfilled
+from mcp_orch.services.secrets.store import SecretStore, is_launcher_entry
 from mcp_orch.services.validation.fastschema import accepts
 from mcp_orch.services.validation.report import Finding, Severity
 
@@ -241,9 +242,18 @@ def _native_secret_hint(ctx: Context, where: str, var: str, replacement: str) ->
     if native:
         written = replacement.replace("${env:" + var + "}", native)
         return f"write {written} in {where} and export {var}=<the value> where {spec.name} runs"
+    return _launcher_hint(spec, var)
+
+
+def _launcher_hint(spec: Any, var: str) -> str:
+    """For a client that cannot expand variables: keep the value out of its file with the
+    secret store and the launcher (an ``${env:NAME}`` there would reach the server as text)."""
     return (
-        f"{spec.name} does not expand variables in its file: import the file into a draft (the "
-        f"secret becomes ${{env:{var}}}), export {var}=<the value> and deploy, which writes it"
+        f"{spec.name} does not expand variables in its file: put the value in the secret store "
+        f"(secret set {var}), import the file into a draft (the secret becomes "
+        f"${{env:{var}}}) and deploy with the profile's secrets setting launcher: the entry then "
+        "runs the mcp-orch launcher, which reads the value as the server starts, and no value "
+        "stays in the file or its backups"
     )
 
 
@@ -487,8 +497,38 @@ def _intended_branch(spec: ClientSpec, instance: Any) -> int:
     level="environment",
 )
 def _refs_unset(s: Subject, ctx: Context) -> Iterator[tuple[str, str, str, str]]:
+    spec = ctx.client
+    # a reference written as is in the file of a client that neither expands variables nor
+    # names them in fields of its own reaches the server as text, set or not
+    literal = ctx.in_file and not any(
+        (
+            spec.placeholder,
+            spec.env_passthrough,
+            spec.header_env_field,
+            spec.header_placeholder,
+            spec.api_key_fields,
+            spec.bearer_env_field,
+        )
+    )
+    stored: set[str] = set()
+    if is_launcher_entry(s.neutral):
+        literal = False  # the launcher resolves them as the server starts: from the store too
+        try:
+            stored = set(SecretStore().names())
+        except MCPOrchError:
+            stored = set()
     for name in dict.fromkeys(env_refs(s.neutral)):
-        if name not in os.environ:
+        if name in stored:
+            continue
+        if literal:
+            yield (
+                s.name,
+                f"${{env:{name}}} is written in the file, but {spec.name} does not expand it: "
+                "the server gets the text itself",
+                "env",
+                _launcher_hint(spec, name),
+            )
+        elif name not in os.environ:
             # a client's own file is read by the client (Codex env_vars, Goose env_keys)
             needed = (
                 "deploy" if ctx.client.placeholder is None and not ctx.in_file else "the client"
