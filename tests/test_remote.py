@@ -493,3 +493,92 @@ def test_a_shared_policy_is_pushed_fast_forward_and_a_replayed_one_is_refused(
 
 def _signature_of(raw: oci.OCIClient, blob: str, signer: mo.Workspace) -> str:
     return signer.keys.sign(raw.read_blob(blob))[1]
+
+
+# ---- the whole team flow -----------------------------------------------------------------------
+
+
+def test_ci_publishes_a_teammate_co_signs_and_a_machine_deploys_only_with_both(
+    tmp_path: Path, registry_server: oci_kit.Registry, repo: str
+) -> None:
+    """CI publishes and shares a policy needing two signers of a named set; an approver pulls,
+    `approve`s and pushes the approval; a machine that trusts both deploys, one that trusts
+    only CI cannot (its one valid signer is not enough), and a policy naming another signer
+    set refuses the same release."""
+    ci = workspace(tmp_path, "ci")
+    ci.keys.ensure()
+    alice = trusting(tmp_path, "alice", ci)
+    ci.keys.trust(alice.keys.export_public())
+    pair = f'"{ci.keys.current_key_id()}", "{alice.keys.current_key_id()}"'
+    ci.policy_path.write_text(f"[signatures]\nrequired = 2\nsigners = [{pair}]\n")
+    art = publish(ci, "team")
+    assert art.to_dict()["policy"] == ci.policy.digest  # type: ignore[union-attr]
+    connect(ci, registry_server, repo, "ci", login=True)
+    remote.push(ci)
+    remote.push(ci, policy=True)
+
+    connect(alice, registry_server, repo, "alice")
+    remote.pull(alice)
+    runner = CliRunner()
+    args = ["--workspace", str(alice.path), "--client-root", str(alice.client_root), "--json"]
+    approved = runner.invoke(cli, ["approve", art.artifact_id[7:19], *args])
+    assert approved.exit_code == 0, approved.output
+    assert remote.push(alice).profiles[0].approvals == 1
+
+    laptop = trusting(tmp_path, "laptop", ci, alice)
+    connect(laptop, registry_server, repo, "laptop")
+    pulled = remote.pull(laptop)
+    assert pulled.policy is not None and pulled.profiles[0].approvals == 1
+    deployed = runner.invoke(
+        cli,
+        [
+            "deploy-config",
+            "-c",
+            "cursor",
+            "--workspace",
+            str(laptop.path),
+            "--client-root",
+            str(laptop.client_root),
+        ],
+    )
+    assert deployed.exit_code == 0, deployed.output
+    assert (laptop.client_root / ".cursor" / "mcp.json").exists()
+    assert laptop.verify().ok, laptop.verify().problems
+
+    # a machine that does not trust the approver: the approval is dropped, one signer remains
+    lone = trusting(tmp_path, "lone", ci)
+    connect(lone, registry_server, repo, "lone")
+    remote.pull(lone)
+    refused = runner.invoke(
+        cli,
+        [
+            "deploy-config",
+            "-c",
+            "cursor",
+            "--workspace",
+            str(lone.path),
+            "--client-root",
+            str(lone.client_root),
+        ],
+    )
+    assert refused.exit_code == 1 and "POL010" in refused.output, refused.output
+    assert not (lone.client_root / ".cursor" / "mcp.json").exists()
+
+    # the same two signatures under a policy that names another signer set: refused
+    other = '"ed25519:' + "0" * 32 + '"'
+    laptop.policy_path.write_text(
+        f'[signatures]\nrequired = 2\nsigners = ["{ci.keys.current_key_id()}", {other}]\n'
+    )
+    again = runner.invoke(
+        cli,
+        [
+            "deploy-config",
+            "-c",
+            "cursor",
+            "--workspace",
+            str(laptop.path),
+            "--client-root",
+            str(laptop.client_root),
+        ],
+    )
+    assert again.exit_code == 1 and "POL010" in again.output, again.output
