@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -25,6 +24,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from registry.kit import _stop  # the same process-group stop as the package registries
 
 USER = "alice"
 PASSWORD = "s3cret-pass"
@@ -113,11 +114,4 @@ def oci_registry(folder: Path, *, access_log: bool = False) -> Iterator[Registry
             time.sleep(0.05)
         yield Registry(data, port, log)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+        _stop(proc)
