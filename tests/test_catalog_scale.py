@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +263,42 @@ def _age(folder: Path) -> None:
     """Make the folder's time an hour old: as for a catalog not touched in a while."""
     old = folder.stat().st_mtime - 3600
     os.utime(folder, (old, old))
+
+
+@pytest.mark.parametrize(
+    ("whole", "window"),
+    [(False, 0.1), (True, 2.0)],
+    ids=["time-with-fraction (ext4, APFS, NTFS)", "whole-second time (FAT)"],
+)
+def test_a_file_added_in_the_same_tick_of_the_folders_clock_is_seen(
+    ws: mo.Workspace, whole: bool, window: float
+) -> None:
+    """A file added while the folder's time cannot move yet (same clock tick) is seen through
+    the folder's listing, for as long as the file system's clock could hide it, and no longer:
+    a time with a fraction of a second ticks in milliseconds (100 ms window), a whole-second
+    time may be FAT's (2 s), so a racy 3,000-server catalog lists its folder for 0.1 s, not 2 s."""
+    from mcp_orch.facade.registry import racy_ns
+
+    ws.registry().import_server_json(_doc("io.github.someone/first"))
+    folder = ws.path / "catalog"
+    now = time.time_ns()  # "now", as the file system would keep it
+    tick = now - now % 1_000_000_000 if whole else now | 1
+    os.utime(folder, ns=(tick, tick))
+    assert racy_ns(folder.stat().st_mtime_ns) == int(window * 1e9)
+    kept = mo.Registry(workspace=ws)
+    assert "first" in kept.all().ids()
+    by_hand = folder / "io.github.someone__third.json"
+    by_hand.write_text(json.dumps(_doc("io.github.someone/third")), encoding="utf-8")
+    os.utime(folder, ns=(tick, tick))  # the same tick: the folder's time did not move
+    assert kept.refresh() is True  # seen through the listing
+    assert "third" in kept.all().ids()
+    assert kept.refresh() is False
+    # once the window has passed, the folder's time alone tells: no listing per refresh
+    old = tick - int((window + 0.5) * 1e9)
+    os.utime(folder, ns=(old, old))
+    kept.refresh()
+    kept.all()
+    assert kept._names is None
 
 
 @pytest.mark.parametrize("aged", [False, True], ids=["just-written", "untouched-for-an-hour"])

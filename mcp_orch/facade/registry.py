@@ -73,8 +73,13 @@ SOURCES_FILE = "catalog-sources.json"
 #: even within the file system's timestamp granularity.
 GENERATION_FILE = Path("catalog") / ".generation"
 #: A folder changed less than this before the catalog was read may change again within the
-#: same tick of its clock unseen: :meth:`Registry.refresh` compares its listing then.
+#: same tick of its clock unseen: :meth:`Registry.refresh` compares its listing then. This is
+#: the window of a file system that keeps whole seconds (FAT keeps 2 s); see :func:`racy_ns`.
 RACY_NS = 2_000_000_000
+#: The window when the folder's time has a fraction of a second (ext4, XFS, btrfs, tmpfs, APFS,
+#: NTFS): such times move with the kernel's clock tick (1-10 ms) or the file system's own unit
+#: (10 ms for exFAT), well inside it.
+FINE_RACY_NS = 100_000_000
 #: The most names an import's audit event lists (its counts are always whole).
 MAX_NAMES = 200
 
@@ -152,7 +157,7 @@ class Registry:
         synced registry source edited in place by hand (not replaced), until the next change.
 
         A folder's time has the file system's granularity (a few milliseconds, or seconds):
-        while the folder changed less than :data:`RACY_NS` before the catalog was read, a
+        while the folder changed less than :func:`racy_ns` before the catalog was read, a
         file added or removed in that same tick would not move it, so :meth:`refresh` also
         compares the folder's listing then (as git does for a racily clean index)."""
         parts: list[Any] = [_read_generation(self.path), _dir_stamp(self._user_dir())]
@@ -188,7 +193,7 @@ class Registry:
             if self._names is None:
                 return False
             if _listing(self._user_dir()) == self._names:
-                if time.time_ns() - stamp[1][1] >= RACY_NS:
+                if time.time_ns() - stamp[1][1] >= racy_ns(stamp[1][1]):
                     self._names = None  # its clock moved on: a change now moves its time
                 return False
         self._forget()
@@ -208,7 +213,7 @@ class Registry:
         if self._servers is None:
             stamp = self.stamp()  # before reading: a change made meanwhile is seen next time
             folder = stamp[1]
-            racy = folder is not None and time.time_ns() - folder[1] < RACY_NS
+            racy = folder is not None and time.time_ns() - folder[1] < racy_ns(folder[1])
             names = _listing(self._user_dir()) if racy else None
             servers: dict[str, Server] = {}
             by_name: dict[str, str] = {}  # registry name -> id
@@ -769,6 +774,14 @@ def _files_stamp(path: Path) -> tuple[Any, ...]:
     if not path.is_dir():
         return (_stat(path),)
     return tuple((str(p), _stat(p)) for p in sorted(path.rglob("*.json")))
+
+
+def racy_ns(mtime_ns: int) -> int:
+    """How long after ``mtime_ns`` a folder could change again without its time moving: a
+    time on a whole second may come from a file system that keeps seconds (:data:`RACY_NS`),
+    any other from one whose clock ticks in milliseconds (:data:`FINE_RACY_NS`). While a
+    catalog of thousands of servers is racy, every refresh lists its folder (about 2 ms)."""
+    return RACY_NS if mtime_ns % 1_000_000_000 == 0 else FINE_RACY_NS
 
 
 def _listing(folder: Path) -> list[str]:
