@@ -615,8 +615,11 @@ def _kind(spec: ClientSpec, value: Any) -> str:
     return "a " + type(value).__name__.lower()  # TOML dates and times
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _has_control(name: str) -> bool:
-    return any(c < " " or "\x7f" <= c <= "\x9f" for c in name)
+    return _CONTROL.search(name) is not None
 
 
 def servers_problem(spec: ClientSpec, data: Any) -> tuple[str, str, str] | None:
@@ -640,20 +643,23 @@ def servers_problem(spec: ClientSpec, data: Any) -> tuple[str, str, str] | None:
         if not isinstance(node, dict):
             what = f"is {_kind(spec, node)}, but {spec.name} expects {mapping} of servers"
             return path, what, f"the `{path}` key"
-        items: list[tuple[str, Any]] = [(f"{path}.{name}", e) for name, e in node.items()]
+        items: list[tuple[Any, Any]] = list(node.items())
         names = [str(name) for name in node]
     else:
         wanted = "an array of tables ([[" + path + "]])" if spec.layout != "list" else sequence
         if not isinstance(node, list):
             what = f"is {_kind(spec, node)}, but {spec.name} expects {wanted} of servers"
             return path, what, f"the `{path}` key"
-        items = [(f"{path}[{i}]", e) for i, e in enumerate(node)]
+        items = list(enumerate(node))
         field = spec.name_field or "name"
         names = [str(e.get(field, "")) for e in node if isinstance(e, dict)]
-    for where, entry in items:
+    for key, entry in items:  # the key path is only worked out for the entry that is wrong
         if not isinstance(entry, dict):
+            where = f"{path}[{key}]" if spec.layout != "map" else f"{path}.{key}"
             what = f"is {_kind(spec, entry)}, but a server entry must be {mapping}"
             return where, what, f"the entry `{where}`"
+    if not _has_control("".join(names)):  # one search over every name rules out the common case
+        return None
     for name in names:
         if _has_control(name):
             what = f"has a server named {name!r}, with a control character in its name"

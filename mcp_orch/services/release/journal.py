@@ -132,6 +132,9 @@ class Plan:
     def __init__(self, action: str, client: str = "", profile: str = "") -> None:
         self.action, self.client, self.profile = action, client, profile
         self.steps: list[dict[str, Any]] = []
+        #: The bytes of each write step, by the step's id(): what this process applies (the
+        #: journal keeps them base64-encoded, for a recovery)
+        self.raw: dict[int, bytes] = {}
 
     def put_object(self, artifact_id: str, stored: dict[str, Any]) -> None:
         self.steps.append({"op": "object", "id": artifact_id, "stored": stored})
@@ -149,16 +152,16 @@ class Plan:
         with ``data``; returns the digest of ``data``."""
         raw = data.encode("utf-8") if isinstance(data, str) else data
         after = sha256_id(raw)
-        self.steps.append(
-            {
-                "op": "write",
-                "path": str(path),
-                "data": base64.b64encode(raw).decode("ascii"),
-                "before": before,
-                "after": after,
-                "mode": mode,
-            }
-        )
+        step = {
+            "op": "write",
+            "path": str(path),
+            "data": base64.b64encode(raw).decode("ascii"),
+            "before": before,
+            "after": after,
+            "mode": mode,
+        }
+        self.steps.append(step)
+        self.raw[id(step)] = raw
         return after
 
     def copy(self, src: Path, dest: Path, *, digest: str, mode: int = 0) -> None:
@@ -202,15 +205,16 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
     for step in steps:
         step["undo"] = _undo_info(ws, step, steps)
     intent["steps"] = steps
-    intent["digest"] = sha256_id(canonical({k: v for k, v in intent.items() if k != "digest"}))
+    body = canonical(intent)  # encoded once: hashed, and written with the digest appended
+    intent["digest"] = sha256_id(body)
     path = ws.path / JOURNAL / f"{intent['txn']}.json"
-    atomic_write(path, json.dumps(intent, ensure_ascii=False), mode=0o600)
+    atomic_write(path, body[:-1] + b',"digest":"' + intent["digest"].encode() + b'"}', mode=0o600)
     event: dict[str, Any] = {}
     applied: list[dict[str, Any]] = []
     try:
         for step in steps:
             applied.append(step)  # undone too if it fails half-way
-            out = _apply(ws, intent, step, recovering=False)
+            out = _apply(ws, intent, step, recovering=False, raw=plan.raw.get(id(step)))
             if out is not None:
                 event = out
     except BaseException as exc:
@@ -347,8 +351,15 @@ def _done(ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any]) -> b
 
 
 def _apply(
-    ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any], *, recovering: bool
+    ws: WorkspaceParts,
+    intent: dict[str, Any],
+    step: dict[str, Any],
+    *,
+    recovering: bool,
+    raw: bytes | None = None,
 ) -> dict[str, Any] | None:
+    """Do one step. ``raw``: a write step's bytes when the caller has them (else they are
+    decoded from the step)."""
     op = step["op"]
     store = ws.store
     if op == "object":
@@ -361,7 +372,8 @@ def _apply(
     elif op == "write":
         path = Path(step["path"])
         if not recovering or digest_of(path) != step["after"]:
-            _replace_checked(path, base64.b64decode(step["data"]), step["before"], step["mode"])
+            data = raw if raw is not None else base64.b64decode(step["data"])
+            _replace_checked(path, data, step["before"], step["mode"])
     elif op == "copy":
         src, dest = Path(step["src"]), Path(step["dest"])
         raw = src.read_bytes() if src.exists() else b""
