@@ -287,6 +287,17 @@ def test_approvals_travel_with_the_release_and_untrusted_ones_are_dropped(
     connect(both, registry_server, repo, "bob")
     remote.pull(both)
     assert [x["key_id"] for x in both.store.approvals(art.artifact_id)] == [kid]
+    (event,) = both.audit.query(action="pull")
+    assert event["details"]["approved"] == [{"artifact_id": art.artifact_id, "key_id": kid}]
+    assert both.verify().ok, both.verify().problems
+    # the pull recorded the approval: removing it from the store is noticed
+    saved = both.store.approvals_path(art.artifact_id).read_bytes()
+    both.store.approvals_path(art.artifact_id).unlink()
+    report = both.verify()
+    assert not report.ok
+    assert any(f"the approval by {kid}" in p and "was removed" in p for p in report.problems)
+    both.store.approvals_path(art.artifact_id).write_bytes(saved)
+    assert both.verify().ok
 
     only_a = trusting(tmp_path, "only-a", a)
     connect(only_a, registry_server, repo, "carol")

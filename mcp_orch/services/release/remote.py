@@ -964,6 +964,7 @@ def pull_profile(
                 "pull again",
             )
         added = 0
+        approved: list[dict[str, str]] = []  # recorded in the event: verify sees one removed
         if fetched:
             plan = Plan("pull", client, profile)
             for r in fetched:
@@ -974,7 +975,9 @@ def pull_profile(
             plan = Plan("pull", client, profile)
         for aid, items in approvals.items():  # claims, checked again on every read
             for a in items:
-                added += bool(store.add_approval(aid, a["key_id"], a["signature"], a["created"]))
+                if store.add_approval(aid, a["key_id"], a["signature"], a["created"]):
+                    added += 1
+                    approved.append({"artifact_id": aid, "key_id": a["key_id"]})
         out.approvals = added
         if not fetched and not added:
             return out
@@ -991,6 +994,7 @@ def pull_profile(
                 "ids": out.releases,
                 "previous": latest,
                 "approvals": added,
+                **({"approved": approved} if approved else {}),
             },
         )
         run(ws, plan)

@@ -225,9 +225,13 @@ class _Replay:
         elif action == "publish" and aid:
             self.index.setdefault(key, []).append(aid)
             self.refs[(*key, "latest")] = aid
-        elif action == "pull" and aid:  # releases fetched from a remote, oldest first
-            self.index.setdefault(key, []).extend(details.get("ids") or [])
-            self.refs[(*key, "latest")] = aid
+        elif action == "pull":  # releases fetched from a remote (oldest first), approvals
+            if aid:
+                self.index.setdefault(key, []).extend(details.get("ids") or [])
+                self.refs[(*key, "latest")] = aid
+            for item in details.get("approved") or []:
+                if isinstance(item, dict) and item.get("artifact_id") and item.get("key_id"):
+                    self.approvals.setdefault(item["artifact_id"], []).append(item["key_id"])
         elif action == "revert":
             self.refs[(*key, "latest")] = aid
         elif action == "approve" and aid and details.get("key_id"):
@@ -378,8 +382,8 @@ def verify_store(
 
 
 def _check_approvals(store: Store, keyring: Keyring, replay: _Replay, report: VerifyReport) -> None:
-    """Every approval the log records is still beside its artifact, and still verifies while
-    its key is trusted (approvals that came with a pull are checked when they are counted)."""
+    """Every approval the log records (an ``approve``, or one a ``pull`` added) is still beside
+    its artifact, and still verifies while its key is trusted."""
     for aid, key_ids in replay.approvals.items():
         if not store.has(aid):
             continue  # a missing object is reported with the profile's index
