@@ -363,6 +363,36 @@ def test_the_anchor_catches_a_rewritten_audit_log(
     assert got is not None and got.seq == anchor.seq  # the evidence is kept
 
 
+def test_two_workspaces_on_one_host_under_one_machine_name_each_keep_their_own_anchor(
+    tmp_path: Path, registry_server: oci_kit.Registry, repo: str
+) -> None:
+    """Both default to the host name: the teammate's pull is not refused as a rewritten
+    history (the anchor is another workspace's, signed by a key it trusts but does not own),
+    and its push anchors under a name of its own, kept for the next runs."""
+    a = workspace(tmp_path, "a")
+    art = publish(a, "one-host")
+    connect(a, registry_server, repo, "vm", login=True)
+    assert remote.push(a).anchor is not None
+    b = trusting(tmp_path, "b", a)
+    connect(b, registry_server, repo, "vm")
+    pulled = remote.pull(b)
+    assert latest(b) == art.artifact_id and pulled.anchor is None
+    assert any("another workspace's" in n for n in pulled.notes)
+    publish(b, "from-b")  # b's own release, on top of a's: a fast-forward
+    pushed = remote.push(b)
+    own = "vm-" + b.keys.signing_key_id().split(":", 1)[1][:8]
+    assert pushed.anchor is not None and pushed.anchor.machine == own
+    assert remote.remote_list(b).machine == own
+    assert any(f"anchors its audit log as {own}" in n for n in pushed.notes)
+    # a's anchor is untouched, and each workspace's next push and pull check its own
+    raw = raw_client(registry_server, repo)
+    got = oci.read_anchor(a, raw, "vm")
+    assert got is not None and got.key_id == a.keys.signing_key_id()
+    a.keys.trust(b.keys.export_public())  # to take b's release
+    assert remote.pull(a).anchor is not None and remote.pull(b).notes == []
+    assert remote.push(b).anchor.machine == own
+
+
 # ---- the CLI -----------------------------------------------------------------------------------
 
 

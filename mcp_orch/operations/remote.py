@@ -22,6 +22,7 @@ from typing import Any
 
 from mcp_orch.core.errors import (
     AlreadyExists,
+    ConflictError,
     IntegrityError,
     NotFound,
     ParseError,
@@ -361,7 +362,7 @@ def push(
                 inputs=("policy", "client"),
             )
         result = Transfer("push", name, str(conn.url), [])
-        previous = oci.check_anchor(ws, conn, machine)
+        machine, previous = _own_anchor(ws, conn, machine, result, writing=True)
         result.policy = _push_policy(ws, name, conn)
         result.anchor = oci.write_anchor(ws, conn, machine, previous=previous)
         result.requests, result.bytes_sent = conn.requests, conn.bytes_sent
@@ -377,13 +378,50 @@ def push(
         )
     result = Transfer("push", name, str(conn.url), [])
     # a rewritten log is refused before anything moves
-    previous = oci.check_anchor(ws, conn, machine)
+    machine, previous = _own_anchor(ws, conn, machine, result, writing=True)
     for c, p in chosen:
         result.profiles.append(oci.push_profile(ws, conn, name, c, p))
     result.anchor = oci.write_anchor(ws, conn, machine, previous=previous)
     result.requests, result.bytes_sent = conn.requests, conn.bytes_sent
     result.bytes_received = conn.bytes_received
     return result
+
+
+def _own_anchor(
+    ws: Workspace, conn: oci.OCIClient, machine: str, result: Transfer, *, writing: bool
+) -> tuple[str, oci.Anchor | None]:
+    """(the machine name this workspace anchors under, its anchor there, checked). When the
+    anchor under ``machine`` is another workspace's (signed by a key that is not this one's:
+    two workspaces on one host share its name), a pull notes that it checked nothing, and a
+    push takes ``<machine>-<8 hex of this workspace's key>`` for good (kept in remotes.json)."""
+    anchor = oci.check_anchor(ws, conn, machine)
+    if anchor is None or oci.anchor_is_own(ws, anchor):
+        return machine, anchor
+    if not writing:
+        result.notes.append(
+            f"the anchor {machine} on the remote is another workspace's (signed by "
+            f"{anchor.key_id}); this workspace's log was checked against no anchor: it anchors "
+            "under a name of its own at its next push"
+        )
+        return machine, None
+    own = f"{machine}-{ws.keys.signing_key_id().split(':', 1)[1][:8]}"[:100]
+    again = oci.check_anchor(ws, conn, own)
+    if again is not None and not oci.anchor_is_own(ws, again):
+        raise ConflictError(
+            f"the machine names {machine} and {own} are both anchored on the remote by other "
+            "workspaces; nothing was pushed",
+            "give this workspace a machine name of its own when adding the remote",
+            inputs=("machine",),
+        )
+    with locked(ws.path / "remotes"):
+        data = _load(ws)
+        data["machine"] = own
+        _save(ws, data)
+    result.notes.append(
+        f"this workspace anchors its audit log as {own}: the name {machine} is another "
+        f"workspace's (its anchor is signed by {anchor.key_id})"
+    )
+    return own, again
 
 
 def pull(
@@ -403,7 +441,7 @@ def pull(
         tags = [oci.parse_ref_tag(t) for t in conn.tags()]
         chosen = _selected(sorted({t for t in tags if t is not None}), client, profile)
     result = Transfer("pull", name, str(conn.url), [])
-    result.anchor = oci.check_anchor(ws, conn, machine)
+    result.anchor = _own_anchor(ws, conn, machine, result, writing=False)[1]
     # the policy first: the releases pulled next deploy under it
     result.policy = _pull_policy(ws, name, conn)
     if result.policy is not None and result.policy["status"] == "kept":

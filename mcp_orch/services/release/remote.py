@@ -1128,10 +1128,13 @@ def read_anchor(ws: WorkspaceParts, oci: OCIClient, machine: str) -> Anchor | No
 
 def check_anchor(ws: WorkspaceParts, oci: OCIClient, machine: str) -> Anchor | None:
     """The machine's anchor on the remote, checked against the local audit log: the anchored
-    event must still be there with the anchored hash. HistoryRewritten otherwise."""
+    event must still be there with the anchored hash. HistoryRewritten otherwise. An anchor
+    signed by a key that is not one of this workspace's own (a teammate's workspace that
+    anchors under the same machine name: two workspaces on one host) says nothing of this log:
+    it is returned unchecked, and :func:`anchor_is_own` tells the two apart."""
     anchor = read_anchor(ws, oci, machine)
-    if anchor is None:
-        return None
+    if anchor is None or not anchor_is_own(ws, anchor):
+        return anchor
     seq, _hash = _head(ws)
     found = _event_hash(ws, anchor.seq) if anchor.seq <= seq else None
     if anchor.seq > 0 and found != anchor.hash:
@@ -1144,6 +1147,11 @@ def check_anchor(ws: WorkspaceParts, oci: OCIClient, machine: str) -> Anchor | N
             "remote keeps the evidence and was not replaced",
         )
     return anchor
+
+
+def anchor_is_own(ws: WorkspaceParts, anchor: Anchor) -> bool:
+    """Whether one of this workspace's own keys (current or retired) signed the anchor."""
+    return anchor.key_id in ws.keys.own_key_ids()
 
 
 def write_anchor(

@@ -360,6 +360,10 @@ class Keyring:
     def signing_key_id(self) -> str:
         return key_id_of(self._load_private().public_key())
 
+    def own_key_ids(self) -> set[str]:
+        """This workspace's own keys, current and retired (not the ones it trusts)."""
+        return {_key_id_of_name(p.name) for p in (self.path / "public").glob("*.pub")}
+
     # -- verification ------------------------------------------------------------------------
     def is_revoked(self, key_id: str) -> bool:
         return os.path.lexists(self.key_path("revoked", key_id))
