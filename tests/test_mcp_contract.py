@@ -91,6 +91,22 @@ async def test_the_tools_take_the_earlier_parameter_names(client: Client) -> Non
     assert "transport" not in props["list_available_servers"]
 
 
+async def test_the_audit_action_filter_names_every_action_the_log_records(client: Client) -> None:
+    """A model picks `action` from the description (and a user from `audit-log --help`): an
+    action the log records but the text leaves out is one nobody filters by."""
+    from click.testing import CliRunner
+
+    from mcp_orch.frontends.cli import cli
+    from mcp_orch.services.release.audit import ACTIONS
+
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    described = tools["get_audit_log"].input_schema["properties"]["action"]["description"]
+    helped = CliRunner().invoke(cli, ["audit-log", "--help"], terminal_width=400).output
+    for action in ACTIONS:
+        assert re.search(rf"(?<![\w-]){re.escape(action)}(?![\w-])", described), action
+        assert re.search(rf"(?<![\w-]){re.escape(action)}(?![\w-])", helped), action
+
+
 async def test_profile_id_reaches_the_named_profile(client: Client, ws: mo.Workspace) -> None:
     # before, profile_id was dropped and the server went to the default profile
     await ok(

@@ -497,7 +497,9 @@ def config_history_cmd(ctx: Ctx, client: str, profile: str, limit: int) -> None:
 )
 @click.option("--since", help="7d, 30d, 12h or an ISO date.")
 @click.option(
-    "--action", help="publish, deploy, revert, restore, key, import, register, sync, catalog-sync."
+    "--action",
+    help="publish, deploy, revert, restore, prune, key, import, register, sync, catalog-sync, "
+    "catalog-source, push, pull, approve, secret-set, secret-rm.",
 )
 @client_option(help="Only this client.")
 @click.option("--profile", "-p", help="Only this profile.", shell_complete=profile_ids)

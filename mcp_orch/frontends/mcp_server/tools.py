@@ -516,7 +516,8 @@ def build_tools(state: _State) -> list[Tool]:
         action: Annotated[
             str | None,
             Field(
-                description="publish, deploy, revert, restore, prune, key, import, register, sync, catalog-sync."
+                description="publish, deploy, revert, restore, prune, key, import, register, "
+                "sync, catalog-sync, catalog-source, push, pull, approve, secret-set, secret-rm."
             ),
         ] = None,
         client_id: Annotated[str | None, Field(description="Only this client.")] = None,
