@@ -8,8 +8,11 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
+import stat
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,63 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("mcp-orch", appauthor=False))
 
 
+_TEMP_NUMBERS = itertools.count()
+
+
+def _open_temp(path: Path) -> tuple[int, str]:
+    """A new temp file beside ``path`` (``.<name>.<pid>-<n>.tmp``, mode 0600, created
+    exclusively), the folder made when missing. Named by process and counter, not by
+    ``tempfile``'s random names: a tenth of a small write went to drawing those."""
+    folder = path.parent
+    for attempt in range(3):
+        tmp = os.path.join(folder, f".{path.name}.{os.getpid()}-{next(_TEMP_NUMBERS)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600), tmp
+        except FileNotFoundError:
+            if attempt:
+                raise
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a crashed process of the same pid left one: next number
+            continue
+    import tempfile  # stdlib; the fallback only
+
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+
+
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+_BATCH = threading.local()
+
+
+@contextlib.contextmanager
+def collecting_syncs() -> Iterator[dict[str, bool] | None]:
+    """Collect the fsyncs of the writes made inside (this thread's :func:`atomic_write` and
+    :func:`sync_or_collect`) instead of doing each one at once: yields ``{path: is_folder}``,
+    which the caller must fsync (all at once, see journal.run) before it relies on them. A
+    write whose file a reader cannot check (``checked=False``) still has its data fsync'd before
+    its rename; only its folder's fsync is collected. Nested: the outer one collects. Yields
+    None (nothing is collected) where folders cannot be fsync'd (Windows)."""
+    if not hasattr(os, "O_DIRECTORY") or getattr(_BATCH, "paths", None) is not None:
+        yield None
+        return
+    paths: dict[str, bool] = {}
+    _BATCH.paths = paths
+    try:
+        yield paths
+    finally:
+        _BATCH.paths = None
+
+
+def sync_or_collect(fd: int, path: Path | str) -> None:
+    """fsync ``fd`` (a file just appended to), or note ``path`` for the collecting caller."""
+    paths: dict[str, bool] | None = getattr(_BATCH, "paths", None)
+    if paths is None:
+        os.fsync(fd)
+    else:
+        paths[os.fspath(path)] = False
+
+
 def atomic_write(
     path: Path,
     data: str | bytes,
@@ -38,31 +98,46 @@ def atomic_write(
     mode: int | None = None,
     fsync: bool = True,
     before_replace: Callable[[Path], None] | None = None,
+    checked: bool = False,
+    now: bool = False,
 ) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename.
 
     The original file's permission bits are kept (or ``mode`` is applied). If anything fails
-    before the rename, the temp file is removed and ``path`` is untouched.
+    before the rename, the temp file is removed and ``path`` is untouched. ``checked``: every
+    reader checks the content (a digest, a strict format) and a recovery writes a bad one
+    again, so inside :func:`collecting_syncs` even its data fsync may wait. ``now``: fsync
+    before returning even there (a journal entry is durable before its first step).
     """
-    if path.is_symlink():  # write through the link (dotfiles), keep the link itself
-        path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    if mode is None and path.exists():
-        mode = path.stat().st_mode & 0o7777
-    import tempfile  # stdlib; only writers need it
-
+    path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):  # write through the link (dotfiles)
+        path = path.resolve()
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if mode is None and st is not None:
+        mode = st.st_mode & 0o7777
+    try:
+        fd, tmp = _open_temp(path)
     except OSError as exc:
         raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}", str(path)) from None
+    later: dict[str, bool] | None = getattr(_BATCH, "paths", None) if fsync and not now else None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            if fsync:
-                os.fsync(fh.fileno())
-        if mode is not None:
+        try:
+            view = memoryview(raw)
+            while view:
+                view = view[os.write(fd, view) :]
+            if fsync and not (checked and later is not None):
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if mode is not None and mode != 0o600:
             os.chmod(tmp, mode)
         if before_replace is not None:
             before_replace(Path(tmp))
@@ -71,9 +146,20 @@ def atomic_write(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if fsync and hasattr(os, "O_DIRECTORY"):
+    if later is not None:
+        if checked:
+            later[os.fspath(path)] = False
+        later[os.fspath(path.parent)] = True
+    elif fsync:
+        sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a folder, so a file just created or renamed in it stays after a power cut (a
+    no-op where folders cannot be opened: Windows)."""
+    if hasattr(os, "O_DIRECTORY"):
         with contextlib.suppress(OSError):
-            dfd = os.open(path.parent, os.O_DIRECTORY)
+            dfd = os.open(folder, os.O_DIRECTORY)
             try:
                 os.fsync(dfd)
             finally:
@@ -216,12 +302,33 @@ def read_json(path: Path) -> Any:
         raise StoreCorrupt(f"{path} is damaged: it is nested far too deep") from None
 
 
+_LOCKS: dict[tuple[int, str, float], Any] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def file_lock(path: Path, timeout: float = 30.0) -> Any:
+    """One ``filelock.FileLock`` per lock file (and timeout) in this process: re-entrant in a
+    thread, exclusive between threads and processes, and built once (a new one each time
+    costs more than taking it)."""
+    key = (os.getpid(), os.path.abspath(path), timeout)  # a forked child makes its own
+    lock = _LOCKS.get(key)
+    if lock is None:
+        from filelock import FileLock  # small, but only writers need it
+
+        with _LOCKS_GUARD:
+            lock = _LOCKS.get(key)
+            if lock is None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                lock = _LOCKS[key] = FileLock(str(path), timeout=timeout)
+    return lock
+
+
 def locked(path: Path, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
     """An inter-process lock on ``path`` (a ``.lock`` file beside it)."""
-    from filelock import FileLock  # small, but only writers need it
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return holding(FileLock(str(path) + ".lock", timeout=timeout), str(path))
+    lock = file_lock(Path(str(path) + ".lock"), timeout)
+    if not os.path.isdir(os.path.dirname(lock.lock_file)):  # the folder was removed since
+        Path(lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
+    return holding(lock, str(path))
 
 
 @contextlib.contextmanager
@@ -255,7 +362,6 @@ def read_limited(path: Path, *, max_bytes: int = MAX_READ_BYTES, what: str = "fi
     hang the reader), checks the type and size on the open descriptor, and reads at most one
     byte past the cap. Error messages name the path, never the content.
     """
-    import stat  # stdlib
 
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:

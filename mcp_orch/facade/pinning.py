@@ -123,8 +123,12 @@ def resolve_refs(
 
 
 def signed_row(lock: Lock) -> dict[str, Any]:
-    data = lock.to_dict()
-    return {k: data.get(k) for k in SIGNED_LOCK_FIELDS}
+    """The signed fields of a lock row, as :meth:`Lock.to_dict` has them (read straight from
+    the fields: ``dataclasses.asdict`` deep-copies every row, a tenth of a publish)."""
+    row = {k: getattr(lock, k) for k in SIGNED_LOCK_FIELDS}
+    if "files" in row:
+        row["files"] = [dict(f) for f in lock.files]
+    return row
 
 
 def lock_for(

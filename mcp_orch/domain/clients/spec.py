@@ -688,6 +688,19 @@ def with_named_fields(spec: ClientSpec, name: str, entry: dict[str, Any]) -> dic
     return {**entry, **dict.fromkeys(missing, name)}
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists and scalars; anything else through
+    ``copy.deepcopy``): several times faster than ``deepcopy`` for a payload's entries."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy(v) for v in value]
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    return copy.deepcopy(value)
+
+
 def build_payload(spec: ClientSpec, servers: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The client-native config holding ``servers`` (name -> native entry) at the client's key."""
     servers = {name: with_named_fields(spec, name, e) for name, e in servers.items()}
@@ -695,13 +708,10 @@ def build_payload(spec: ClientSpec, servers: dict[str, dict[str, Any]]) -> dict[
     if spec.layout == "map":
         named = spec.name_in_entry
         node = {
-            name: ({named: name, **copy.deepcopy(e)} if named else copy.deepcopy(e))
-            for name, e in servers.items()
+            name: ({named: name, **_copy(e)} if named else _copy(e)) for name, e in servers.items()
         }
     else:
-        node = [
-            {spec.name_field or "name": name, **copy.deepcopy(e)} for name, e in servers.items()
-        ]
+        node = [{spec.name_field or "name": name, **_copy(e)} for name, e in servers.items()]
     for key in reversed(spec.servers_key):
         node = {key: node}
     result: dict[str, Any] = node

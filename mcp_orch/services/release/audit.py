@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from mcp_orch.core import charts, signals
 from mcp_orch.core.clock import iso, now_utc, parse_since
 from mcp_orch.core.errors import IntegrityError, StoreCorrupt, UsageError
-from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.fs import atomic_write, locked, sync_or_collect
 from mcp_orch.core.ids import Digest, canonical, sha256_id
 from mcp_orch.core.markup import html_table, page, safe_html
 from mcp_orch.core.tables import Table
@@ -272,7 +272,7 @@ class AuditLog:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(fd, line)
-                os.fsync(fd)
+                sync_or_collect(fd, self.path)
             finally:
                 os.close(fd)
             new_head = {"seq": event["seq"], "hash": event["hash"], "size": size + len(line)}

@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,10 @@ from mcp_orch.core.errors import (
     FileChanged,
     FileError,
     IntegrityError,
+    NotFound,
     StoreCorrupt,
 )
-from mcp_orch.core.fs import atomic_write, holding, locked
+from mcp_orch.core.fs import atomic_write, collecting_syncs, holding, locked
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.context import WorkspaceParts
 
@@ -136,8 +138,14 @@ class Plan:
         #: journal keeps them base64-encoded, for a recovery)
         self.raw: dict[int, bytes] = {}
 
-    def put_object(self, artifact_id: str, stored: dict[str, Any]) -> None:
-        self.steps.append({"op": "object", "id": artifact_id, "stored": stored})
+    def put_object(
+        self, artifact_id: str, stored: dict[str, Any], *, raw: bytes | None = None
+    ) -> None:
+        """``raw``: the object file's bytes when the caller has them (publish)."""
+        step = {"op": "object", "id": artifact_id, "stored": stored}
+        self.steps.append(step)
+        if raw is not None:
+            self.raw[id(step)] = raw
 
     def append_index(self, client: str, profile: str, artifact_id: str) -> None:
         self.steps.append({"op": "index", "client": client, "profile": profile, "id": artifact_id})
@@ -205,21 +213,36 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
     for step in steps:
         step["undo"] = _undo_info(ws, step, steps)
     intent["steps"] = steps
-    body = canonical(intent)  # encoded once: hashed, and written with the digest appended
+    body = _encode(intent)  # encoded once: hashed, and written with the digest appended
     intent["digest"] = sha256_id(body)
     path = ws.path / JOURNAL / f"{intent['txn']}.json"
-    atomic_write(path, body[:-1] + b',"digest":"' + intent["digest"].encode() + b'"}', mode=0o600)
+    # durable before the first step: from here on a crash is finished by recover()
+    atomic_write(path, body[:-1] + _digest_suffix(intent["digest"]), mode=0o600, now=True)
     event: dict[str, Any] = {}
     applied: list[dict[str, Any]] = []
+    synced = True
     try:
-        for step in steps:
-            applied.append(step)  # undone too if it fails half-way
-            out = _apply(ws, intent, step, recovering=False, raw=plan.raw.get(id(step)))
-            if out is not None:
-                event = out
+        # the steps' fsyncs are collected and done together, in parallel, once all are
+        # written (one wait instead of six); the journal entry is forgotten only after that
+        with collecting_syncs() as later:
+            try:
+                for step in steps:
+                    applied.append(step)  # undone too if it fails half-way
+                    out = _apply(ws, intent, step, recovering=False, raw=plan.raw.get(id(step)))
+                    if out is not None:
+                        event = out
+            except BaseException:
+                if later:
+                    with contextlib.suppress(OSError):
+                        sync_all(later)
+                raise
+            if later:
+                synced = False
+                sync_all(later)
     except BaseException as exc:
         if _event_of(ws, intent) is not None:  # the event is written: the change is complete
-            _forget(path)
+            if synced:  # else kept: the disk may not have the steps, recover() redoes them
+                _forget(path)
             raise
         try:
             for step in reversed(applied):
@@ -233,11 +256,44 @@ def run(ws: WorkspaceParts, plan: Plan) -> dict[str, Any]:
             ) from exc
         _forget(path)
         raise
-    # every step is durable already (each write is fsync'd, the event last): should the
+    # every step is durable already (its fsyncs were done together above): should the
     # deletion be lost to a power cut, the entry comes back complete and recovery only says so
     _forget(path, durable=False)
     _tell_deploys(ws, plan, steps)
     return event
+
+
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that fsync together (made again in a forked child, where the parent's
+    threads are gone)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=8, thread_name_prefix="fsync"))
+    return _POOL[1]
+
+
+def sync_all(paths: dict[str, bool]) -> None:
+    """fsync every file and folder of ``paths`` (``{path: is_folder}``, from
+    :func:`~mcp_orch.core.fs.collecting_syncs`) at once: the calls wait on the disk in
+    parallel, so the file system commits them together. A path gone since is skipped."""
+    fds: list[int] = []
+    try:
+        for name, folder in paths.items():
+            try:
+                fds.append(os.open(name, os.O_RDONLY | (os.O_DIRECTORY if folder else 0)))
+            except FileNotFoundError:
+                continue
+        if len(fds) == 1:
+            os.fsync(fds[0])
+        elif fds:
+            for _ in _pool().map(os.fsync, fds):
+                pass
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _tell_deploys(ws: WorkspaceParts, plan: Plan, steps: list[dict[str, Any]]) -> None:
@@ -284,11 +340,7 @@ def _undo(ws: WorkspaceParts, step: dict[str, Any]) -> None:
             os.chmod(path, 0o644)
             os.unlink(path)
     elif op == "index":
-        index = store.refs / step["client"] / step["profile"] / "index"
-        if index.exists():
-            with open(index, "r+b") as fh:
-                fh.truncate(undo["size"])
-                os.fsync(fh.fileno())
+        _truncate_index(ws, step)
     elif op == "ref":
         store.set_ref(step["client"], step["profile"], step["name"], undo["value"])
     elif op == "write":
@@ -304,6 +356,15 @@ def _undo(ws: WorkspaceParts, step: dict[str, Any]) -> None:
     elif op == "copy":
         with contextlib.suppress(FileNotFoundError):
             os.unlink(step["dest"])
+
+
+def _truncate_index(ws: WorkspaceParts, step: dict[str, Any]) -> None:
+    index = ws.store.refs / step["client"] / step["profile"] / "index"
+    size = int((step.get("undo") or {}).get("size", 0))
+    if index.exists():
+        with open(index, "r+b") as fh:
+            fh.truncate(size)
+            os.fsync(fh.fileno())
 
 
 def _forget(path: Path, *, durable: bool = True) -> None:
@@ -333,14 +394,36 @@ def _replace_checked(path: Path, raw: bytes, before: str | None, mode: int) -> N
     atomic_write(path, raw, mode=mode or None, before_replace=unchanged)
 
 
-def _done(ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any]) -> bool:
+def _done(
+    ws: WorkspaceParts, intent: dict[str, Any], step: dict[str, Any], *, thorough: bool = False
+) -> bool:
+    """Whether ``step`` holds now. ``thorough`` (recovery): an object must also hash to its id,
+    and a ref or index that no longer reads (torn by a power cut before the step's collected
+    fsync) is not done, rather than an error."""
     op = step["op"]
+    store = ws.store
     if op == "object":
-        return bool(ws.store.has(step["id"]))
+        if not thorough:
+            return bool(store.has(step["id"]))
+        try:
+            store.get(step["id"])
+        except (IntegrityError, StoreCorrupt, NotFound):
+            return False
+        return True
     if op == "index":
-        return step["id"] in ws.store.index(step["client"], step["profile"])
+        if not thorough:
+            return bool(store.indexed(step["client"], step["profile"], step["id"]))
+        try:
+            return step["id"] in store.index(step["client"], step["profile"])
+        except StoreCorrupt:
+            return False
     if op == "ref":
-        return ws.store.get_ref(step["client"], step["profile"], step["name"]) == step["value"]
+        try:
+            return store.get_ref(step["client"], step["profile"], step["name"]) == step["value"]
+        except StoreCorrupt:
+            if thorough:
+                return False
+            raise
     if op == "write":
         return digest_of(Path(step["path"])) == step["after"]
     if op == "copy":
@@ -363,9 +446,22 @@ def _apply(
     op = step["op"]
     store = ws.store
     if op == "object":
-        store.put_stored(step["id"], step["stored"])
+        if recovering:  # a file the rename kept but a power cut emptied is written again
+            path = store.object_path(step["id"])
+            if path.exists() and not _done(ws, intent, step, thorough=True):
+                os.chmod(path, 0o644)
+                os.unlink(path)
+        store.put_stored(step["id"], step["stored"], raw=raw)
     elif op == "index":
-        if not recovering or step["id"] not in store.index(step["client"], step["profile"]):
+        if recovering:
+            try:
+                listed = step["id"] in store.index(step["client"], step["profile"])
+            except StoreCorrupt:  # a torn append: back to what it held before this change
+                _truncate_index(ws, step)
+                listed = False
+            if not listed:
+                store.append_index(step["client"], step["profile"], step["id"])
+        else:
             store.append_index(step["client"], step["profile"], step["id"])
     elif op == "ref":
         store.set_ref(step["client"], step["profile"], step["name"], step["value"])
@@ -428,11 +524,29 @@ def pending(ws: WorkspaceParts) -> list[Path]:
     return sorted(folder / n for n in _names(folder) if n.endswith(".json"))
 
 
+def _encode(intent: dict[str, Any]) -> bytes:
+    """A journal entry's bytes (the C encoder, ASCII: the journal is never compared with
+    anything but itself, so it need not be canonical)."""
+    return json.dumps(intent, separators=(",", ":")).encode("ascii")
+
+
+def _digest_suffix(digest: str) -> bytes:
+    return b',"digest":"' + digest.encode("ascii") + b'"}'
+
+
 def _load_intent(path: Path) -> dict[str, Any]:
+    """A journal entry whose digest still matches: the sha256 of the bytes it was written
+    with (the entry less its digest field, which is written last), or of its canonical form
+    (entries written by earlier versions)."""
     try:
-        intent: dict[str, Any] = json.loads(path.read_bytes())
-        body = {k: v for k, v in intent.items() if k != "digest"}
-        ok = sha256_id(canonical(body)) == intent.get("digest")
+        raw = path.read_bytes()
+        intent: dict[str, Any] = json.loads(raw)
+        digest = str(intent.get("digest"))
+        suffix = _digest_suffix(digest)
+        ok = raw.endswith(suffix) and sha256_id(raw[: -len(suffix)] + b"}") == digest
+        if not ok:
+            body = {k: v for k, v in intent.items() if k != "digest"}
+            ok = sha256_id(canonical(body)) == digest
     except (ValueError, TypeError, AttributeError):
         ok = False
     if not ok:
@@ -442,6 +556,31 @@ def _load_intent(path: Path) -> dict[str, Any]:
             "client file and refs it names",
         )
     return intent
+
+
+def _target(step: dict[str, Any]) -> tuple[Any, ...]:
+    op = step["op"]
+    if op == "ref":
+        return (op, step["client"], step["profile"], step["name"])
+    if op == "write":
+        return ("file", os.path.realpath(step["path"]))
+    if op == "copy":
+        return ("file", os.path.realpath(step["dest"]))
+    return (op, step.get("client"), step.get("profile"), step.get("id"))
+
+
+def _lost(ws: WorkspaceParts, step: dict[str, Any], later: list[dict[str, Any]]) -> bool:
+    """Whether a step that no longer holds, though a later one of its change does, is to be
+    done again: its target is not set by a later step, and a file still has the bytes it had
+    before the step (a rename lost to a power cut), not someone else's."""
+    if step["op"] == "event" or any(_target(s) == _target(step) for s in later):
+        return False
+    if step["op"] == "write":
+        return digest_of(Path(step["path"])) == step["before"]
+    if step["op"] == "copy":
+        src = Path(step["src"])
+        return src.exists() and sha256_id(src.read_bytes()) == step["digest"]
+    return True
 
 
 def recover(ws: WorkspaceParts) -> list[str]:
@@ -463,10 +602,16 @@ def recover(ws: WorkspaceParts) -> list[str]:
                 targets.add(Path(step["path"]))
         last_done = -1
         for i in range(len(steps) - 1, -1, -1):
-            if _done(ws, intent, steps[i]):
+            if _done(ws, intent, steps[i], thorough=True):
                 last_done = i
                 break
         try:
+            # a step before the last one done that does not hold lost its write to a power
+            # cut (its fsync was collected with the others): done again, unless someone
+            # changed its file since or a later step of the change sets the same thing
+            for i, step in enumerate(steps[: max(last_done, 0)]):
+                if not _done(ws, intent, step, thorough=True) and _lost(ws, step, steps[i + 1 :]):
+                    _apply(ws, intent, step, recovering=True)
             for step in steps[last_done + 1 :]:
                 _apply(ws, intent, step, recovering=True)
         except ConflictError as exc:

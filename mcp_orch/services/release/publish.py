@@ -25,6 +25,7 @@ from mcp_orch.services.release.audit import default_actor
 from mcp_orch.services.release.context import ProfileParts
 from mcp_orch.services.release.journal import Plan, changing, run
 from mcp_orch.services.release.signing import Keyring
+from mcp_orch.services.release.store import object_bytes
 from mcp_orch.services.release.verify import verify_artifact
 
 
@@ -96,7 +97,7 @@ def publish_payload(
     with changing(ws), store.lock(client, prof):
         parent = store.get_ref(client, prof, "latest")
         if parent is not None:
-            latest = store.get(parent)
+            latest = store.recall(parent)
             if (
                 latest.payload_digest == digest
                 and not _pins_more(latest, lock, tools)
@@ -125,7 +126,7 @@ def publish_payload(
         assert artifact.key_id == key_id
         aid = artifact.artifact_id
         plan = Plan("publish", client, prof)
-        plan.put_object(aid, stored)
+        plan.put_object(aid, stored, raw=object_bytes(data, signature))
         store.trust(aid, stored)
         plan.append_index(client, prof, aid)
         plan.set_ref(client, prof, "latest", aid)
@@ -145,4 +146,5 @@ def publish_payload(
             },
         )
         run(ws, plan)
+        store.remember(artifact)
     return artifact

@@ -31,7 +31,7 @@ from mcp_orch.core.errors import (
     StoreCorrupt,
     UsageError,
 )
-from mcp_orch.core.fs import atomic_write, locked
+from mcp_orch.core.fs import atomic_write, locked, sync_or_collect
 from mcp_orch.core.ids import canonical, normalise_id, sha256_id, short_id
 from mcp_orch.core.markup import html_table, page, safe_html
 from mcp_orch.core.text import plural
@@ -40,6 +40,13 @@ from mcp_orch.services.release.artifact import ArtifactRecord
 A = TypeVar("A", bound=ArtifactRecord)
 
 ARTIFACT_ID = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def object_bytes(envelope: bytes, signature: str) -> bytes:
+    """A stored object's file: ``{"envelope": <its canonical bytes>, "signature": "..."}`` on
+    one line. The envelope is written as the very bytes that were signed and hashed into the id
+    (readers parse it, so objects written indented by earlier versions read the same)."""
+    return b'{"envelope":' + envelope + b',"signature":' + json.dumps(signature).encode() + b"}\n"
 
 
 class Store(Generic[A]):
@@ -52,6 +59,8 @@ class Store(Generic[A]):
         self.objects = self.root / "objects" / "sha256"
         self.refs = self.root / "refs"
         self._trusted: tuple[str, dict[str, Any]] | None = None
+        #: artifact id -> (the object file's stat when it was checked, its record)
+        self._recalled: dict[str, tuple[tuple[int, int, int], A]] = {}
 
     def __repr__(self) -> str:
         try:
@@ -101,8 +110,8 @@ class Store(Generic[A]):
     def put(self, artifact: ArtifactRecord, *, fsync: bool = True) -> Path:
         path = self.object_path(artifact.artifact_id)
         if not path.exists():
-            data = json.dumps(artifact.stored(), indent=1, ensure_ascii=False)
-            atomic_write(path, data, mode=0o444, fsync=fsync)
+            data = object_bytes(canonical(artifact.envelope()), artifact.signature)
+            atomic_write(path, data, mode=0o444, fsync=fsync, checked=True)
         return path
 
     _object_path = object_path  # the older private name, kept for callers
@@ -113,19 +122,38 @@ class Store(Generic[A]):
         Held by reference, so the identity check cannot match another object."""
         self._trusted = (artifact_id, stored)
 
-    def put_stored(self, artifact_id: str, stored: dict[str, Any], *, fsync: bool = True) -> Path:
-        """Write an object from its stored form (a journal replays publishes this way)."""
+    def put_stored(
+        self,
+        artifact_id: str,
+        stored: dict[str, Any],
+        *,
+        fsync: bool = True,
+        raw: bytes | None = None,
+    ) -> Path:
+        """Write an object from its stored form (a journal replays publishes this way).
+        ``raw``: the object's bytes when the caller has them (publish: the envelope's canonical
+        bytes it signed, see :func:`object_bytes`), so they are not encoded again."""
         trusted, self._trusted = self._trusted, None
         known = trusted is not None and trusted[0] == artifact_id and trusted[1] is stored
-        if not known and sha256_id(canonical(stored["envelope"])) != artifact_id:
+        path = self.object_path(artifact_id)
+        if known and raw is not None:
+            if not path.exists():
+                atomic_write(path, raw, mode=0o444, fsync=fsync, checked=True)
+            return path
+        envelope = canonical(stored["envelope"])
+        if sha256_id(envelope) != artifact_id:
             raise IntegrityError(
                 f"artifact {artifact_id} does not match its digest; nothing was written",
                 "verify the workspace",
             )
-        path = self.object_path(artifact_id)
         if not path.exists():
-            data = json.dumps(stored, indent=1, ensure_ascii=False)
-            atomic_write(path, data, mode=0o444, fsync=fsync)
+            atomic_write(
+                path,
+                object_bytes(envelope, stored["signature"]),
+                mode=0o444,
+                fsync=fsync,
+                checked=True,
+            )
         return path
 
     def resolve(self, artifact_id: str) -> str:
@@ -177,6 +205,33 @@ class Store(Generic[A]):
             raise IntegrityError(
                 f"artifact {full} is damaged: {exc}", "verify the workspace to see what else is"
             ) from None
+
+    def _stamp(self, artifact_id: str) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.object_path(artifact_id))
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def remember(self, record: A) -> None:
+        """Note a record this process has just written or checked, for :meth:`recall`."""
+        stamp = self._stamp(record.artifact_id)
+        if stamp is not None:
+            if len(self._recalled) >= 64:
+                self._recalled.pop(next(iter(self._recalled)))
+            self._recalled[record.artifact_id] = (stamp, record)
+
+    def recall(self, artifact_id: str) -> A:
+        """:meth:`get` of a full id, without parsing and hashing the object again when this
+        process wrote or checked it and its file has not changed since (same inode, size and
+        time). For publish's look at ``latest``; what deploys and verifies reads with
+        :meth:`get`."""
+        known = self._recalled.get(artifact_id)
+        if known is not None and known[0] == self._stamp(artifact_id):
+            return known[1]
+        record = self.get(artifact_id)
+        self.remember(record)
+        return record
 
     # -- co-signatures (approvals) -------------------------------------------------------------
     def approvals_path(self, artifact_id: str) -> Path:
@@ -278,7 +333,7 @@ class Store(Generic[A]):
             if path.exists():
                 os.unlink(path)
         else:
-            atomic_write(path, artifact_id + "\n")
+            atomic_write(path, artifact_id + "\n", checked=True)  # get_ref checks its form
         signals.emit(self.root, "refs", client, profile, ref=name, artifact_id=artifact_id)
 
     def append_index(self, client: str, profile: str, artifact_id: str) -> None:
@@ -287,9 +342,21 @@ class Store(Generic[A]):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, (artifact_id + "\n").encode())
-            os.fsync(fd)
+            sync_or_collect(fd, path)
         finally:
             os.close(fd)
+
+    def indexed(self, client: str, profile: str, artifact_id: str) -> bool:
+        """Whether the profile's index lists ``artifact_id``: one search of the file's bytes,
+        not a parse of every line (a journal asks it of every publish; :meth:`index` checks
+        the file's form)."""
+        path = self._ref_dir(client, profile) / "index"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        needle = artifact_id.encode("ascii") + b"\n"
+        return raw.startswith(needle) or b"\n" + needle in raw
 
     def index(self, client: str, profile: str) -> list[str]:
         path = self._ref_dir(client, profile) / "index"
