@@ -130,6 +130,20 @@ def test_loaded_artifact_equals_published(ws: mo.Workspace, cursor: mo.Profile) 
     assert ws.store.get(art.artifact_id) == art
 
 
+def test_a_release_read_back_by_another_process_keeps_each_entrys_key_order(
+    ws: mo.Workspace, cursor: mo.Profile
+) -> None:
+    """The object file keeps the payload's key order (only its digest is canonical): a deploy
+    from a fresh workspace writes the entry as the draft has it, not with sorted keys."""
+    entry = {"type": "stdio", "command": "npx", "args": ["-y", "pkg"], "env": {"B": "1", "A": "2"}}
+    art = _publish(cursor, time=entry)
+    again = mo.Workspace(ws.path, client_root=ws.client_root).store.get(art.artifact_id)
+    stored = again.payload["mcpServers"]["time"]
+    assert list(stored) == ["type", "command", "args", "env"]
+    assert list(stored["env"]) == ["B", "A"]
+    assert again.artifact_id == art.artifact_id
+
+
 def test_unknown_and_malformed_ids(ws: mo.Workspace, cursor: mo.Profile) -> None:
     art = _publish(cursor, time=_entry("time"))
     hexid = art.artifact_id.split(":", 1)[1]

@@ -10,10 +10,13 @@
 A plan is a list of small idempotent steps (write an object, append to an index, move a ref,
 replace a file whose digest is known, copy a file, append the audit event). :func:`run` writes
 the whole plan to ``journal/<txn>.json`` (fsync'd) before the first step and deletes it after the
-last one, the audit event. So after a crash at any point there is either no journal entry (and
-no change), or a journal entry and a prefix of its steps done: :func:`recover` (run under the
-lock by the next change and by ``verify``) finds the last step that is done and replays the rest,
-which ends with the audit event, so refs, client files and the audit log agree again. A step
+last one, the audit event, once the fsyncs the steps collected (:func:`~mcp_orch.core.fs.
+collecting_syncs`: folders, and the files whose readers check them) are done, together. So after
+a crash at any point there is either no journal entry (and no change), or a journal entry and a
+prefix of its steps done (after a power cut: any of them): :func:`recover` (run under the lock by
+the next change and by ``verify``) finds the last step that is done, does again an earlier one
+the disk lost, and replays the rest, which ends with the audit event, so refs, client files and
+the audit log agree again. A step
 that cannot be replayed because someone changed the file since (a client app saved its config)
 undoes the change instead: the file is left as the user has it and nothing is recorded.
 

@@ -126,7 +126,7 @@ def publish_payload(
         assert artifact.key_id == key_id
         aid = artifact.artifact_id
         plan = Plan("publish", client, prof)
-        plan.put_object(aid, stored, raw=object_bytes(data, signature))
+        plan.put_object(aid, stored, raw=object_bytes(stored))
         store.trust(aid, stored)
         plan.append_index(client, prof, aid)
         plan.set_ref(client, prof, "latest", aid)

@@ -5,7 +5,8 @@
     >>> store.get("sha256:ab12…") == artifact     # the digest is re-checked on every read
     >>> store.set_ref("cursor", "default", "latest", artifact.artifact_id)
 
-Layout: ``objects/sha256/<2 hex>/<hex>.json`` and ``refs/<client>/<profile>/{latest,deployed}``
+Layout: ``objects/sha256/<2 hex>/<hex>.json`` (``{"envelope": ..., "signature": ...}`` on one
+line: :func:`object_bytes`) and ``refs/<client>/<profile>/{latest,deployed}``
 plus ``refs/<client>/<profile>/index`` (one artifact id per line, oldest first). Refs move by
 atomic replace under the profile lock; objects are written once and never changed, so a crash at
 any point leaves the store readable and consistent (at worst an object nothing points to).
@@ -42,11 +43,12 @@ A = TypeVar("A", bound=ArtifactRecord)
 ARTIFACT_ID = re.compile(r"sha256:[0-9a-f]{64}")
 
 
-def object_bytes(envelope: bytes, signature: str) -> bytes:
-    """A stored object's file: ``{"envelope": <its canonical bytes>, "signature": "..."}`` on
-    one line. The envelope is written as the very bytes that were signed and hashed into the id
-    (readers parse it, so objects written indented by earlier versions read the same)."""
-    return b'{"envelope":' + envelope + b',"signature":' + json.dumps(signature).encode() + b"}\n"
+def object_bytes(stored: dict[str, Any]) -> bytes:
+    """A stored object's file: ``{"envelope": ..., "signature": "..."}`` on one line, by the C
+    encoder, keys in the order they were built (a deploy writes the payload's entries in
+    that order; indented objects written by earlier versions read the same)."""
+    text = json.dumps(stored, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8") + b"\n"
 
 
 class Store(Generic[A]):
@@ -110,7 +112,7 @@ class Store(Generic[A]):
     def put(self, artifact: ArtifactRecord, *, fsync: bool = True) -> Path:
         path = self.object_path(artifact.artifact_id)
         if not path.exists():
-            data = object_bytes(canonical(artifact.envelope()), artifact.signature)
+            data = object_bytes(artifact.stored())
             atomic_write(path, data, mode=0o444, fsync=fsync, checked=True)
         return path
 
@@ -131,8 +133,8 @@ class Store(Generic[A]):
         raw: bytes | None = None,
     ) -> Path:
         """Write an object from its stored form (a journal replays publishes this way).
-        ``raw``: the object's bytes when the caller has them (publish: the envelope's canonical
-        bytes it signed, see :func:`object_bytes`), so they are not encoded again."""
+        ``raw``: the object's bytes when the caller has them (publish, see
+        :func:`object_bytes`)."""
         trusted, self._trusted = self._trusted, None
         known = trusted is not None and trusted[0] == artifact_id and trusted[1] is stored
         path = self.object_path(artifact_id)
@@ -140,8 +142,7 @@ class Store(Generic[A]):
             if not path.exists():
                 atomic_write(path, raw, mode=0o444, fsync=fsync, checked=True)
             return path
-        envelope = canonical(stored["envelope"])
-        if sha256_id(envelope) != artifact_id:
+        if sha256_id(canonical(stored["envelope"])) != artifact_id:
             raise IntegrityError(
                 f"artifact {artifact_id} does not match its digest; nothing was written",
                 "verify the workspace",
@@ -149,7 +150,7 @@ class Store(Generic[A]):
         if not path.exists():
             atomic_write(
                 path,
-                object_bytes(envelope, stored["signature"]),
+                object_bytes(stored),
                 mode=0o444,
                 fsync=fsync,
                 checked=True,
