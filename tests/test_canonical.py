@@ -13,7 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcp_orch.core.ids import canonical
+from mcp_orch.core.ids import canonical, is_plain
 
 SCALARS = (
     st.none()
@@ -41,6 +41,17 @@ def outcome(fn: Any, obj: Any) -> Any:
 @given(DOCS)
 def test_canonical_is_rfc8785_for_any_document(obj: Any) -> None:
     assert outcome(canonical, obj) == outcome(rfc8785.dumps, obj)
+
+
+@settings(max_examples=300, deadline=None)
+@given(DOCS, DOCS)
+def test_a_part_found_plain_once_encodes_the_same_inside_a_bigger_document(
+    part: Any, rest: Any
+) -> None:
+    """publish walks the payload once and tells canonical() so for the envelope around it."""
+    doc = {"payload": part, "rest": rest}
+    known = part if is_plain(part) else None
+    assert outcome(lambda d: canonical(d, plain_part=known), doc) == outcome(rfc8785.dumps, doc)
 
 
 @pytest.mark.parametrize(

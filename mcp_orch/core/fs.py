@@ -12,10 +12,17 @@ import itertools
 import json
 import os
 import stat
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from mcp_orch.core.errors import ConflictError, FileError, ParseError, StoreCorrupt
 
@@ -306,20 +313,84 @@ _LOCKS: dict[tuple[int, str, float], Any] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
+class LockTimeout(Exception):
+    """A lock file stayed locked by someone else for the whole timeout."""
+
+
+class FlockLock:
+    """An exclusive lock on a lock file through ``flock(2)``: re-entrant in a thread, exclusive
+    between threads (each takes it through its own descriptor) and between processes; after
+    ``timeout`` seconds of waiting, :class:`LockTimeout`. ``filelock`` does the same (and on
+    Windows, where it is used) for ~75 us a take and release, this for ~3 us: a publish takes
+    three locks. A lock file removed while it was being taken is opened again."""
+
+    def __init__(self, lock_file: str, timeout: float) -> None:
+        self.lock_file = lock_file
+        self.timeout = timeout
+        self._held = threading.local()
+
+    @property
+    def is_locked(self) -> bool:
+        return bool(getattr(self._held, "count", 0))
+
+    def acquire(self) -> None:
+        held = self._held
+        count = getattr(held, "count", 0)
+        if count:
+            held.count = count + 1
+            return
+        deadline: float | None = None
+        while True:
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + max(self.timeout, 0.0)
+                if now >= deadline:
+                    raise LockTimeout(self.lock_file) from None
+                time.sleep(0.01)
+                continue
+            except BaseException:
+                os.close(fd)
+                raise
+            if os.fstat(fd).st_nlink == 0:  # removed between the open and the lock
+                os.close(fd)
+                continue
+            held.fd, held.count = fd, 1
+            return
+
+    def release(self) -> None:
+        held = self._held
+        held.count -= 1
+        if held.count == 0:
+            fd, held.fd = held.fd, None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
 def file_lock(path: Path, timeout: float = 30.0) -> Any:
-    """One ``filelock.FileLock`` per lock file (and timeout) in this process: re-entrant in a
-    thread, exclusive between threads and processes, and built once (a new one each time
-    costs more than taking it)."""
+    """One lock per lock file (and timeout) in this process (:class:`FlockLock`; a
+    ``filelock.FileLock`` where there is no ``flock``): re-entrant in a thread, exclusive
+    between threads and processes, and built once."""
     key = (os.getpid(), os.path.abspath(path), timeout)  # a forked child makes its own
     lock = _LOCKS.get(key)
     if lock is None:
-        from filelock import FileLock  # small, but only writers need it
-
         with _LOCKS_GUARD:
             lock = _LOCKS.get(key)
             if lock is None:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-                lock = _LOCKS[key] = FileLock(str(path), timeout=timeout)
+                if fcntl is not None:
+                    lock = FlockLock(str(path), timeout)
+                else:  # pragma: no cover - Windows
+                    from filelock import FileLock
+
+                    lock = FileLock(str(path), timeout=timeout)
+                _LOCKS[key] = lock
     return lock
 
 
@@ -333,13 +404,13 @@ def locked(path: Path, timeout: float = 30.0) -> contextlib.AbstractContextManag
 
 @contextlib.contextmanager
 def holding(lock: Any, what: str) -> Iterator[None]:
-    """Hold a ``filelock`` lock; its timeout is a typed ``ConflictError`` naming ``what`` and
-    the lock file, not filelock's own exception."""
-    from filelock import Timeout
-
+    """Hold a lock of :func:`file_lock`; its timeout is a typed ``ConflictError`` naming
+    ``what`` and the lock file, not the lock's own exception."""
+    filelock = sys.modules.get("filelock")  # only where file_lock made a FileLock
+    timeouts = (LockTimeout, filelock.Timeout) if filelock is not None else (LockTimeout,)
     try:
         lock.acquire()
-    except Timeout:
+    except timeouts:
         raise ConflictError(
             f"{what} is locked by another mcp-orch process (waited {lock.timeout:.0f} s); "
             "nothing was changed",

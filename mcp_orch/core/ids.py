@@ -46,14 +46,15 @@ _ASTRAL = re.compile("[\ud800-\U0010ffff]")
 _SAFE_INT = 2**53 - 1
 
 
-def _plain(obj: Any) -> bool:
+def _plain(obj: Any, known: Any = None) -> bool:
     """Whether ``obj`` holds only exact dicts with string keys, lists, tuples, strings, bools,
-    None and integers within RFC 8785's domain (no floats, no subclasses)."""
+    None and integers within RFC 8785's domain (no floats, no subclasses). ``known``: a part
+    of ``obj`` (by identity) already found plain, not walked again."""
     stack = [obj]
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is str or kind is bool or item is None:
+        if kind is str or kind is bool or item is None or item is known:
             continue
         if kind is int:
             if -_SAFE_INT <= item <= _SAFE_INT:
@@ -71,7 +72,12 @@ def _plain(obj: Any) -> bool:
     return True
 
 
-def canonical(obj: Any) -> bytes:
+def is_plain(obj: Any) -> bool:
+    """Whether :func:`canonical` may take its fast path for ``obj`` (see there)."""
+    return _plain(obj)
+
+
+def canonical(obj: Any, *, plain_part: Any = None) -> bytes:
     """RFC 8785 (JCS) canonical JSON bytes.
 
     For documents of strings, integers within 2**53, booleans, null, lists and objects with
@@ -80,9 +86,11 @@ def canonical(obj: Any) -> bytes:
     ``\\\\``, ``\\b``, ``\\f``, ``\\n``, ``\\r``, ``\\t``, lowercase ``\\u00xx``), which
     the C encoder writes ~30x faster than the general canonicaliser. Anything else (floats,
     big integers, astral or private-use code points, lone surrogates, other types) goes to
-    ``rfc8785``. tests/test_canonical.py checks the two agree on any document.
+    ``rfc8785``. tests/test_canonical.py checks the two agree on any document. ``plain_part``:
+    a part of ``obj`` the caller found plain already (:func:`is_plain`; publish: the payload
+    inside the envelope), not walked again.
     """
-    if _plain(obj):
+    if _plain(obj, plain_part):
         text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         if text.isascii() or not _ASTRAL.search(text):
             try:

@@ -32,7 +32,6 @@ import contextlib
 import json
 import os
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,17 +49,13 @@ from mcp_orch.core.errors import (
     NotFound,
     StoreCorrupt,
 )
-from mcp_orch.core.fs import atomic_write, collecting_syncs, holding, locked
+from mcp_orch.core.fs import atomic_write, collecting_syncs, file_lock, holding, locked
 from mcp_orch.core.ids import canonical, sha256_id
 from mcp_orch.services.release.context import WorkspaceParts
 
 JOURNAL = "journal"
 #: Temporary files older than this are leftovers of a crash (no write takes a minute).
 STALE_TMP_SECONDS = 60.0
-
-_local = threading.local()
-_LOCKS: dict[tuple[int, str], Any] = {}
-_LOCKS_GUARD = threading.Lock()
 
 
 def digest_of(path: Path) -> str | None:
@@ -72,17 +67,9 @@ def digest_of(path: Path) -> str | None:
 
 
 def _file_lock(path: Path, timeout: float = 30.0) -> Any:
-    """One FileLock object per lock file in this process: re-entrant in a thread, exclusive
-    between threads and processes."""
-    from filelock import FileLock
-
-    key = (os.getpid(), os.path.realpath(path))  # a forked child makes its own
-    with _LOCKS_GUARD:
-        lock = _LOCKS.get(key)
-        if lock is None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            lock = _LOCKS[key] = FileLock(str(path), timeout=timeout)
-    return lock
+    """One lock object per lock file in this process (by its real path): re-entrant in a
+    thread, exclusive between threads and processes."""
+    return file_lock(Path(os.path.realpath(path)), timeout)
 
 
 def release_lock(ws: WorkspaceParts) -> contextlib.AbstractContextManager[None]:
@@ -303,6 +290,8 @@ def _tell_deploys(ws: WorkspaceParts, plan: Plan, steps: list[dict[str, Any]]) -
     """A write outside the workspace's deployment records and backups is a client's config
     file (deploy, restore): tell the workspace's change signal (refs and audit events tell it
     themselves, as they are written)."""
+    if not any(step["op"] == "write" for step in steps):
+        return
     own = tuple(os.path.realpath(ws.path / d) + os.sep for d in ("deployments", "backups"))
     for step in steps:
         if step["op"] == "write" and not os.path.realpath(step["path"]).startswith(own):

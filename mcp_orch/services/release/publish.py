@@ -17,7 +17,7 @@ from typing import Any
 
 from mcp_orch.core.clock import iso, now_utc
 from mcp_orch.core.errors import MCPOrchError
-from mcp_orch.core.ids import canonical, sha256_id
+from mcp_orch.core.ids import canonical, is_plain, sha256_id
 from mcp_orch.domain.clients import server_map
 from mcp_orch.domain.secrets import refuse_secret_text
 from mcp_orch.services.release.artifact import ArtifactRecord
@@ -61,8 +61,9 @@ def _pin_details(lock: dict[str, Any] | None, tools: dict[str, Any] | None) -> d
     """What the audit event says about the pins (counts; the envelope has the rest)."""
     out: dict[str, Any] = {}
     if lock is not None:
-        out["locked"] = len(_resolved(lock))
-        out["unresolved"] = sorted(n for n in lock if n not in _resolved(lock))
+        resolved = _resolved(lock)
+        out["locked"] = len(resolved)
+        out["unresolved"] = sorted(n for n in lock if n not in resolved)
     if tools is not None:
         out["pinned_tools"] = sorted(tools)
     return out
@@ -85,7 +86,8 @@ def publish_payload(
     ws = profile.workspace
     store = ws.store
     client, prof = profile.client.id, profile.id
-    digest = sha256_id(canonical(payload))
+    plain = payload if is_plain(payload) else None  # walked once, for both encodings
+    digest = sha256_id(canonical(payload, plain_part=plain))
     keys = ws.keys
     # free text is signed and kept in the append-only log for ever: no token may get in
     refuse_secret_text(changelog, "changelog")
@@ -119,7 +121,7 @@ def publish_payload(
             registry_names=registry_names,
             payload_digest=digest,
         )
-        data = canonical(envelope)  # once: signed, hashed into the id, and stored
+        data = canonical(envelope, plain_part=plain)  # once: signed and hashed into the id
         key_id, signature = keys.sign(data)
         stored = {"envelope": envelope, "signature": signature}
         artifact = store.model.from_stored(stored, artifact_id=sha256_id(data))
