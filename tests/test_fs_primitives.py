@@ -51,9 +51,11 @@ def test_a_lock_held_by_another_process_is_a_conflict_after_its_timeout(tmp_path
         assert ready.wait(10)
         lock = fs.file_lock(path, timeout=0.2)
         started = time.monotonic()
-        with pytest.raises(mo.ConflictError, match="locked by another mcp-orch process") as info:
-            with fs.holding(lock, "the thing"):
-                pass
+        with (
+            pytest.raises(mo.ConflictError, match="locked by another mcp-orch process") as info,
+            fs.holding(lock, "the thing"),
+        ):
+            pass
         assert time.monotonic() - started >= 0.2
         assert str(path) in (info.value.hint or "")
     finally:
