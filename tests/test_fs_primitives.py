@@ -35,6 +35,14 @@ def _take(lock: fs.FlockLock, order: list[str]) -> None:
         order.append("thread has it")
 
 
+def test_a_lock_whose_folder_was_removed_makes_it_again(tmp_path: Path) -> None:
+    folder = tmp_path / "locks"
+    lock = fs.file_lock(folder / "c.lock")
+    folder.rmdir()
+    with fs.holding(lock, "c"):
+        assert (folder / "c.lock").exists()
+
+
 def test_a_lock_held_by_another_process_is_a_conflict_after_its_timeout(tmp_path: Path) -> None:
     path = tmp_path / "b.lock"
     ctx = multiprocessing.get_context("fork")

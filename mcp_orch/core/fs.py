@@ -341,7 +341,11 @@ class FlockLock:
             return
         deadline: float | None = None
         while True:
-            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:  # its folder was removed since: made again
+                Path(self.lock_file).parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -397,8 +401,8 @@ def file_lock(path: Path, timeout: float = 30.0) -> Any:
 def locked(path: Path, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
     """An inter-process lock on ``path`` (a ``.lock`` file beside it)."""
     lock = file_lock(Path(str(path) + ".lock"), timeout)
-    if not os.path.isdir(os.path.dirname(lock.lock_file)):  # the folder was removed since
-        Path(lock.lock_file).parent.mkdir(parents=True, exist_ok=True)
+    if fcntl is None and not os.path.isdir(os.path.dirname(lock.lock_file)):  # pragma: no cover
+        Path(lock.lock_file).parent.mkdir(parents=True, exist_ok=True)  # removed since
     return holding(lock, str(path))
 
 
