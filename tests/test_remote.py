@@ -393,6 +393,31 @@ def test_two_workspaces_on_one_host_under_one_machine_name_each_keep_their_own_a
     assert remote.push(b).anchor.machine == own
 
 
+def test_a_teammate_on_one_host_who_does_not_trust_the_anchors_key_anchors_under_its_own_name(
+    tmp_path: Path, registry_server: oci_kit.Registry, repo: str
+) -> None:
+    """An anchor that names a key this workspace does not own is another workspace's, whether
+    it trusts that key or not: not a rewritten history of its own, not a signature error."""
+    a = workspace(tmp_path, "a")
+    publish(a, "one-host")
+    connect(a, registry_server, repo, "vm", login=True)
+    assert remote.push(a).anchor is not None
+    b = workspace(tmp_path, "b")  # trusts nobody
+    solo = b.profile("cursor", "solo")
+    solo.draft.add_entry("demo", {"command": "npx", "args": ["-y", "solo"]})
+    solo.draft.publish(changelog="b's own")
+    connect(b, registry_server, repo, "vm")
+    pushed = remote.push(b, client="cursor", profile="solo")
+    own = "vm-" + b.keys.signing_key_id().split(":", 1)[1][:8]
+    assert pushed.anchor is not None and pushed.anchor.machine == own
+    assert any(f"anchors its audit log as {own}" in n for n in pushed.notes)
+    got = oci.read_anchor(b, raw_client(registry_server, repo), "vm")  # a's, read as foreign
+    assert got is not None and got.key_id == a.keys.signing_key_id()
+    assert remote.push(b, client="cursor", profile="solo").anchor.machine == own
+    with pytest.raises(SignatureError, match="does not trust"):  # a's release: told why
+        remote.pull(b, client="cursor", profile="default")
+
+
 # ---- the CLI -----------------------------------------------------------------------------------
 
 
