@@ -229,6 +229,35 @@ def test_secrets_setting_auto_and_inline(
         prof.configure(secrets="plain")
 
 
+def test_a_dry_run_with_an_unset_variable_previews_each_entry_as_the_deploy_would_write_it(
+    ws: mo.Workspace, client_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored secret's entry runs the launcher in the preview too; only the unset
+    variable's place is marked, and a set value is masked, never shown."""
+    SecretStore().set("API_KEY", VALUE)
+    monkeypatch.delenv("API_KEY", raising=False)
+    monkeypatch.delenv("UNSET_TOKEN", raising=False)
+    monkeypatch.setenv("SET_TOKEN", "set-value-9191")
+    prof = ws.profile("claude-desktop")
+    prof.draft.add_custom("tiny", **_tiny())
+    prof.draft.add_custom(
+        "other",
+        command=sys.executable,
+        args=[TINY],
+        env={"A": "${env:UNSET_TOKEN}", "B": "${env:SET_TOKEN}"},
+    )
+    art = prof.draft.publish("two", resolve=False)
+    with pytest.raises(mo.MissingSecret, match="UNSET_TOKEN"):
+        art.deploy()
+    preview = art.deploy(dry_run=True)
+    text = preview.diff_text
+    assert "<UNSET_TOKEN is not set>" in text and "deploy would stop" in text
+    assert "set-value-9191" not in text and VALUE not in text
+    assert '"exec"' in text and "<API_KEY is not set>" not in text  # tiny: the launcher
+    target = Path(config_path("claude-desktop", root=client_root))
+    assert not target.exists()
+
+
 def test_vscode_gets_password_inputs_merged_with_the_users_own(
     ws: mo.Workspace, client_root: Path
 ) -> None:

@@ -16,7 +16,7 @@ import difflib
 import os
 import re
 import stat
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +89,17 @@ def render_secrets(
     *,
     mode: str = "auto",
     stored: Collection[str] | None = None,
+    unset: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Turn ``${env:NAME}`` into the client's placeholder; for clients that cannot expand
     variables, into a launcher entry (``mcp-orch exec -- <command>``, the references kept)
     or into the value from the environment, as ``mode`` says (see :data:`SECRETS_MODES`;
     ``stored``: the names in the secret store, read from it when needed and not given).
     Returns (entries, resolved values). Every missing variable is reported at once, before
-    anything is written. A client that no longer reads its file (``deployable`` is False:
-    5ire) is refused here, before any write."""
+    anything is written; with ``unset`` (a preview), a missing variable's place gets
+    ``unset(name)`` instead, and every entry is rendered as a deploy would render it once the
+    variable is set. A client that no longer reads its file (``deployable`` is False: 5ire) is
+    refused here, before any write."""
     if not spec.deployable:
         raise UsageError(
             f"{spec.name} no longer reads servers from its config file ({spec.limits}); "
@@ -134,7 +137,7 @@ def render_secrets(
     launched = {n: launch_entry(spec, e) for n, e in entries.items() if secure(e)}
     inline = {n: e for n, e in entries.items() if n not in launched}
     missing = sorted({v for e in inline.values() for v in env_refs(e) if v not in os.environ})
-    if missing:
+    if missing and unset is None:
         raise MissingSecret(
             f"{spec.name} cannot expand variables, and {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} not set; nothing was written",
@@ -144,6 +147,8 @@ def render_secrets(
     resolved: list[str] = []
 
     def value(name: str) -> str:
+        if name not in os.environ and unset is not None:
+            return unset(name)
         resolved.append(os.environ[name])
         return os.environ[name]
 
@@ -461,12 +466,14 @@ def deploy_artifact(
     except MissingSecret as exc:
         if not dry_run:
             raise
-        # a preview still shows where the values would go
-        rendered = {
-            n: substitute_refs(pass_through(spec, e), lambda v: f"<{v} is not set>")
-            for n, e in artifact.servers.items()
-        }
-        secrets = []
+        # a preview still shows each entry as the deploy would write it (launcher entries
+        # too), with the unset values' places marked; the values that are set are masked
+        rendered, secrets = render_secrets(
+            spec,
+            artifact.servers,
+            mode=secrets_setting(profile),
+            unset=lambda v: f"<{v} is not set>",
+        )
         unset_note = (
             f"\n# note: {exc.message.replace('; nothing was written', '')}: deploy would stop\n"
         )
